@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# XTCP: build the module, the CLI and the selftests, and test them in a VM.
+#
+#   make                  module/xtcp.ko, tools/, selftests/
+#   make check            setup + build + every selftest in a QEMU VM (TAP)
+#   make check-debug      the same on the debug kernel (KASAN, lockdep, ...)
+#   make run              setup + build + the demo in a VM;
+#                         SHELL_AFTER=1 leaves you in a shell in the VM
+#   make vm               a root shell in a VM with xtcp.ko loaded
+#   make style            checkpatch --no-tree
+#   make sparse           module build with C=2 W=1
+#   make debug-kernel     build (or reuse) the debug kernel
+#   make clean
+#
+# Variables: KDIR (kernel build tree, default: newest Debian headers with a
+# matching /boot/vmlinuz), TESTS (programs for check, relative to
+# selftests/), KSFT_DIR (kselftest headers), V=1. Anything XTCP_* reaches the
+# suite in the VM: XTCP_MODULE_PARAMS, XTCP_TEST_TIMEOUT, ...
+# See scripts/vm/README.
+
+ifneq ($(KERNELRELEASE),)
+$(error Kbuild read the top-level Makefile: the Kbuild file is missing)
+endif
+
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell scripts/vm/kinfo.sh kdir 2>/dev/null)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+MAKEFLAGS += --no-print-directory
+
+CHECKPATCH_FILES = $(wildcard module/*.[ch] uapi/linux/*.h tools/*.c)
+KDIR_STAMP := module/.kdir
+
+.PHONY: all module tools selftests check test check-debug debug-kernel \
+	run vm style sparse clean setup help kdir-check
+
+all: module tools selftests
+
+setup:
+	$(Q)scripts/setup.sh
+
+kdir-check:
+	$(Q)if [ -z "$(KDIR)" ]; then \
+		echo "No KDIR: no /usr/src/linux-headers-<ver>-amd64 with a /boot/vmlinuz-<ver>-amd64." >&2; \
+		echo "Run scripts/setup.sh, or make KDIR=/path/to/kernel/build." >&2; \
+		exit 1; \
+	fi
+	$(Q)if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "KDIR=$(KDIR) is not a kernel build tree (no Makefile)." >&2; \
+		exit 1; \
+	fi
+	$(Q)if [ ! -f Kbuild ]; then echo "Kbuild is missing." >&2; exit 1; fi
+
+# A module built for another kernel must never reach insmod: when KDIR
+# changes, throw away every module object before building.
+module: kdir-check
+	$(Q)id="$$(cd "$(KDIR)" && pwd -P) $$(scripts/vm/kinfo.sh release "$(KDIR)" 2>/dev/null)"; \
+	if [ "$$(cat $(KDIR_STAMP) 2>/dev/null)" != "$$id" ]; then \
+		if [ -f $(KDIR_STAMP) ]; then echo "  CLEAN   module/ (KDIR changed)"; fi; \
+		find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+			-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
+			-o -name 'modules.order' \) -type f -delete; \
+		rm -f Module.symvers modules.order .*.cmd; \
+		echo "$$id" > $(KDIR_STAMP); \
+	fi
+	$(Q)$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+tools:
+	$(Q)if [ ! -f tools/Makefile ]; then echo "tools/Makefile is missing." >&2; exit 1; fi
+	$(Q)$(MAKE) -C tools
+
+ifdef KSFT_DIR
+selftests:
+	$(Q)if [ ! -f selftests/Makefile ]; then echo "selftests/Makefile is missing." >&2; exit 1; fi
+	$(Q)$(MAKE) -C selftests KSFT_DIR="$(KSFT_DIR)"
+else
+selftests:
+	$(Q)if [ ! -f selftests/Makefile ]; then echo "selftests/Makefile is missing." >&2; exit 1; fi
+	$(Q)ksft="$$(scripts/ksft-headers.sh)" && $(MAKE) -C selftests KSFT_DIR="$$ksft"
+endif
+
+# The test command. setup.sh may install the headers KDIR points at, so the
+# build runs in a make that starts after it.
+check: setup
+	$(Q)$(MAKE) all
+	$(Q)KDIR="$(KDIR)" scripts/check.sh $(TESTS)
+
+# check without setup: for the edit-build-test loop.
+test: all
+	$(Q)KDIR="$(KDIR)" scripts/check.sh $(TESTS)
+
+# debug-kernel.sh prints two lines: the KDIR to build against and the
+# bzImage to boot. That kernel has 9p, virtio, veth, netem and tun built in.
+check-debug: setup
+	$(Q)set -e; out="$$(scripts/debug-kernel.sh)"; \
+	if [ "$$(printf '%s\n' "$$out" | wc -l)" != 2 ]; then \
+		echo "scripts/debug-kernel.sh did not print exactly KDIR and bzImage:" >&2; \
+		printf '%s\n' "$$out" >&2; exit 1; \
+	fi; \
+	kdir="$$(printf '%s\n' "$$out" | sed -n 1p)"; \
+	bzimage="$$(printf '%s\n' "$$out" | sed -n 2p)"; \
+	[ -f "$$bzimage" ] || { echo "no bzImage at $$bzimage" >&2; exit 1; }; \
+	$(MAKE) KDIR="$$kdir" all; \
+	KDIR="$$kdir" scripts/check.sh -k "$$bzimage" $(TESTS)
+
+debug-kernel:
+	$(Q)scripts/debug-kernel.sh
+
+run: setup
+	$(Q)$(MAKE) all
+	$(Q)KDIR="$(KDIR)" XTCP_DEMO_KEEP=$(if $(SHELL_AFTER),1,) \
+		scripts/vm-run $(if $(SHELL_AFTER),-i) -- scripts/demo.sh
+
+vm: all
+	$(Q)KDIR="$(KDIR)" scripts/vm-run -i -- insmod module/xtcp.ko $(XTCP_MODULE_PARAMS)
+
+style:
+	$(Q)cp="$$(scripts/ksft-headers.sh --checkpatch)/checkpatch.pl" && \
+		"$$cp" --no-tree -f $(CHECKPATCH_FILES)
+
+sparse: kdir-check
+	$(Q)command -v sparse >/dev/null || { echo "sparse missing: scripts/setup.sh" >&2; exit 1; }
+	$(Q)$(MAKE) -C "$(KDIR)" M="$(CURDIR)" C=2 W=1 modules
+
+clean:
+	$(Q)if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ] && [ -f Kbuild ]; then \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
+	$(Q)find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \) -type f -delete
+	$(Q)rm -f $(KDIR_STAMP) Module.symvers modules.order
+	$(Q)if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	$(Q)if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi
+
+help:
+	$(Q)sed -n '3,21s/^# \{0,1\}//p' Makefile

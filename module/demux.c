@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Demultiplexing: which socket an arriving segment belongs to, which local
+ * ports are taken, and the numbers a new connection starts from (ephemeral
+ * port, RFC 6056; initial sequence number, RFC 6528).
+ *
+ * Two global tables serve every network namespace; the netns is part of
+ * every key and is mixed into every hash (net_hash_mix()):
+ *
+ *  ehash	connected sockets, SYN_SENT to TIME_WAIT, keyed by (netns,
+ *		local address, local port, remote address, remote port) and
+ *		chained through sk->sk_node. Its locks are striped, like
+ *		inet_ehash_locks_alloc() does for Linux's established hash.
+ *  bhash	every socket that holds a local port: bound, listening,
+ *		connected or in TIME_WAIT, keyed by (netns, port) and chained
+ *		through sk->sk_bind_node. Listener lookup walks it too, where
+ *		Linux keeps a separate listening hash (lhash2): an XTCP port
+ *		has few sockets, so its bind chain is short.
+ *
+ * Readers (softirq RX, /proc) walk the chains under rcu_read_lock() alone.
+ * Writers take the chain's spinlock with BHs off, because process context
+ * (bind, connect, close) and softirq (accepted children, resets, TIME_WAIT
+ * expiry) both write. Sockets are SOCK_RCU_FREE, so a reader may look at a
+ * socket whose last reference is gone until the grace period ends; it keeps
+ * one only if refcount_inc_not_zero() succeeds.
+ *
+ * Every table membership holds one socket reference: sock_hold() on insert,
+ * __sock_put() on removal (the caller holds a reference of its own, so
+ * removal never frees).
+ *
+ * Linux chains both tables with hlist_nulls, whose end marker tells a
+ * reader that it followed a socket that moved to another chain (unhashed,
+ * then hashed again under new keys, e.g. a connect() retried after a
+ * failure), so that it may have skipped part of its own chain. XTCP keeps
+ * plain hlists in sk_node and sk_bind_node, so that sk_hashed() and
+ * hlist_unhashed() keep their meaning for the rest of the module, and
+ * detects such a walk with a seqcount next to each lock instead: removals
+ * bump it, and a reader that found nothing checks it and walks again.
+ * Insertions add at the head, which can't make a reader skip anything, so
+ * they leave it alone.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/seqlock.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <net/ip.h>
+#include <net/netns/hash.h>
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+enum {
+	XTCP_EHASH_SIZE		= 1 << 16,	/* chains */
+	XTCP_EHASH_LOCKS	= 1 << 10,	/* lock stripes, divides SIZE */
+	XTCP_BHASH_SIZE		= 1 << 13,	/* chains, one lock each */
+	XTCP_PERTURB_SIZE	= 1 << 12,	/* RFC 6056 3.3.4 table[] */
+};
+
+/*
+ * One stripe of ehash locks, shared by XTCP_EHASH_SIZE / XTCP_EHASH_LOCKS
+ * chains: those whose hash agrees with its index in the low bits.
+ */
+struct xtcp_ehash_lock {
+	/*
+	 * Protects insertion into and removal from its chains, and makes the
+	 * duplicate 4-tuple check of xtcp_demux_hash() atomic with the insert.
+	 * Taken with spin_lock_bh() from process context (connect, close) and
+	 * from softirq (passive open, reset, TIME_WAIT expiry). A leaf lock.
+	 */
+	spinlock_t lock;
+	/* bumped under @lock by removals; see the top of this file */
+	seqcount_spinlock_t seq;
+};
+
+struct xtcp_bhash_bucket {
+	/*
+	 * Protects @chain, and makes "is this port free? then take it" one
+	 * step, so that two racing binds can't both win. Taken with
+	 * spin_lock_bh() from process context (bind, listen, connect, close,
+	 * xtcp_demux_abort_addr()) and from softirq (accepted children,
+	 * resets, TIME_WAIT expiry). A leaf lock.
+	 */
+	spinlock_t lock;
+	seqcount_spinlock_t seq;	/* as in struct xtcp_ehash_lock */
+	struct hlist_head chain;	/* sockets, through sk_bind_node */
+};
+
+/* Written once by xtcp_demux_init(), read-only afterwards. */
+static struct hlist_head *xtcp_ehash __ro_after_init;
+static struct xtcp_ehash_lock *xtcp_ehash_locks __ro_after_init;
+static struct xtcp_bhash_bucket *xtcp_bhash __ro_after_init;
+
+/*
+ * Per-boot secrets. The hash-table keys make chain lengths unpredictable
+ * to a peer choosing addresses and ports; the others are RFC 6056's and
+ * RFC 6528's secret_key.
+ */
+static hsiphash_key_t xtcp_ehash_key __ro_after_init;
+static hsiphash_key_t xtcp_bhash_key __ro_after_init;
+static siphash_key_t xtcp_port_key __ro_after_init;
+static siphash_key_t xtcp_isn_key __ro_after_init;
+
+/*
+ * RFC 6056 3.3.4 table[]: how far each group of connections has already
+ * walked its part of the port range. No lock, as Linux's table_perturb: an
+ * update lost between two CPUs only makes a later search start at a port
+ * that may be taken, which that search then skips. The READ_ONCE() and
+ * WRITE_ONCE() pair with each other.
+ */
+static u32 xtcp_port_perturb[XTCP_PERTURB_SIZE];
+
+/* Called before linking a socket in, with its new ->next. */
+static void xtcp_order_after_removal(void)
+{
+	/*
+	 * A socket that moves from one chain to another gets a new ->next
+	 * here. A reader that followed it off its old chain must then see
+	 * the old chain's seqcount bumped by the removal: pairs with the
+	 * smp_rmb() in read_seqcount_retry().
+	 */
+	smp_wmb();
+}
+
+/* ehash */
+
+static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, u16 lport,
+			__be32 raddr, __be16 rport)
+{
+	return hsiphash_4u32((__force u32)laddr, (__force u32)raddr,
+			     (u32)lport << 16 | (__force u16)rport,
+			     net_hash_mix(net), &xtcp_ehash_key);
+}
+
+static struct hlist_head *xtcp_ehash_chain(u32 hash)
+{
+	return &xtcp_ehash[hash & (XTCP_EHASH_SIZE - 1)];
+}
+
+static struct xtcp_ehash_lock *xtcp_ehash_lock(u32 hash)
+{
+	return &xtcp_ehash_locks[hash & (XTCP_EHASH_LOCKS - 1)];
+}
+
+/*
+ * Lockless readers may see keys change under them; they re-check after
+ * taking a reference.
+ */
+static bool xtcp_ehash_match(const struct sock *sk, const struct net *net,
+			     __be32 laddr, u16 lport, __be32 raddr,
+			     __be16 rport)
+{
+	return sk->sk_rcv_saddr == laddr && sk->sk_daddr == raddr &&
+	       sk->sk_num == lport && sk->sk_dport == rport &&
+	       net_eq(sock_net(sk), net);
+}
+
+/* Like __inet_lookup_established(), without hlist_nulls (see the top). */
+static struct sock *xtcp_ehash_lookup(const struct net *net, __be32 laddr,
+				      u16 lport, __be32 raddr, __be16 rport)
+{
+	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
+	struct hlist_head *chain = xtcp_ehash_chain(hash);
+	unsigned int seq;
+	struct sock *sk;
+
+again:
+	seq = read_seqcount_begin(&el->seq);
+	hlist_for_each_entry_rcu(sk, chain, sk_node) {
+		if (sk->sk_hash != hash ||
+		    !xtcp_ehash_match(sk, net, laddr, lport, raddr, rport))
+			continue;
+		/* Dying: a socket that took over its 4-tuple may follow. */
+		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+			continue;
+		/* It may have been rehashed under other keys meanwhile. */
+		if (likely(xtcp_ehash_match(sk, net, laddr, lport, raddr,
+					    rport)))
+			return sk;
+		sock_put(sk);
+		goto again;
+	}
+	if (read_seqcount_retry(&el->seq, seq))
+		goto again;
+	return NULL;
+}
+
+/* bhash */
+
+static struct xtcp_bhash_bucket *xtcp_bhash_bucket(const struct net *net,
+						   u16 port)
+{
+	u32 hash = hsiphash_2u32(port, net_hash_mix(net), &xtcp_bhash_key);
+
+	return &xtcp_bhash[hash & (XTCP_BHASH_SIZE - 1)];
+}
+
+static bool xtcp_addr_overlap(__be32 a, __be32 b)
+{
+	return !a || !b || a == b;
+}
+
+/* Takes @port for @sk: the caller checked that it may. */
+static void __xtcp_bhash_add(struct xtcp_bhash_bucket *b, struct sock *sk,
+			     __be32 addr, u16 port)
+{
+	lockdep_assert_held(&b->lock);
+	/*
+	 * Set the keys before hlist_add_head_rcu() publishes them. Lockless
+	 * readers use READ_ONCE(): sock.c may still fill in a wildcard
+	 * address at connect() time.
+	 */
+	WRITE_ONCE(sk->sk_rcv_saddr, addr);
+	sk->sk_num = port;
+	sock_hold(sk);
+	xtcp_order_after_removal();
+	hlist_add_head_rcu(&sk->sk_bind_node, &b->chain);
+}
+
+static bool __xtcp_port_taken(const struct xtcp_bhash_bucket *b,
+			      const struct net *net, u16 port)
+{
+	const struct sock *sk2;
+
+	lockdep_assert_held(&b->lock);
+	hlist_for_each_entry(sk2, &b->chain, sk_bind_node)
+		if (sk2->sk_num == port && net_eq(sock_net(sk2), net))
+			return true;
+	return false;
+}
+
+/*
+ * The SO_REUSEADDR rule of inet_csk_bind_conflict(), without SO_REUSEPORT,
+ * bound devices or the fast-reuse cache of a bind bucket: two sockets of
+ * one netns on one port clash when their addresses overlap (equal, or
+ * either is the wildcard), unless both set SO_REUSEADDR and the one
+ * already there is not listening.
+ */
+static bool __xtcp_bind_conflict(const struct xtcp_bhash_bucket *b,
+				 const struct sock *sk, const struct net *net,
+				 __be32 addr, u16 port)
+{
+	const struct sock *sk2;
+
+	lockdep_assert_held(&b->lock);
+	hlist_for_each_entry(sk2, &b->chain, sk_bind_node) {
+		if (sk2 == sk || sk2->sk_num != port ||
+		    !net_eq(sock_net(sk2), net))
+			continue;
+		if (!xtcp_addr_overlap(addr, READ_ONCE(sk2->sk_rcv_saddr)))
+			continue;
+		if (sk->sk_reuse && sk2->sk_reuse &&
+		    sk2->sk_state != TCP_LISTEN)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* Does @sk listen on @port and an address covering @addr? */
+static bool xtcp_listener_match(const struct sock *sk, const struct net *net,
+				__be32 addr, u16 port, bool *exact)
+{
+	__be32 rcv_saddr;
+
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN || sk->sk_num != port ||
+	    !net_eq(sock_net(sk), net))
+		return false;
+	rcv_saddr = READ_ONCE(sk->sk_rcv_saddr);
+	*exact = rcv_saddr == addr;
+	return *exact || !rcv_saddr;
+}
+
+/*
+ * A listener for a segment that matched no connection: one bound to the
+ * segment's destination address wins over a wildcard one, as
+ * compute_score() ranks them in Linux. xtcp_demux_listen_check() allows
+ * one listener per port and address, so there is no tie to break; Linux's
+ * SO_REUSEPORT groups are not supported.
+ */
+static struct sock *xtcp_listener_lookup(const struct net *net,
+					 __be32 addr, u16 port)
+{
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, port);
+	struct sock *sk, *wild;
+	bool exact, still_exact;
+	unsigned int seq;
+
+again:
+	wild = NULL;
+	seq = read_seqcount_begin(&b->seq);
+	hlist_for_each_entry_rcu(sk, &b->chain, sk_bind_node) {
+		if (!xtcp_listener_match(sk, net, addr, port, &exact) ||
+		    (!exact && wild))
+			continue;
+		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+			continue;
+		/* It may have closed or been rebound since the test. */
+		if (unlikely(!xtcp_listener_match(sk, net, addr, port,
+						  &still_exact) ||
+			     still_exact != exact)) {
+			sock_put(sk);
+			continue;
+		}
+		if (exact) {
+			if (wild)
+				sock_put(wild);
+			return sk;
+		}
+		wild = sk;
+	}
+	/* A walk led astray may have missed the exact match. */
+	if (read_seqcount_retry(&b->seq, seq)) {
+		if (wild)
+			sock_put(wild);
+		goto again;
+	}
+	return wild;
+}
+
+/*
+ * RFC 6056 3.3.4, Algorithm 4 ("Double-Hash Port Selection"):
+ *
+ *	offset = F(local_IP, remote_IP, remote_port, secret_key1)
+ *	index = G(local_IP, remote_IP, remote_port, secret_key2)
+ *	port = min + (offset + table[index] + i) % num, for i = 0, 1, ...
+ *
+ * table[index] advancing by the number of ports tried gives the next
+ * connection to the same peer a new port, while connections to other
+ * peers start elsewhere. Algorithm 3 (3.3.3) is the same without table[];
+ * its single next_ephemeral counter would tell one peer how many
+ * connections we made to others. F and G are the two halves of one
+ * siphash, which is Linux's __inet_hash_connect() too. The netns is an
+ * input, so namespaces don't learn of each other's connections.
+ *
+ * Differences from Linux: a port is free only if no socket of the netns
+ * holds it, where Linux lets connect()s share a port across 4-tuples
+ * (__inet_check_established()) and may take over a TIME_WAIT 4-tuple; and
+ * there is no even/odd split between connect() and bind(0). Ports in
+ * ip_local_reserved_ports are skipped, as Linux does.
+ *
+ * autobind and bind(port 0) pass no remote inputs, so their offset depends
+ * only on the local address and moves on through table[].
+ */
+static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
+				__be16 rport)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_bhash_bucket *b;
+	u32 num, offset, index, i;
+	int low, high;
+	bool taken;
+	u16 port;
+	u64 hash;
+
+	inet_get_local_port_range(net, &low, &high);
+	num = high - low + 1;	/* the sysctl keeps low <= high */
+
+	hash = siphash_4u32((__force u32)laddr, (__force u32)raddr,
+			    (__force u16)rport, net_hash_mix(net),
+			    &xtcp_port_key);
+	index = (u32)hash & (XTCP_PERTURB_SIZE - 1);
+	offset = ((u32)(hash >> 32) +
+		  READ_ONCE(xtcp_port_perturb[index])) % num;
+
+	for (i = 0; i < num; i++) {
+		port = low + (offset + i) % num;
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+
+		b = xtcp_bhash_bucket(net, port);
+		spin_lock_bh(&b->lock);
+		taken = __xtcp_port_taken(b, net, port);
+		if (!taken)
+			__xtcp_bhash_add(b, sk, laddr, port);
+		spin_unlock_bh(&b->lock);
+
+		if (!taken) {
+			WRITE_ONCE(xtcp_port_perturb[index],
+				   READ_ONCE(xtcp_port_perturb[index]) + i + 1);
+			return 0;
+		}
+		/* A full range is tens of thousands of lock round trips. */
+		cond_resched();
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * Called from softirq RX under rcu_read_lock(): @saddr and @sport are the
+ * segment's source (the remote end), @daddr and @dport its destination.
+ */
+struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+			       __be32 daddr, __be16 dport)
+{
+	u16 hnum = ntohs(dport);
+	struct sock *sk;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xtcp lookup outside RCU");
+
+	sk = xtcp_ehash_lookup(net, daddr, hnum, saddr, sport);
+	if (sk)
+		return sk;
+	return xtcp_listener_lookup(net, daddr, hnum);
+}
+
+/*
+ * Connections are unique by 4-tuple and netns, so a second one is refused
+ * even if the first is in TIME_WAIT. Linux's __inet_check_established()
+ * may take over a TIME_WAIT 4-tuple instead (tcp_twsk_unique()); in XTCP
+ * whoever does that (a new SYN arriving in TIME_WAIT, RFC 1122 4.2.2.13
+ * and RFC 6191) unhashes the TIME_WAIT socket first.
+ *
+ * sk->sk_hash belongs to this file: it keeps the hash, so that unhash
+ * finds the lock even if the caller changed a key since.
+ */
+int xtcp_demux_hash(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	__be32 laddr = sk->sk_rcv_saddr, raddr = sk->sk_daddr;
+	__be16 rport = sk->sk_dport;
+	u16 lport = sk->sk_num;
+	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
+	struct hlist_head *chain = xtcp_ehash_chain(hash);
+	const struct sock *sk2;
+	int err = 0;
+
+	if (WARN_ON_ONCE(sk_hashed(sk)))
+		return -EINVAL;
+
+	spin_lock_bh(&el->lock);
+	hlist_for_each_entry(sk2, chain, sk_node) {
+		if (sk2->sk_hash == hash &&
+		    xtcp_ehash_match(sk2, net, laddr, lport, raddr, rport)) {
+			err = -EADDRNOTAVAIL;
+			goto out;
+		}
+	}
+	sk->sk_hash = hash;
+	sock_hold(sk);
+	xtcp_order_after_removal();
+	hlist_add_head_rcu(&sk->sk_node, chain);
+out:
+	spin_unlock_bh(&el->lock);
+	return err;
+}
+
+void xtcp_demux_unhash(struct sock *sk)
+{
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(sk->sk_hash);
+	bool removed = false;
+
+	spin_lock_bh(&el->lock);
+	if (sk_hashed(sk)) {
+		write_seqcount_begin(&el->seq);
+		hlist_del_init_rcu(&sk->sk_node);
+		write_seqcount_end(&el->seq);
+		removed = true;
+	}
+	spin_unlock_bh(&el->lock);
+
+	if (removed)
+		__sock_put(sk);
+}
+
+/* Called with the socket lock held. Port 0 asks for an ephemeral port. */
+int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_bhash_bucket *b;
+	int err = 0;
+
+	sock_owned_by_me(sk);
+	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
+		return -EINVAL;
+	if (!port)
+		return xtcp_demux_pick_port(sk, addr, 0, 0);
+
+	b = xtcp_bhash_bucket(net, port);
+	spin_lock_bh(&b->lock);
+	if (__xtcp_bind_conflict(b, sk, net, addr, port))
+		err = -EADDRINUSE;
+	else
+		__xtcp_bhash_add(b, sk, addr, port);
+	spin_unlock_bh(&b->lock);
+	return err;
+}
+
+/* listen() on an unbound socket. Called with the socket lock held. */
+int xtcp_demux_autobind(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
+		return -EINVAL;
+	return xtcp_demux_pick_port(sk, sk->sk_rcv_saddr, 0, 0);
+}
+
+/*
+ * connect() on an unbound socket, whose local address and remote end are
+ * set. Called with the socket lock held. The caller then hashes the
+ * 4-tuple with xtcp_demux_hash().
+ */
+int xtcp_demux_connect_port(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
+		return -EINVAL;
+	return xtcp_demux_pick_port(sk, sk->sk_rcv_saddr, sk->sk_daddr,
+				    sk->sk_dport);
+}
+
+/*
+ * listen() on a bound socket: a port and address may have one listener,
+ * even among SO_REUSEADDR sockets, as inet_csk_listen_start() re-checks
+ * with inet_csk_get_port(). Called with the socket lock held. Two racing
+ * listen()s can't both pass only if each sets TCP_LISTEN before calling
+ * this, as inet_csk_listen_start() does; @sk itself is skipped.
+ */
+int xtcp_demux_listen_check(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	u16 port = sk->sk_num;
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, port);
+	const struct sock *sk2;
+	int err = 0;
+
+	sock_owned_by_me(sk);
+
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(sk2, &b->chain, sk_bind_node) {
+		if (sk2 == sk || sk2->sk_num != port ||
+		    !net_eq(sock_net(sk2), net) ||
+		    sk2->sk_state != TCP_LISTEN)
+			continue;
+		if (xtcp_addr_overlap(sk->sk_rcv_saddr,
+				      READ_ONCE(sk2->sk_rcv_saddr))) {
+			err = -EADDRINUSE;
+			break;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return err;
+}
+
+/*
+ * An accepted child shares its listener's port, as inet_csk_clone_lock()
+ * and __inet_inherit_port() arrange in Linux: no conflict check, the
+ * 4-tuple tells the child apart. Called from softirq, or from the backlog
+ * in process context, with the listener's socket lock held.
+ */
+void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child)
+{
+	u16 port = lsk->sk_num;
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(sock_net(child), port);
+
+	sock_owned_by_me(lsk);
+
+	spin_lock_bh(&b->lock);
+	__xtcp_bhash_add(b, child, child->sk_rcv_saddr, port);
+	spin_unlock_bh(&b->lock);
+}
+
+/*
+ * Gives the port back; sk->sk_num stays, for the caller to clear or keep.
+ * Call it before changing sk->sk_num, which selects the bucket.
+ */
+void xtcp_demux_unbind(struct sock *sk)
+{
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(sock_net(sk),
+							sk->sk_num);
+	bool removed = false;
+
+	spin_lock_bh(&b->lock);
+	if (!hlist_unhashed(&sk->sk_bind_node)) {
+		write_seqcount_begin(&b->seq);
+		hlist_del_init_rcu(&sk->sk_bind_node);
+		write_seqcount_end(&b->seq);
+		removed = true;
+	}
+	spin_unlock_bh(&b->lock);
+
+	if (removed)
+		__sock_put(sk);
+}
+
+static bool xtcp_abort_candidate(const struct sock *sk, const struct net *net,
+				 __be32 addr)
+{
+	return READ_ONCE(sk->sk_rcv_saddr) == addr &&
+	       READ_ONCE(sk->sk_state) != TCP_CLOSE &&
+	       net_eq(sock_net(sk), net);
+}
+
+/* A socket of @b to abort, with a reference; NULL when none is left. */
+static struct sock *xtcp_bhash_grab(struct xtcp_bhash_bucket *b,
+				    const struct net *net, __be32 addr)
+{
+	struct sock *sk;
+
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(sk, &b->chain, sk_bind_node) {
+		if (xtcp_abort_candidate(sk, net, addr)) {
+			sock_hold(sk);
+			break;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return sk;
+}
+
+/*
+ * @addr is leaving @net (link.c): abort every socket using it, as Linux's
+ * tcp_abort() does for SOCK_DESTROY. Sockets in TCP_CLOSE keep their
+ * binding, as a socket bound to a vanished address does in Linux; wildcard
+ * sockets are not touched. Process context: lock_sock() may sleep.
+ */
+void xtcp_demux_abort_addr(struct net *net, __be32 addr)
+{
+	struct sock *sk;
+	unsigned int i;
+	bool stuck;
+
+	might_sleep();
+
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		while ((sk = xtcp_bhash_grab(&xtcp_bhash[i], net, addr))) {
+			stuck = false;
+			lock_sock(sk);
+			/* It may have closed while we waited for the lock. */
+			if (xtcp_abort_candidate(sk, net, addr)) {
+				xtcp_abort(sk, ECONNABORTED);
+				stuck = xtcp_abort_candidate(sk, net, addr);
+			}
+			release_sock(sk);
+			sock_put(sk);
+			/* xtcp_abort() ends in TCP_CLOSE: don't spin if not. */
+			if (WARN_ON_ONCE(stuck))
+				break;
+		}
+		cond_resched();
+	}
+}
+
+/*
+ * Calls @fn for each socket of @net holding a port, for /proc/net/xtcp.
+ * @fn runs under rcu_read_lock() without a reference and must not sleep.
+ * As with /proc/net/tcp, a socket rebound during the walk may be shown
+ * twice or not at all.
+ */
+void xtcp_demux_walk(struct net *net,
+		     void (*fn)(struct sock *sk, void *arg), void *arg)
+{
+	struct sock *sk;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		hlist_for_each_entry_rcu(sk, &xtcp_bhash[i].chain,
+					 sk_bind_node)
+			if (net_eq(sock_net(sk), net))
+				fn(sk, arg);
+	rcu_read_unlock();
+}
+
+/*
+ * RFC 6528 section 3: ISN = M + F(localip, localport, remoteip,
+ * remoteport, secretkey), M a timer ticking at least every 4 us (here
+ * every 64 ns) and F a keyed hash an attacker can't compute (siphash). Each
+ * 4-tuple gets its own sequence space that still moves forward in time,
+ * as RFC 9293 3.4.1 asks. Linux's secure_tcp_seq() does the same; XTCP
+ * derives no timestamp offset (secure_tcp_ts_off()) next to it. Like
+ * Linux, the netns is no input: 4-tuples are told apart already.
+ * @saddr and @sport are the local end, @daddr and @dport the remote one.
+ */
+u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	u32 hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+				(__force u32)sport << 16 | (__force u32)dport,
+				&xtcp_isn_key);
+
+	return hash + (u32)(ktime_get_real_ns() >> 6);
+}
+
+int xtcp_demux_init(void)
+{
+	unsigned int i;
+
+	xtcp_ehash = kvmalloc_array(XTCP_EHASH_SIZE, sizeof(*xtcp_ehash),
+				    GFP_KERNEL);
+	if (!xtcp_ehash)
+		return -ENOMEM;
+
+	xtcp_ehash_locks = kvmalloc_array(XTCP_EHASH_LOCKS,
+					  sizeof(*xtcp_ehash_locks),
+					  GFP_KERNEL);
+	if (!xtcp_ehash_locks)
+		goto err_free_ehash;
+
+	xtcp_bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*xtcp_bhash),
+				    GFP_KERNEL);
+	if (!xtcp_bhash)
+		goto err_free_ehash_locks;
+
+	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xtcp_ehash[i]);
+	for (i = 0; i < XTCP_EHASH_LOCKS; i++) {
+		spin_lock_init(&xtcp_ehash_locks[i].lock);
+		seqcount_spinlock_init(&xtcp_ehash_locks[i].seq,
+				       &xtcp_ehash_locks[i].lock);
+	}
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		spin_lock_init(&xtcp_bhash[i].lock);
+		seqcount_spinlock_init(&xtcp_bhash[i].seq,
+				       &xtcp_bhash[i].lock);
+		INIT_HLIST_HEAD(&xtcp_bhash[i].chain);
+	}
+
+	get_random_bytes(&xtcp_ehash_key, sizeof(xtcp_ehash_key));
+	get_random_bytes(&xtcp_bhash_key, sizeof(xtcp_bhash_key));
+	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
+	get_random_bytes(&xtcp_isn_key, sizeof(xtcp_isn_key));
+	/* as Linux does, so that table[] says nothing about uptime */
+	get_random_bytes(xtcp_port_perturb, sizeof(xtcp_port_perturb));
+	return 0;
+
+err_free_ehash_locks:
+	kvfree(xtcp_ehash_locks);
+err_free_ehash:
+	kvfree(xtcp_ehash);
+	return -ENOMEM;
+}
+
+/* Module exit, after every socket is gone. */
+void xtcp_demux_uninit(void)
+{
+	unsigned int i;
+
+	/* An RX lookup that raced with the exit may still walk a chain. */
+	synchronize_rcu();
+
+	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&xtcp_ehash[i]));
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&xtcp_bhash[i].chain));
+
+	kvfree(xtcp_bhash);
+	kvfree(xtcp_ehash_locks);
+	kvfree(xtcp_ehash);
+}

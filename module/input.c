@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segment arrival. xtcp_rcv() checks the TCP header and finds the socket;
+ * xtcp_rcv_state_process() then follows RFC 9293 3.10.7.4 ("SEGMENT
+ * ARRIVES, otherwise") step by step: sequence number, RST, SYN, ACK,
+ * segment text, FIN. Linux's tcp_rcv_state_process() has the same shape;
+ * XTCP has no header-prediction fast path yet.
+ *
+ * Everything below xtcp_rcv() runs under the socket lock: in softirq with
+ * bh_lock_sock() held, or in process context from the backlog while the
+ * socket is owned.
+ */
+#include <linux/tcp.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include "xtcp.h"
+
+/* how the first check of RFC 9293 3.10.7.4 judged a segment */
+enum xtcp_seq_verdict {
+	XTCP_SEQ_BAD,
+	XTCP_SEQ_OK,
+	XTCP_SEQ_ACK_ONLY,	/* zero window: keep its ACK, drop its text */
+};
+
+static bool xtcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph)
+{
+	if (skb_csum_unnecessary(skb))
+		return true;
+	if (skb->ip_summed == CHECKSUM_COMPLETE &&
+	    !csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
+			       skb->csum))
+		return true;
+	skb->csum = csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len,
+				       IPPROTO_TCP, 0);
+	return !__skb_checksum_complete(skb);
+}
+
+static void xtcp_challenge_ack(struct sock *sk)
+{
+	XTCP_INC_STATS(sock_net(sk), CHALLENGEACKS);
+	xtcp_send_ack(sk);
+}
+
+/*
+ * RFC 9293 3.10.7.4, first check, as its table of four cases has it. The
+ * receive window is what we last advertised, measured from RCV.NXT.
+ */
+static enum xtcp_seq_verdict xtcp_sequence_check(const struct xtcp_sock *xs,
+						 const struct xtcp_skb_cb *cb)
+{
+	s32 right = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 wnd = max(right, 0);
+	u32 last = xs->rcv_nxt + wnd;
+
+	if (cb->seq == cb->end_seq) {
+		if (!wnd)
+			return cb->seq == xs->rcv_nxt ? XTCP_SEQ_OK : XTCP_SEQ_BAD;
+		return xtcp_between(cb->seq, xs->rcv_nxt, last - 1) ?
+			XTCP_SEQ_OK : XTCP_SEQ_BAD;
+	}
+	if (!wnd)
+		return cb->seq == xs->rcv_nxt ? XTCP_SEQ_ACK_ONLY :
+						XTCP_SEQ_BAD;
+	if (xtcp_between(cb->seq, xs->rcv_nxt, last - 1) ||
+	    xtcp_between(cb->end_seq - 1, xs->rcv_nxt, last - 1))
+		return XTCP_SEQ_OK;
+	return XTCP_SEQ_BAD;
+}
+
+static void xtcp_check_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	if (sock && test_bit(SOCK_NOSPACE, &sock->flags))
+		sk->sk_write_space(sk);
+}
+
+static void xtcp_dupack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->dupacks++;
+	if (xs->dupacks == XTCP_DUPACK_THRESH && !xs->in_recovery) {
+		/* RFC 5681 3.2 and RFC 6582 3.2 step 2 */
+		xtcp_cong_enter_recovery(sk);
+		XTCP_INC_STATS(sock_net(sk), FASTRETRANS);
+		xtcp_retransmit_head(sk);
+		xtcp_timer_on_ack(sk);
+	} else if (xs->dupacks > XTCP_DUPACK_THRESH && xs->in_recovery == 1) {
+		/* RFC 6582 3.2 step 3: each further dupack left the network */
+		xs->snd_cwnd++;
+	}
+}
+
+/* SND.UNA moved forward to ack */
+static void xtcp_ack_new_data(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 acked = ack - xs->snd_una;
+	u32 segs = DIV_ROUND_UP(acked, xs->mss);
+
+	xs->snd_una = ack;
+	xs->dupacks = 0;
+	if (xs->rtt_start_us && !xtcp_before(ack, xs->rtt_seq)) {
+		xtcp_timer_rtt_sample(sk, xtcp_clock_us() - xs->rtt_start_us);
+		xs->rtt_start_us = 0;
+	}
+	/* RFC 6298 5.7: new data acknowledged ends the backoff */
+	xs->backoff = 0;
+	xs->retries = 0;
+	xs->probes = 0;
+	xtcp_timer_rtt_sample(sk, 0);
+	xtcp_clean_rtx_queue(sk, ack);
+
+	if (xs->in_recovery) {
+		if (!xtcp_before(ack, xs->recover)) {
+			xtcp_cong_exit_recovery(sk);
+		} else {
+			/* RFC 6582 3.2 step 4: a partial ACK shows the next hole */
+			xtcp_retransmit_head(sk);
+			if (xs->in_recovery == 1)
+				xs->snd_cwnd = xs->snd_cwnd > segs ?
+					       xs->snd_cwnd - segs + 1 : 1;
+		}
+	}
+	xtcp_cong_on_ack(sk, segs);
+	xtcp_timer_on_ack(sk);
+	xtcp_check_space(sk);
+}
+
+/* RFC 9293 3.10.7.4, fifth check: the ACK field. Returns false to drop. */
+static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 ack = cb->ack_seq, prior_una = xs->snd_una;
+	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	bool win_changed = false;
+
+	if (xtcp_after(ack, xs->snd_nxt) ||
+	    xtcp_before(ack, prior_una - xs->max_window)) {
+		/* not yet sent, or too old to believe (RFC 5961 5.2) */
+		XTCP_INC_STATS(sock_net(sk), DROP_ACK);
+		xtcp_send_ack(sk);
+		return false;
+	}
+
+	if (!xtcp_before(ack, prior_una) &&
+	    (xtcp_before(xs->snd_wl1, cb->seq) ||
+	     (xs->snd_wl1 == cb->seq && !xtcp_before(ack, xs->snd_wl2)))) {
+		win_changed = wnd != xs->snd_wnd;
+		xs->snd_wnd = wnd;
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = ack;
+		xs->max_window = max(xs->max_window, wnd);
+	}
+
+	if (xtcp_after(ack, prior_una))
+		xtcp_ack_new_data(sk, ack);
+	else if (ack == prior_una && cb->seq == cb->end_seq && !win_changed &&
+		 xs->snd_una != xs->snd_nxt)
+		xtcp_dupack(sk);
+	else if (win_changed && xs->snd_una == xs->snd_nxt)
+		xtcp_timer_on_ack(sk);	/* a window opened: end probing */
+	return true;
+}
+
+/* in-order payload to the receive queue; false if the caller frees skb */
+static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	bool fragstolen;
+	int delta;
+
+	if (!skb->len)
+		return false;
+	xs->rcv_nxt = XTCP_SKB_CB(skb)->seq + skb->len;
+	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
+		atomic_add(delta, &sk->sk_rmem_alloc);
+		kfree_skb_partial(skb, fragstolen);
+		return true;
+	}
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	return true;
+}
+
+/* RFC 9293 3.10.7.4, eighth check: the FIN bit, once it is in order */
+static void xtcp_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rcv_nxt++;
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* our FIN is not acknowledged yet: simultaneous close */
+		xtcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		xtcp_time_wait(sk);
+		break;
+	}
+	/* nothing can follow a FIN */
+	xtcp_ofo_purge(sk);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD,
+			      sk->sk_shutdown == SHUTDOWN_MASK ? POLL_HUP :
+								 POLL_IN);
+	}
+}
+
+void xtcp_ofo_purge(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *node;
+
+	while ((node = rb_first(&xs->ofo_root))) {
+		rb_erase(node, &xs->ofo_root);
+		kfree_skb(rb_to_skb(node));
+	}
+}
+
+/*
+ * Keep a segment that arrived ahead of RCV.NXT. Duplicates that one
+ * queued skb already covers are dropped; partial overlaps are trimmed
+ * when the data becomes in order. Merging neighbours comes later.
+ */
+static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq, end = XTCP_SKB_CB(skb)->end_seq;
+
+	while (*p) {
+		struct sk_buff *s = rb_to_skb(*p);
+
+		parent = *p;
+		if (xtcp_before(seq, XTCP_SKB_CB(s)->seq)) {
+			p = &parent->rb_left;
+			continue;
+		}
+		if (!xtcp_after(end, XTCP_SKB_CB(s)->end_seq)) {
+			kfree_skb(skb);
+			return;
+		}
+		p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &xs->ofo_root);
+	skb_set_owner_r(skb, sk);
+	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
+}
+
+/* move what became in order from the OFO tree to the receive queue */
+static void xtcp_ofo_drain(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *node;
+
+	while ((node = rb_first(&xs->ofo_root))) {
+		struct sk_buff *skb = rb_to_skb(node);
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool fin = cb->flags & XTCP_FLAG_FIN;
+
+		if (xtcp_after(cb->seq, xs->rcv_nxt))
+			break;
+		rb_erase(node, &xs->ofo_root);
+		if (!xtcp_after(cb->end_seq, xs->rcv_nxt) ||
+		    (xtcp_before(cb->seq, xs->rcv_nxt) &&
+		     !pskb_pull(skb, xs->rcv_nxt - cb->seq))) {
+			kfree_skb(skb);
+			continue;
+		}
+		cb->seq = xs->rcv_nxt;
+		if (!xtcp_queue_rcv(sk, skb))
+			kfree_skb(skb);
+		if (fin) {
+			xtcp_fin(sk);
+			break;
+		}
+	}
+}
+
+/*
+ * RFC 9293 3.10.7.4, seventh check: segment text. Returns true when the
+ * skb was kept; *ack_now says whether to answer at once.
+ */
+static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
+			    bool *ack_now)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool fin = cb->flags & XTCP_FLAG_FIN;
+
+	/* in-window data is accepted, but a peer that ignores our window
+	 * cannot make us hold more than twice the buffer
+	 */
+	if (skb->len &&
+	    atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf)) {
+		XTCP_INC_STATS(sock_net(sk), DROP_RCVBUF);
+		*ack_now = true;
+		return false;
+	}
+
+	if (xtcp_after(cb->seq, xs->rcv_nxt)) {
+		xtcp_ofo_queue(sk, skb);
+		/* a duplicate ACK tells the sender about the hole at once */
+		*ack_now = true;
+		return true;
+	}
+
+	if (xtcp_before(cb->seq, xs->rcv_nxt)) {
+		if (!pskb_pull(skb, xs->rcv_nxt - cb->seq)) {
+			XTCP_INC_STATS(sock_net(sk), DROP_NOMEM);
+			return false;
+		}
+		cb->seq = xs->rcv_nxt;
+	}
+
+	if (xtcp_queue_rcv(sk, skb)) {
+		if (!RB_EMPTY_ROOT(&xs->ofo_root)) {
+			xtcp_ofo_drain(sk);
+			*ack_now = true;
+		}
+		if (fin && sk->sk_state != TCP_TIME_WAIT &&
+		    !(sk->sk_shutdown & RCV_SHUTDOWN) && !sock_flag(sk, SOCK_DONE))
+			xtcp_fin(sk);
+		if (fin)
+			*ack_now = true;
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
+		return true;
+	}
+	if (fin) {
+		xtcp_fin(sk);
+		*ack_now = true;
+	}
+	return false;
+}
+
+/* RFC 1122 4.2.3.2: ACK at least every second full segment, else delay */
+static void xtcp_ack_snd_check(struct sock *sk, bool ack_now)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (ack_now || xs->rcv_nxt - xs->rcv_wup > xs->advmss)
+		xtcp_send_ack(sk);
+	else if (xs->rcv_nxt != xs->rcv_wup)
+		xtcp_timer_schedule_ack(sk);
+}
+
+static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_opts opts;
+
+	if ((cb->flags & XTCP_FLAG_ACK) &&
+	    (!xtcp_after(cb->ack_seq, xs->iss) ||
+	     xtcp_after(cb->ack_seq, xs->snd_nxt))) {
+		XTCP_INC_STATS(sock_net(sk), DROP_ACK);
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		goto discard;
+	}
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->flags & XTCP_FLAG_ACK)
+			xtcp_reset(sk);
+		goto discard;
+	}
+	if (!(cb->flags & XTCP_FLAG_SYN))
+		goto discard;
+
+	xtcp_parse_options(skb, &opts);
+	xs->irs = cb->seq;
+	xs->rcv_nxt = cb->seq + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->wscale_ok = opts.wscale_ok;
+	xs->snd_wscale = opts.wscale_ok ? opts.wscale : 0;
+	if (!opts.wscale_ok)
+		xs->rcv_wscale = 0;
+	xtcp_init_mss(sk, xs->advmss + XTCP_IP_HDR_LEN + XTCP_HDR_LEN,
+		      opts.mss);
+	/* RFC 7323 2.2: the window of a SYN is not scaled */
+	xs->snd_wnd = cb->window;
+	xs->max_window = xs->snd_wnd;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+
+	if (cb->flags & XTCP_FLAG_ACK) {
+		xtcp_ack_new_data(sk, cb->ack_seq);
+		xtcp_set_state(sk, TCP_ESTABLISHED);
+		if (!sock_flag(sk, SOCK_DEAD)) {
+			sk->sk_state_change(sk);
+			sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+		}
+		xtcp_send_ack(sk);
+		xtcp_push(sk, 0);
+	} else {
+		/* simultaneous open (RFC 9293 figure 8): our SYN becomes a
+		 * SYN-ACK, because transmission adds ACK outside SYN-SENT
+		 */
+		xtcp_set_state(sk, TCP_SYN_RECV);
+		xtcp_retransmit_head(sk);
+	}
+discard:
+	kfree_skb(skb);
+}
+
+/* our FIN has been acknowledged */
+static bool xtcp_fin_acked(const struct xtcp_sock *xs)
+{
+	return xs->fin_sent && xs->snd_una == xs->write_seq;
+}
+
+void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	enum xtcp_seq_verdict verdict;
+	bool ack_now = false;
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		goto discard;
+	case TCP_LISTEN:
+		xtcp_listen_rcv(sk, skb);
+		return;
+	case TCP_SYN_SENT:
+		xtcp_rcv_synsent(sk, skb);
+		return;
+	case TCP_TIME_WAIT:
+		xtcp_timewait_rcv(sk, skb);
+		return;
+	}
+
+	/* first: the sequence number */
+	verdict = xtcp_sequence_check(xs, cb);
+	if (verdict == XTCP_SEQ_BAD) {
+		XTCP_INC_STATS(sock_net(sk), DROP_SEQ);
+		if (!(cb->flags & XTCP_FLAG_RST))
+			xtcp_send_ack(sk);
+		goto discard;
+	}
+
+	/* second: RST, in RFC 5961 3.2's stricter form */
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->seq == xs->rcv_nxt)
+			xtcp_reset(sk);
+		else
+			xtcp_challenge_ack(sk);
+		goto discard;
+	}
+
+	/* fourth: a SYN in a synchronized state (RFC 5961 4.2) */
+	if (cb->flags & XTCP_FLAG_SYN) {
+		xtcp_challenge_ack(sk);
+		goto discard;
+	}
+
+	/* fifth: the ACK field */
+	if (!(cb->flags & XTCP_FLAG_ACK))
+		goto discard;
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!xtcp_between(cb->ack_seq, xs->snd_una + 1, xs->snd_nxt)) {
+			xtcp_send_reset_reply(sock_net(sk), skb);
+			goto discard;
+		}
+		xtcp_set_state(sk, TCP_ESTABLISHED);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_state_change(sk);
+	}
+	if (!xtcp_ack(sk, skb))
+		goto discard;
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		if (!xtcp_fin_acked(xs))
+			break;
+		xtcp_set_state(sk, TCP_FIN_WAIT2);
+		sk->sk_shutdown |= SEND_SHUTDOWN;
+		if (sock_flag(sk, SOCK_DEAD))
+			xtcp_timer_fin_wait2(sk);
+		else
+			sk->sk_state_change(sk);
+		break;
+	case TCP_CLOSING:
+		if (xtcp_fin_acked(xs)) {
+			xtcp_time_wait(sk);
+			goto discard;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (xtcp_fin_acked(xs)) {
+			xtcp_done(sk);
+			goto discard;
+		}
+		break;
+	}
+
+	/* seventh and eighth: segment text and FIN */
+	if (cb->seq != cb->end_seq) {
+		switch (sk->sk_state) {
+		case TCP_FIN_WAIT1:
+		case TCP_FIN_WAIT2:
+			/*
+			 * The application closed its end for reading; new
+			 * data can never reach it, so reset, like Linux.
+			 */
+			if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+			    xtcp_after(cb->end_seq -
+				       !!(cb->flags & XTCP_FLAG_FIN),
+				       xs->rcv_nxt)) {
+				xtcp_send_active_reset(sk, GFP_ATOMIC);
+				xtcp_reset(sk);
+				goto discard;
+			}
+			fallthrough;
+		case TCP_ESTABLISHED:
+			if (verdict == XTCP_SEQ_ACK_ONLY) {
+				ack_now = true;
+				break;
+			}
+			if (xtcp_data_queue(sk, skb, &ack_now)) {
+				skb = NULL;
+				break;
+			}
+			break;
+		default:
+			/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer's FIN is in */
+			break;
+		}
+	}
+
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_TIME_WAIT) {
+		xtcp_push(sk, 0);
+		xtcp_ack_snd_check(sk, ack_now);
+	} else if (ack_now) {
+		xtcp_send_ack(sk);
+	}
+discard:
+	kfree_skb(skb);
+}
+
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	/*
+	 * From release_sock() this runs with BH enabled, but the listener
+	 * path locks children with bh_lock_sock_nested(), which softirq
+	 * takes too.
+	 */
+	local_bh_disable();
+	if (sk->sk_state == TCP_LISTEN)
+		xtcp_listen_rcv(sk, skb);
+	else
+		xtcp_rcv_state_process(sk, skb);
+	local_bh_enable();
+	return 0;
+}
+
+/*
+ * Entry from link.c, in softirq under rcu_read_lock(). skb->data is the
+ * TCP header; the IPv4 header was checked and is at skb_network_header().
+ */
+int xtcp_rcv(struct sk_buff *skb)
+{
+	struct net *net = dev_net(skb->dev);
+	const struct iphdr *iph;
+	const struct tcphdr *th;
+	struct xtcp_skb_cb *cb;
+	unsigned int doff;
+	struct sock *sk;
+
+	XTCP_INC_STATS(net, INSEGS);
+	if (!pskb_may_pull(skb, sizeof(*th)))
+		goto bad_header;
+	th = tcp_hdr(skb);
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || doff > skb->len ||
+	    !pskb_may_pull(skb, doff))
+		goto bad_header;
+	iph = ip_hdr(skb);
+	if (!xtcp_csum_ok(skb, iph))
+		goto csum_error;
+
+	th = tcp_hdr(skb);
+	cb = XTCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->saddr = iph->saddr;
+	cb->daddr = iph->daddr;
+	cb->seq = ntohl(th->seq);
+	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - doff;
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->window = ntohs(th->window);
+	cb->flags = ((u8 *)th)[13];
+	/* skb->data becomes the payload; tcp_hdr() still finds the header */
+	__skb_pull(skb, doff);
+
+lookup:
+	sk = xtcp_demux_lookup(net, cb->saddr, th->source, cb->daddr,
+			       th->dest);
+	if (!sk)
+		goto no_socket;
+	if (sk->sk_state == TCP_TIME_WAIT && xtcp_timewait_recycle(sk, skb)) {
+		sock_put(sk);
+		goto lookup;
+	}
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_backlog_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		sock_put(sk);
+		XTCP_INC_STATS(net, DROP_BACKLOG);
+		goto discard;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return NET_RX_SUCCESS;
+
+no_socket:
+	XTCP_INC_STATS(net, DROP_NO_SOCKET);
+	xtcp_send_reset_reply(net, skb);
+	goto discard;
+csum_error:
+	XTCP_INC_STATS(net, INCSUMERRORS);
+	XTCP_INC_STATS(net, DROP_TCP_CSUM);
+	XTCP_INC_STATS(net, INERRS);
+	goto discard;
+bad_header:
+	XTCP_INC_STATS(net, DROP_TCP_HDR);
+	XTCP_INC_STATS(net, INERRS);
+discard:
+	kfree_skb(skb);
+	return NET_RX_DROP;
+}

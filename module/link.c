@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The devices XTCP owns. An attached device gets a packet_type per protocol
+ * bound to it alone (pt.dev), so XTCP sees its IPv4 and ARP frames beside
+ * the kernel's own handlers, which keep no address there and so ignore
+ * them. IPv4 is checked here as ip_rcv() would, then handed to input.c or
+ * icmp.c; on the way out this file writes the IPv4 header, picks the next
+ * hop and leaves it to arp.c to find its hardware address.
+ *
+ * There is no routing table: each link has one address, a prefix and an
+ * optional gateway, and the link owning the source address is the way out.
+ */
+
+#include <linux/inetdevice.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/random.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include <net/netlink.h>
+#include "xtcp.h"
+#include "link.h"
+
+/*
+ * Every link of every netns, so that the netdevice notifier finds a link by
+ * its device without touching the per-netns state of namespaces XTCP may
+ * not (or no longer) know about. Protected by RTNL.
+ */
+static LIST_HEAD(xtcp_link_all);
+
+static struct xtcp_link *link_find_dev(const struct net_device *dev)
+{
+	struct xtcp_link *link;
+
+	ASSERT_RTNL();
+	list_for_each_entry(link, &xtcp_link_all, all_node)
+		if (link->dev == dev)
+			return link;
+	return NULL;
+}
+
+/* Called under rcu_read_lock() or links_lock. */
+static struct xtcp_link *link_find_addr(struct xtcp_net *xn, __be32 addr)
+{
+	struct xtcp_link *link;
+
+	list_for_each_entry_rcu(link, &xn->links, node,
+				lockdep_is_held(&xn->links_lock))
+		if (link->addr == addr)
+			return link;
+	return NULL;
+}
+
+static bool link_is_bcast(const struct xtcp_link *link, __be32 addr)
+{
+	/* RFC 3021: a /31 has no broadcast address, a /32 has no peers */
+	if (link->prefixlen >= 31)
+		return false;
+	return addr == (link->addr | ~link->mask);
+}
+
+/*
+ * The next hop towards daddr through this link: daddr itself when it is
+ * inside the prefix, else the gateway, else 0 (unreachable). A link never
+ * reaches its own address: there is no loopback, so such a packet would
+ * only wander off on the wire.
+ */
+static __be32 link_nexthop(const struct xtcp_link *link, __be32 daddr)
+{
+	if (daddr == link->addr || !daddr || ipv4_is_multicast(daddr) ||
+	    ipv4_is_lbcast(daddr))
+		return 0;
+	if (!((daddr ^ link->addr) & link->mask))
+		return link_is_bcast(link, daddr) ? 0 : daddr;
+	return link->gw;
+}
+
+/* Called with RTNL and links_lock held; may sleep. */
+static void link_detach(struct xtcp_link *link)
+{
+	struct xtcp_net *xn = xtcp_net(link->net);
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&xn->links_lock);
+
+	list_del_rcu(&link->node);
+	xn->nr_links--;
+	list_del(&link->all_node);
+
+	__dev_remove_pack(&link->pt_ip);
+	if (link->has_arp)
+		__dev_remove_pack(&link->pt_arp);
+	/*
+	 * One grace period covers both packet handlers and every RCU reader
+	 * that found the link on the list (output, route): after it, nobody
+	 * but the ARP timer can touch the link, and nobody can arm that timer
+	 * again.
+	 */
+	synchronize_net();
+
+	/* sockets bound here can never send again; their RSTs find no route */
+	xtcp_demux_abort_addr(link->net, link->addr);
+
+	xtcp_arp_destroy(link);
+	netdev_put(link->dev, &link->dev_tracker);
+	kfree(link);
+}
+
+/*
+ * Hands one finished IPv4 packet to the device, with an Ethernet header to
+ * ha if the link resolves next hops. Called under rcu_read_lock() from the
+ * output path or from arp.c, never with the ARP lock held.
+ */
+void xtcp_link_xmit(struct xtcp_link *link, struct sk_buff *skb,
+		    const u8 *ha)
+{
+	struct net_device *dev = link->dev;
+	int rc;
+
+	if (ha && dev_hard_header(skb, dev, ETH_P_IP, ha, NULL,
+				  skb->len) < 0) {
+		XTCP_INC_STATS(link->net, OUT_DROPS);
+		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_HDR);
+		return;
+	}
+
+	rc = dev_queue_xmit(skb);
+	if (unlikely(net_xmit_eval(rc))) {
+		XTCP_INC_STATS(link->net, OUT_DROPS);
+		net_dbg_ratelimited("xtcp: %s: xmit failed: %d\n",
+				    dev->name, rc);
+	}
+}
+
+/* A GSO packet becomes this many datagrams, each taking an IPv4 ID. */
+static unsigned int link_gso_segs(struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int hdrlen;
+
+	if (!skb_is_gso(skb))
+		return 1;
+	/*
+	 * The qdisc layer and some drivers account per segment; fill the
+	 * count in if the caller left it out.
+	 */
+	if (!shinfo->gso_segs) {
+		hdrlen = skb_transport_offset(skb) + tcp_hdrlen(skb);
+		shinfo->gso_segs = DIV_ROUND_UP(skb->len - hdrlen,
+						shinfo->gso_size);
+	}
+	return shinfo->gso_segs;
+}
+
+void xtcp_link_output(struct net *net, struct sk_buff *skb,
+		      __be32 saddr, __be32 daddr, u8 proto)
+{
+	struct xtcp_link *link;
+	struct net_device *dev;
+	unsigned int segs;
+	struct iphdr *iph;
+	__be32 nexthop;
+	u16 id;
+
+	rcu_read_lock();
+	link = link_find_addr(xtcp_net(net), saddr);
+	if (unlikely(!link))
+		goto drop_noroute;
+	nexthop = link_nexthop(link, daddr);
+	if (unlikely(!nexthop))
+		goto drop_noroute;
+	dev = link->dev;
+
+	/* TCP pushes its header into clones of queued skbs: check both */
+	if (unlikely(skb_cow_head(skb, LL_RESERVED_SPACE(dev) +
+				  sizeof(*iph))))
+		goto drop_nomem;
+
+	segs = link_gso_segs(skb);
+	id = atomic_add_return(segs, &link->ip_id) - segs;
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	/* DF is set and XTCP never fragments, so len fits for GSO too */
+	if (unlikely(skb->len > IP_MAX_MTU ||
+		     (!skb_is_gso(skb) && skb->len > READ_ONCE(dev->mtu))))
+		goto drop_toobig;
+
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = 0;
+	iph->tot_len = htons(skb->len);
+	iph->id = htons(id);
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = IPDEFTTL;
+	iph->protocol = proto;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	iph->check = 0;
+	iph->check = ip_fast_csum(iph, iph->ihl);
+
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = dev;
+
+	if (link->has_arp)
+		xtcp_arp_output(link, skb, nexthop);
+	else
+		xtcp_link_xmit(link, skb, NULL);
+	rcu_read_unlock();
+	return;
+
+drop_noroute:
+	rcu_read_unlock();
+	XTCP_INC_STATS(net, DROP_NOROUTE);
+	net_dbg_ratelimited("xtcp: no route from %pI4 to %pI4\n",
+			    &saddr, &daddr);
+	kfree_skb_reason(skb, SKB_DROP_REASON_IP_OUTNOROUTES);
+	return;
+drop_nomem:
+	rcu_read_unlock();
+	XTCP_INC_STATS(net, DROP_NOMEM);
+	kfree_skb_reason(skb, SKB_DROP_REASON_NOMEM);
+	return;
+drop_toobig:
+	rcu_read_unlock();
+	XTCP_INC_STATS(net, OUT_DROPS);
+	kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_BIG);
+}
+
+/*
+ * ip_rcv() for XTCP's devices, mirroring ip_rcv_core() minus the parts a
+ * host with one address and no reassembly does not need.
+ */
+static int xtcp_link_rcv(struct sk_buff *skb, struct net_device *dev,
+			 struct packet_type *pt, struct net_device *orig_dev)
+{
+	struct xtcp_link *link = container_of(pt, struct xtcp_link, pt_ip);
+	struct net *net = dev_net(dev);
+	enum skb_drop_reason reason;
+	const struct iphdr *iph;
+	unsigned int hlen, len;
+
+	/*
+	 * Handlers bound to a device also see what its VLAN or macvlan uppers
+	 * receive (skb->dev is then the upper): that is not ours.
+	 */
+	if (unlikely(dev != link->dev)) {
+		consume_skb(skb);
+		return NET_RX_SUCCESS;
+	}
+	if (skb->pkt_type == PACKET_OTHERHOST)
+		goto drop_otherhost;
+
+	/* the kernel's ip_rcv() holds the same skb */
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (unlikely(!skb)) {
+		XTCP_INC_STATS(net, DROP_NOMEM);
+		return NET_RX_DROP;
+	}
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		goto drop_hdr;
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	if (iph->version != 4 || iph->ihl < 5)
+		goto drop_hdr;
+	hlen = iph->ihl * 4;
+	if (!pskb_may_pull(skb, hlen))
+		goto drop_hdr;
+	iph = ip_hdr(skb);
+	if (unlikely(ip_fast_csum(iph, iph->ihl)))
+		goto drop_csum;
+
+	len = ntohs(iph->tot_len);
+	if (len < hlen || len > skb->len)
+		goto drop_len;
+	/* Ethernet pads short frames; pskb_trim_rcsum() fixes up csum */
+	if (pskb_trim_rcsum(skb, len))
+		goto drop_nomem;
+	iph = ip_hdr(skb);
+
+	if (ip_is_fragment(iph))
+		goto drop_frag;
+	if (iph->daddr != link->addr)
+		goto drop_otherhost;
+	/* nothing may answer these: a reply would be a broadcast */
+	if (!iph->saddr || ipv4_is_multicast(iph->saddr) ||
+	    ipv4_is_lbcast(iph->saddr) || link_is_bcast(link, iph->saddr))
+		goto drop_hdr;
+
+	/* XTCP is the last stop: the sender's socket keeps no claim on it */
+	skb_orphan(skb);
+	skb_pull_rcsum(skb, hlen);
+	skb_reset_transport_header(skb);
+
+	switch (iph->protocol) {
+	case IPPROTO_TCP:
+		xtcp_rcv(skb);
+		return NET_RX_SUCCESS;
+	case IPPROTO_ICMP:
+		xtcp_icmp_rcv(link, skb);
+		return NET_RX_SUCCESS;
+	}
+	XTCP_INC_STATS(net, DROP_IP_PROTO);
+	reason = SKB_DROP_REASON_IP_NOPROTO;
+	goto drop;
+
+drop_otherhost:
+	XTCP_INC_STATS(net, DROP_IP_OTHERHOST);
+	reason = SKB_DROP_REASON_OTHERHOST;
+	goto drop;
+drop_hdr:
+	XTCP_INC_STATS(net, DROP_IP_HDR);
+	reason = SKB_DROP_REASON_IP_INHDR;
+	goto drop;
+drop_csum:
+	XTCP_INC_STATS(net, DROP_IP_CSUM);
+	reason = SKB_DROP_REASON_IP_CSUM;
+	goto drop;
+drop_len:
+	XTCP_INC_STATS(net, DROP_IP_LEN);
+	reason = SKB_DROP_REASON_PKT_TOO_SMALL;
+	goto drop;
+drop_nomem:
+	XTCP_INC_STATS(net, DROP_NOMEM);
+	reason = SKB_DROP_REASON_NOMEM;
+	goto drop;
+drop_frag:
+	/* XTCP sends DF and does not reassemble */
+	XTCP_INC_STATS(net, DROP_IP_FRAG);
+	reason = SKB_DROP_REASON_IP_INHDR;
+drop:
+	kfree_skb_reason(skb, reason);
+	return NET_RX_DROP;
+}
+
+static int link_check_addr(__be32 addr, u8 prefixlen, __be32 gw,
+			   struct netlink_ext_ack *extack)
+{
+	__be32 mask;
+
+	if (prefixlen > 32) {
+		NL_SET_ERR_MSG(extack, "prefix length above 32");
+		return -EINVAL;
+	}
+	mask = inet_make_mask(prefixlen);
+	if (!addr || ipv4_is_multicast(addr) || ipv4_is_lbcast(addr) ||
+	    ipv4_is_loopback(addr) ||
+	    (prefixlen < 31 && addr == (addr | ~mask))) {
+		NL_SET_ERR_MSG(extack, "address not usable by a host");
+		return -EINVAL;
+	}
+	if (gw && (gw == addr || ((gw ^ addr) & mask) ||
+		   (prefixlen < 31 && gw == (addr | ~mask)))) {
+		NL_SET_ERR_MSG(extack, "gateway not a host inside the prefix");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Ethernet gets ARP; devices without a link-layer header (tun, WireGuard)
+ * get bare IPv4. Anything else would need a resolver XTCP does not have.
+ */
+static int link_check_dev(const struct net_device *dev, bool *has_arp,
+			  struct netlink_ext_ack *extack)
+{
+	if (dev->flags & IFF_LOOPBACK) {
+		NL_SET_ERR_MSG(extack, "loopback cannot be attached");
+		return -EINVAL;
+	}
+	if (!dev->header_ops) {
+		*has_arp = false;
+		return 0;
+	}
+	if (dev->type == ARPHRD_ETHER && dev->addr_len == ETH_ALEN) {
+		*has_arp = true;
+		return 0;
+	}
+	NL_SET_ERR_MSG(extack, "device is neither Ethernet nor header-less");
+	return -EOPNOTSUPP;
+}
+
+int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
+		  __be32 addr, u8 prefixlen, __be32 gw,
+		  struct netlink_ext_ack *extack)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct xtcp_link *link;
+	struct net_device *dev;
+	bool has_arp;
+	int err;
+
+	err = link_check_addr(addr, prefixlen, gw, extack);
+	if (err)
+		return err;
+
+	link = kzalloc(sizeof(*link), GFP_KERNEL);
+	if (!link)
+		return -ENOMEM;
+
+	/*
+	 * RTNL from the lookup to the list insertion: the device cannot be
+	 * unregistered in between, so the notifier is sure to see the link.
+	 */
+	rtnl_lock();
+	mutex_lock(&xn->links_lock);
+
+	dev = ifname ? __dev_get_by_name(net, ifname) :
+		       __dev_get_by_index(net, ifindex);
+	if (!dev) {
+		NL_SET_ERR_MSG(extack, "device not found");
+		err = -ENODEV;
+		goto err_unlock;
+	}
+	err = link_check_dev(dev, &has_arp, extack);
+	if (err)
+		goto err_unlock;
+	if (link_find_dev(dev)) {
+		NL_SET_ERR_MSG(extack, "device already attached");
+		err = -EEXIST;
+		goto err_unlock;
+	}
+	if (link_find_addr(xn, addr)) {
+		NL_SET_ERR_MSG(extack, "address already used by another link");
+		err = -EADDRINUSE;
+		goto err_unlock;
+	}
+
+	link->net = net;
+	link->dev = dev;
+	link->addr = addr;
+	link->prefixlen = prefixlen;
+	link->mask = inet_make_mask(prefixlen);
+	link->gw = gw;
+	link->has_arp = has_arp;
+	atomic_set(&link->ip_id, get_random_u32());
+	xtcp_arp_init(link);
+	netdev_hold(dev, &link->dev_tracker, GFP_KERNEL);
+
+	link->pt_ip.type = htons(ETH_P_IP);
+	link->pt_ip.dev = dev;
+	link->pt_ip.func = xtcp_link_rcv;
+	dev_add_pack(&link->pt_ip);
+	if (has_arp) {
+		link->pt_arp.type = htons(ETH_P_ARP);
+		link->pt_arp.dev = dev;
+		link->pt_arp.func = xtcp_arp_rcv;
+		dev_add_pack(&link->pt_arp);
+	}
+
+	list_add_tail_rcu(&link->node, &xn->links);
+	xn->nr_links++;
+	list_add_tail(&link->all_node, &xtcp_link_all);
+
+	mutex_unlock(&xn->links_lock);
+	rtnl_unlock();
+	return 0;
+
+err_unlock:
+	mutex_unlock(&xn->links_lock);
+	rtnl_unlock();
+	kfree(link);
+	return err;
+}
+
+int xtcp_link_del(struct net *net, const char *ifname, int ifindex,
+		  struct netlink_ext_ack *extack)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct xtcp_link *link, *found = NULL;
+
+	rtnl_lock();
+	mutex_lock(&xn->links_lock);
+	list_for_each_entry(link, &xn->links, node) {
+		/* device names are stable under RTNL */
+		if (ifname ? !strcmp(link->dev->name, ifname) :
+			     link->dev->ifindex == ifindex) {
+			found = link;
+			break;
+		}
+	}
+	if (found)
+		link_detach(found);
+	else
+		NL_SET_ERR_MSG(extack, "device not attached");
+	mutex_unlock(&xn->links_lock);
+	rtnl_unlock();
+
+	return found ? 0 : -ENODEV;
+}
+
+void xtcp_link_net_exit(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct xtcp_link *link, *tmp;
+
+	rtnl_lock();
+	mutex_lock(&xn->links_lock);
+	list_for_each_entry_safe(link, tmp, &xn->links, node)
+		link_detach(link);
+	mutex_unlock(&xn->links_lock);
+	rtnl_unlock();
+}
+
+static void link_fill_info(const struct xtcp_link *link,
+			   struct xtcp_link_info *info)
+{
+	const struct net_device *dev = link->dev;
+
+	memset(info, 0, sizeof(*info));
+	info->ifindex = dev->ifindex;
+	/* a concurrent rename may tear the copy; the next dump is right */
+	strscpy(info->ifname, dev->name, sizeof(info->ifname));
+	info->addr = link->addr;
+	info->gw = link->gw;
+	info->prefixlen = link->prefixlen;
+	info->mtu = READ_ONCE(dev->mtu);
+	info->neighs = xtcp_arp_count(link);
+}
+
+/*
+ * Returns the index to resume from: the links skipped plus those fn
+ * accepted. The link fn refused (its message did not fit) is not counted,
+ * so the next call starts with it.
+ */
+int xtcp_link_dump(struct net *net, int skip,
+		   int (*fn)(const struct xtcp_link_info *info, void *arg),
+		   void *arg)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct xtcp_link_info info;
+	struct xtcp_link *link;
+	int idx = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(link, &xn->links, node) {
+		if (idx < skip) {
+			idx++;
+			continue;
+		}
+		link_fill_info(link, &info);
+		if (fn(&info, arg))
+			break;
+		idx++;
+	}
+	rcu_read_unlock();
+
+	return idx;
+}
+
+/*
+ * The most specific link whose prefix covers daddr, else the first link
+ * (in attach order) that has a gateway. With *saddr set, only the link
+ * owning it is considered, as for a socket bound to an address.
+ */
+int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
+		    unsigned int *mtu)
+{
+	struct xtcp_link *link, *onlink = NULL, *via_gw = NULL;
+	struct xtcp_net *xn = xtcp_net(net);
+	__be32 nexthop;
+	int err = -ENETUNREACH;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(link, &xn->links, node) {
+		if (*saddr && link->addr != *saddr)
+			continue;
+		nexthop = link_nexthop(link, daddr);
+		if (!nexthop)
+			continue;
+		if (nexthop == daddr) {
+			if (!onlink || link->prefixlen > onlink->prefixlen)
+				onlink = link;
+		} else if (!via_gw) {
+			via_gw = link;
+		}
+	}
+	link = onlink ?: via_gw;
+	if (link) {
+		*saddr = link->addr;
+		*mtu = READ_ONCE(link->dev->mtu);
+		err = 0;
+	}
+	rcu_read_unlock();
+
+	return err;
+}
+
+bool xtcp_link_addr_is_local(struct net *net, __be32 addr)
+{
+	bool local;
+
+	rcu_read_lock();
+	local = !!link_find_addr(xtcp_net(net), addr);
+	rcu_read_unlock();
+
+	return local;
+}
+
+static int xtcp_link_netdev_event(struct notifier_block *nb,
+				  unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct xtcp_link *link;
+	struct xtcp_net *xn;
+
+	if (event != NETDEV_UNREGISTER && event != NETDEV_DOWN)
+		return NOTIFY_DONE;
+
+	link = link_find_dev(dev);
+	if (!link)
+		return NOTIFY_DONE;
+
+	/* whatever sits behind the device now may not be what we learned */
+	if (event == NETDEV_DOWN) {
+		xtcp_arp_flush(link);
+		return NOTIFY_DONE;
+	}
+
+	/*
+	 * Unregistration, also the first half of a move to another netns:
+	 * dev_net() is still the old netns, the one the link belongs to.
+	 */
+	xn = xtcp_net(link->net);
+	mutex_lock(&xn->links_lock);
+	link_detach(link);
+	mutex_unlock(&xn->links_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xtcp_link_notifier = {
+	.notifier_call = xtcp_link_netdev_event,
+};
+
+int xtcp_link_init(void)
+{
+	return register_netdevice_notifier(&xtcp_link_notifier);
+}
+
+/*
+ * Called with the genl family and the socket family already gone, so no
+ * link can be added any more; the netns may still hold some. Detaching
+ * them before the notifier goes leaves no window where an unregistering
+ * device could keep its references.
+ */
+void xtcp_link_uninit(void)
+{
+	struct xtcp_link *link, *tmp;
+	struct xtcp_net *xn;
+
+	rtnl_lock();
+	list_for_each_entry_safe(link, tmp, &xtcp_link_all, all_node) {
+		xn = xtcp_net(link->net);
+		mutex_lock(&xn->links_lock);
+		link_detach(link);
+		mutex_unlock(&xn->links_lock);
+	}
+	rtnl_unlock();
+
+	unregister_netdevice_notifier(&xtcp_link_notifier);
+}

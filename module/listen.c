@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive open: the SYN queue of half-open requests and the accept queue
+ * of established children, both hanging off the listener.
+ *
+ * A request is a small struct, not a socket: the full socket is built only
+ * when the handshake's last ACK arrives (RFC 9293 3.5), as Linux does with
+ * request_sock. Unlike Linux, requests are not in the global demux table;
+ * the listener keeps them in a small hash of its own, which a segment
+ * reaches through the listener lookup. SYN cookies will slot in at
+ * xtcp_listen_syn() when the queue is full.
+ *
+ * Locking: the SYN queue and the accept queue change only under the
+ * listener's socket lock. xtcp_listen.lock additionally guards the SYN
+ * hash so that /proc/net/xtcp can walk it without the socket lock.
+ */
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include "xtcp.h"
+
+struct xtcp_request {
+	struct hlist_node node;		/* in xtcp_listen.syn_hash */
+	__be32 laddr;
+	__be32 raddr;
+	__be16 rport;
+	u16 mss;			/* effective send MSS */
+	u16 advmss;
+	u8 snd_wscale;
+	u8 rcv_wscale;
+	u8 wscale_ok;
+	u8 retries;			/* SYN-ACKs resent */
+	u32 iss;
+	u32 irs;
+	u32 snd_wnd;			/* from the SYN, unscaled */
+	u32 rcv_wnd;			/* announced in the SYN-ACK */
+	u64 sent_us;			/* first SYN-ACK, for an RTT sample */
+	unsigned long expires;		/* jiffies of the next resend */
+};
+
+struct xtcp_listen {
+	/* guards syn_hash against /proc readers; leaf, BH-safe */
+	spinlock_t lock;
+	struct hlist_head syn_hash[XTCP_SYNQ_BUCKETS];
+	unsigned int syn_qlen;
+	struct list_head accept_queue;	/* children, oldest first */
+	struct rcu_head rcu;
+};
+
+static struct kmem_cache *xtcp_request_cache;
+
+int xtcp_listen_init(void)
+{
+	xtcp_request_cache = KMEM_CACHE(xtcp_request, 0);
+	return xtcp_request_cache ? 0 : -ENOMEM;
+}
+
+void xtcp_listen_uninit(void)
+{
+	kmem_cache_destroy(xtcp_request_cache);
+}
+
+static struct hlist_head *xtcp_listen_bucket(struct xtcp_listen *l,
+					     __be32 raddr, __be16 rport)
+{
+	u32 h = jhash_2words((__force u32)raddr, (__force u32)rport, 0);
+
+	return &l->syn_hash[h % XTCP_SYNQ_BUCKETS];
+}
+
+static struct xtcp_request *xtcp_listen_find(struct xtcp_listen *l,
+					     __be32 raddr, __be16 rport,
+					     __be32 laddr)
+{
+	struct xtcp_request *req;
+
+	hlist_for_each_entry(req, xtcp_listen_bucket(l, raddr, rport), node)
+		if (req->raddr == raddr && req->rport == rport &&
+		    req->laddr == laddr)
+			return req;
+	return NULL;
+}
+
+static void xtcp_listen_drop_req(struct xtcp_listen *l,
+				 struct xtcp_request *req)
+{
+	spin_lock_bh(&l->lock);
+	hlist_del(&req->node);
+	l->syn_qlen--;
+	spin_unlock_bh(&l->lock);
+	kmem_cache_free(xtcp_request_cache, req);
+}
+
+static void xtcp_listen_send_synack(struct sock *lsk,
+				    const struct xtcp_request *req)
+{
+	xtcp_send_synack(sock_net(lsk), req->laddr, req->raddr,
+			 htons(lsk->sk_num), req->rport, req->iss,
+			 req->irs + 1, req->advmss, req->rcv_wscale,
+			 req->wscale_ok, req->rcv_wnd);
+}
+
+int xtcp_listen_start(struct sock *sk, int backlog)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_listen *l;
+	int i, err;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	spin_lock_init(&l->lock);
+	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+		INIT_HLIST_HEAD(&l->syn_hash[i]);
+	INIT_LIST_HEAD(&l->accept_queue);
+
+	if (!sk->sk_num) {
+		err = xtcp_demux_autobind(sk);
+		if (err) {
+			err = -EAGAIN;	/* what inet_listen() says here */
+			goto err_free;
+		}
+	}
+	/* LISTEN first, so that a racing listen() sees us in its check */
+	WRITE_ONCE(sk->sk_ack_backlog, 0);
+	xs->listen = l;
+	xtcp_set_state(sk, TCP_LISTEN);
+	err = xtcp_demux_listen_check(sk);
+	if (err)
+		goto err_state;
+	return 0;
+
+err_state:
+	smp_store_release(&sk->sk_state, TCP_CLOSE);
+	xs->listen = NULL;
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		xtcp_demux_unbind(sk);
+		sk->sk_num = 0;
+	}
+err_free:
+	kfree(l);
+	return err;
+}
+
+/* tear down a listener: RST to children nobody accepted, drop requests */
+void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_listen *l = xs->listen;
+	struct xtcp_sock *child, *tmp;
+	struct hlist_node *n;
+	struct xtcp_request *req;
+	int i;
+
+	if (!l)
+		return;
+	sk_stop_timer(sk, &xs->rtx_timer);
+	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node)
+			xtcp_listen_drop_req(l, req);
+
+	/* children are locked the way softirq locks them */
+	local_bh_disable();
+	list_for_each_entry_safe(child, tmp, &l->accept_queue, accept_node) {
+		struct sock *csk = &child->sk;
+
+		list_del_init(&child->accept_node);
+		sk_acceptq_removed(sk);
+		bh_lock_sock_nested(csk);
+		sock_orphan(csk);
+		xtcp_abort(csk, ECONNRESET);
+		bh_unlock_sock(csk);
+		/* the accept queue's reference, once the user's to be */
+		sock_put(csk);
+	}
+	local_bh_enable();
+
+	xtcp_set_state(sk, TCP_CLOSE);
+	WRITE_ONCE(xs->listen, NULL);
+	/* /proc readers may still walk the SYN hash */
+	kfree_rcu(l, rcu);
+}
+
+/*
+ * The handshake completed: a full socket for the request. Runs under the
+ * listener's lock in softirq or with BH disabled.
+ */
+static struct sock *xtcp_listen_child(struct sock *lsk,
+				      const struct xtcp_request *req,
+				      const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(lsk);
+	struct xtcp_sock *xs;
+	struct sock *sk;
+
+	sk = sk_alloc(net, lsk->sk_family, GFP_ATOMIC, &xtcp_prot, false);
+	if (!sk)
+		return NULL;
+	sock_init_data(NULL, sk);
+	xtcp_sock_init_tcb(sk);
+	xs = xtcp_sk(sk);
+
+	/* what a clone of the listener would have carried over */
+	sk->sk_flags = lsk->sk_flags & ~(1UL << SOCK_DEAD);
+	sk->sk_userlocks = lsk->sk_userlocks & ~(SOCK_BINDADDR_LOCK |
+						 SOCK_BINDPORT_LOCK);
+	sk->sk_rcvbuf = lsk->sk_rcvbuf;
+	sk->sk_sndbuf = lsk->sk_sndbuf;
+	sk->sk_lingertime = lsk->sk_lingertime;
+	sk->sk_rcvtimeo = lsk->sk_rcvtimeo;
+	sk->sk_sndtimeo = lsk->sk_sndtimeo;
+	sk->sk_rcvlowat = lsk->sk_rcvlowat;
+	sk->sk_mark = lsk->sk_mark;
+	sk->sk_priority = lsk->sk_priority;
+	sk->sk_reuse = lsk->sk_reuse;
+	xs->nodelay = xtcp_sk(lsk)->nodelay;
+	xs->user_mss = xtcp_sk(lsk)->user_mss;
+
+	sk->sk_rcv_saddr = req->laddr;
+	sk->sk_daddr = req->raddr;
+	sk->sk_dport = req->rport;
+
+	xs->iss = req->iss;
+	xs->snd_una = req->iss + 1;
+	xs->snd_nxt = xs->snd_una;
+	xs->write_seq = xs->snd_una;
+	xs->irs = req->irs;
+	xs->rcv_nxt = req->irs + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->rcv_wnd = req->rcv_wnd;
+	xs->wscale_ok = req->wscale_ok;
+	xs->snd_wscale = req->snd_wscale;
+	xs->rcv_wscale = req->rcv_wscale;
+	xs->mss = req->mss;
+	xs->advmss = req->advmss;
+	/* the ACK completing the handshake is the first window update */
+	xs->snd_wnd = (u32)cb->window << xs->snd_wscale;
+	xs->max_window = max(xs->snd_wnd, req->snd_wnd);
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+	if (!req->retries)
+		xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
+						req->sent_us, 1));
+
+	xtcp_demux_inherit_port(lsk, sk);
+	if (xtcp_demux_hash(sk)) {
+		xtcp_demux_unbind(sk);
+		sk_free(sk);
+		return NULL;
+	}
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	XTCP_INC_STATS(net, PASSIVEOPENS);
+	return sk;
+}
+
+/* a segment for a request in the SYN queue (RFC 9293 3.10.7.4, SYN-RECEIVED) */
+static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
+				struct sk_buff *skb)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(lsk);
+	struct sock *child;
+
+	if (cb->flags & XTCP_FLAG_RST) {
+		if (cb->seq == req->irs + 1)
+			xtcp_listen_drop_req(lxs->listen, req);
+		goto discard;
+	}
+	if (cb->flags & XTCP_FLAG_SYN) {
+		/* a retransmitted SYN: our SYN-ACK was lost */
+		if (cb->seq == req->irs)
+			xtcp_listen_send_synack(lsk, req);
+		goto discard;
+	}
+	if (!(cb->flags & XTCP_FLAG_ACK))
+		goto discard;
+	if (cb->ack_seq != req->iss + 1) {
+		XTCP_INC_STATS(net, DROP_ACK);
+		xtcp_send_reset_reply(net, skb);
+		goto discard;
+	}
+	if (!xtcp_between(cb->seq, req->irs + 1, req->irs + 1 + req->rcv_wnd)) {
+		XTCP_INC_STATS(net, DROP_SEQ);
+		goto discard;
+	}
+	if (sk_acceptq_is_full(lsk)) {
+		/* keep the request: the peer's retransmission retries */
+		XTCP_INC_STATS(net, LISTENOVERFLOWS);
+		XTCP_INC_STATS(net, LISTENDROPS);
+		goto discard;
+	}
+
+	child = xtcp_listen_child(lsk, req, skb);
+	if (!child) {
+		XTCP_INC_STATS(net, DROP_NOMEM);
+		XTCP_INC_STATS(net, LISTENDROPS);
+		goto discard;
+	}
+	xtcp_listen_drop_req(lxs->listen, req);
+
+	/* the ACK may carry data or even a FIN: the child takes it */
+	bh_lock_sock_nested(child);
+	xtcp_rcv_state_process(child, skb);
+	bh_unlock_sock(child);
+
+	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->listen->accept_queue);
+	sk_acceptq_added(lsk);
+	lsk->sk_data_ready(lsk);
+	return;
+
+discard:
+	kfree_skb(skb);
+}
+
+/* a SYN for the listener: a new request (RFC 9293 3.10.7.2) */
+static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_listen *l = lxs->listen;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(lsk);
+	struct xtcp_request *req;
+	struct xtcp_opts opts;
+	__be32 laddr = cb->daddr;
+	unsigned int mtu;
+	u16 peer_mss;
+
+	if (l->syn_qlen >= max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 8) ||
+	    sk_acceptq_is_full(lsk)) {
+		XTCP_INC_STATS(net, LISTENOVERFLOWS);
+		XTCP_INC_STATS(net, LISTENDROPS);
+		return;
+	}
+	if (xtcp_link_route(net, cb->saddr, &laddr, &mtu)) {
+		XTCP_INC_STATS(net, DROP_NOROUTE);
+		return;
+	}
+	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
+	if (!req) {
+		XTCP_INC_STATS(net, DROP_NOMEM);
+		return;
+	}
+	xtcp_parse_options(skb, &opts);
+	req->laddr = cb->daddr;
+	req->raddr = cb->saddr;
+	req->rport = tcp_hdr(skb)->source;
+	req->irs = cb->seq;
+	req->iss = xtcp_demux_isn(req->laddr, req->raddr, htons(lsk->sk_num),
+				  req->rport);
+	req->snd_wnd = cb->window;
+	req->wscale_ok = opts.wscale_ok;
+	if (opts.wscale_ok) {
+		req->snd_wscale = opts.wscale;
+		req->rcv_wscale = xtcp_choose_wscale(lsk);
+	}
+	req->advmss = mtu - XTCP_IP_HDR_LEN - XTCP_HDR_LEN;
+	if (lxs->user_mss)
+		req->advmss = min(req->advmss, lxs->user_mss);
+	peer_mss = opts.mss ? : XTCP_DEFAULT_MSS;
+	req->mss = clamp_t(u16, peer_mss, XTCP_MIN_MSS, req->advmss);
+	req->rcv_wnd = xtcp_initial_window(lsk);
+	req->sent_us = xtcp_clock_us();
+	req->expires = jiffies + XTCP_TIMEOUT_INIT;
+
+	spin_lock_bh(&l->lock);
+	hlist_add_head(&req->node, xtcp_listen_bucket(l, req->raddr,
+						      req->rport));
+	l->syn_qlen++;
+	spin_unlock_bh(&l->lock);
+
+	xtcp_listen_send_synack(lsk, req);
+	if (!timer_pending(&lxs->rtx_timer))
+		sk_reset_timer(lsk, &lxs->rtx_timer, req->expires);
+}
+
+/* every segment that demux hands to a listener comes here */
+void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
+{
+	struct xtcp_listen *l = xtcp_sk(lsk)->listen;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_request *req;
+
+	if (!l)
+		goto discard;
+	req = xtcp_listen_find(l, cb->saddr, tcp_hdr(skb)->source, cb->daddr);
+	if (req) {
+		xtcp_listen_req_rcv(lsk, req, skb);
+		return;
+	}
+	if (cb->flags & XTCP_FLAG_RST)
+		goto discard;
+	if (cb->flags & XTCP_FLAG_ACK) {
+		/* RFC 9293 3.10.7.2: an ACK to a listener gets a RST */
+		xtcp_send_reset_reply(sock_net(lsk), skb);
+		goto discard;
+	}
+	if (cb->flags & XTCP_FLAG_SYN)
+		xtcp_listen_syn(lsk, skb);
+discard:
+	kfree_skb(skb);
+}
+
+/* the listener's rtx_timer: resend SYN-ACKs with backoff, expire requests */
+void xtcp_listen_timer(struct sock *lsk)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_listen *l = lxs->listen;
+	unsigned long now = jiffies, next = now + XTCP_RTO_MAX;
+	struct xtcp_request *req;
+	struct hlist_node *n;
+	int i;
+
+	if (!l || !l->syn_qlen)
+		return;
+	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++) {
+		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node) {
+			if (time_before(now, req->expires)) {
+				if (time_before(req->expires, next))
+					next = req->expires;
+				continue;
+			}
+			if (req->retries >= XTCP_SYNACK_RETRIES) {
+				xtcp_listen_drop_req(l, req);
+				continue;
+			}
+			req->retries++;
+			req->expires = now + (XTCP_TIMEOUT_INIT << req->retries);
+			XTCP_INC_STATS(sock_net(lsk), SYNRETRANS);
+			XTCP_INC_STATS(sock_net(lsk), RETRANSSEGS);
+			xtcp_listen_send_synack(lsk, req);
+			if (time_before(req->expires, next))
+				next = req->expires;
+		}
+	}
+	if (l->syn_qlen)
+		sk_reset_timer(lsk, &lxs->rtx_timer, next);
+}
+
+struct sock *xtcp_listen_accept(struct sock *sk, int flags, int *err)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_sock *child = NULL;
+	long timeo;
+
+	lock_sock(sk);
+	*err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	while (list_empty(&xs->listen->accept_queue)) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		*err = -EAGAIN;
+		if (!timeo)
+			goto out;
+		add_wait_queue_exclusive(sk_sleep(sk), &wait);
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		remove_wait_queue(sk_sleep(sk), &wait);
+		*err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			goto out;
+		*err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			goto out;
+	}
+	child = list_first_entry(&xs->listen->accept_queue, struct xtcp_sock,
+				 accept_node);
+	list_del_init(&child->accept_node);
+	sk_acceptq_removed(sk);
+	*err = 0;
+out:
+	release_sock(sk);
+	return child ? &child->sk : NULL;
+}
+
+void xtcp_listen_walk(struct sock *sk,
+		      void (*fn)(struct sock *lsk, __be32 raddr, __be16 rport,
+				 __be32 laddr, u32 expires, void *arg),
+		      void *arg)
+{
+	struct xtcp_listen *l = READ_ONCE(xtcp_sk(sk)->listen);
+	struct xtcp_request *req;
+	int i;
+
+	/* under rcu_read_lock(): l is freed with kfree_rcu() */
+	if (!l)
+		return;
+	spin_lock_bh(&l->lock);
+	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+		hlist_for_each_entry(req, &l->syn_hash[i], node)
+			fn(sk, req->raddr, req->rport, req->laddr,
+			   req->expires, arg);
+	spin_unlock_bh(&l->lock);
+}

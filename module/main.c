@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XTCP: an AF_XTCP socket family with a TCP of its own, speaking IPv4 on
+ * devices it owns. This file is only the init/exit ladder.
+ */
+#include <linux/module.h>
+#include <net/net_namespace.h>
+#include "xtcp.h"
+
+unsigned int xtcp_family = AF_XTCP;
+module_param_named(family, xtcp_family, uint, 0444);
+MODULE_PARM_DESC(family, "socket family number (default AF_XTCP)");
+
+unsigned int xtcp_msl_ms = 30000;
+module_param_named(msl_ms, xtcp_msl_ms, uint, 0644);
+MODULE_PARM_DESC(msl_ms, "maximum segment lifetime in ms; TIME_WAIT lasts 2 MSL");
+
+unsigned int xtcp_net_id __read_mostly;
+
+struct proto xtcp_prot = {
+	.name		= "XTCP",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct xtcp_sock),
+	.backlog_rcv	= xtcp_backlog_rcv,
+	.release_cb	= xtcp_release_cb,
+};
+
+static int __net_init xtcp_net_init(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	int err;
+
+	INIT_LIST_HEAD(&xn->links);
+	mutex_init(&xn->links_lock);
+	xn->mib = alloc_percpu(struct xtcp_mib);
+	if (!xn->mib)
+		return -ENOMEM;
+	err = xtcp_proc_net_init(net);
+	if (err)
+		goto err_free_mib;
+	return 0;
+
+err_free_mib:
+	free_percpu(xn->mib);
+	return err;
+}
+
+/* every socket of the netns is gone: each one held a reference on it */
+static void __net_exit xtcp_net_exit(struct net *net)
+{
+	xtcp_link_net_exit(net);
+	xtcp_proc_net_exit(net);
+	free_percpu(xtcp_net(net)->mib);
+}
+
+static struct pernet_operations xtcp_net_ops = {
+	.init	= xtcp_net_init,
+	.exit	= xtcp_net_exit,
+	.id	= &xtcp_net_id,
+	.size	= sizeof(struct xtcp_net),
+};
+
+static int __init xtcp_init(void)
+{
+	int err;
+
+	if (!xtcp_family || xtcp_family >= NPROTO) {
+		pr_err("family=%u is out of range (1..%d)\n", xtcp_family,
+		       NPROTO - 1);
+		return -EINVAL;
+	}
+	err = xtcp_demux_init();
+	if (err)
+		return err;
+	err = xtcp_listen_init();
+	if (err)
+		goto err_demux;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_listen;
+	err = register_pernet_subsys(&xtcp_net_ops);
+	if (err)
+		goto err_proto;
+	err = xtcp_link_init();
+	if (err)
+		goto err_pernet;
+	err = xtcp_sock_register();
+	if (err)
+		goto err_link;
+	err = xtcp_genl_init();
+	if (err)
+		goto err_sock;
+	pr_info("loaded, address family %u\n", xtcp_family);
+	return 0;
+
+err_sock:
+	xtcp_sock_unregister();
+err_link:
+	xtcp_link_uninit();
+err_pernet:
+	unregister_pernet_subsys(&xtcp_net_ops);
+err_proto:
+	proto_unregister(&xtcp_prot);
+err_listen:
+	xtcp_listen_uninit();
+err_demux:
+	xtcp_demux_uninit();
+	return err;
+}
+
+static void __exit xtcp_exit(void)
+{
+	xtcp_genl_uninit();
+	xtcp_sock_unregister();
+	xtcp_link_uninit();
+	unregister_pernet_subsys(&xtcp_net_ops);
+	/* sockets are freed after a grace period (SOCK_RCU_FREE) */
+	rcu_barrier();
+	proto_unregister(&xtcp_prot);
+	xtcp_listen_uninit();
+	xtcp_demux_uninit();
+}
+
+module_init(xtcp_init);
+module_exit(xtcp_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("XTCP: a TCP of its own behind AF_XTCP");
+MODULE_AUTHOR("The XTCP developers");
+MODULE_ALIAS_NETPROTO(AF_XTCP);

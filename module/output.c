@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segment output: the write queue, Nagle, flow and congestion limits,
+ * retransmission, and the control segments (ACK, SYN, FIN, RST).
+ *
+ * sk_write_queue holds every byte not yet acknowledged, in sequence order:
+ * first the skbs in flight, then, from xs->send_head on, the unsent ones.
+ * An skb may carry up to xtcp_size_goal() bytes; when it is larger than
+ * the MSS it leaves as one GSO super-packet (SKB_GSO_TCPV4 with
+ * CHECKSUM_PARTIAL) and the device or the core's software GSO cuts it.
+ * Transmission sends a clone, so the queued skb stays for retransmission.
+ *
+ * All functions here run under the socket lock, from process context
+ * (owner) or softirq (bh_lock_sock), except the stateless senders at the
+ * end, which need no socket at all.
+ */
+#include <linux/tcp.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include "xtcp.h"
+
+struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp)
+{
+	struct sk_buff *skb;
+
+	skb = alloc_skb_fclone(size + XTCP_MAX_HEADER, gfp);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, XTCP_MAX_HEADER);
+	/* the checksum is always left to the device or to software GSO */
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	memset(skb->cb, 0, sizeof(skb->cb));
+	return skb;
+}
+
+/* free space in the receive buffer, as payload bytes */
+long xtcp_rcv_space(const struct sock *sk)
+{
+	long space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+
+	/*
+	 * skb overhead (truesize) can be as large as the payload, so only
+	 * half the room is offered, as Linux does with tcp_adv_win_scale=1.
+	 */
+	return max(space, 0L) / 2;
+}
+
+u8 xtcp_choose_wscale(const struct sock *sk)
+{
+	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
+	u8 ws = 0;
+
+	/* the smallest shift that can still announce the whole buffer */
+	while (space > 65535 && ws < XTCP_MAX_WSCALE) {
+		space >>= 1;
+		ws++;
+	}
+	return ws;
+}
+
+u32 xtcp_initial_window(const struct sock *sk)
+{
+	return min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+}
+
+/* the part of the last advertised window that is still open */
+static u32 xtcp_receive_window(const struct xtcp_sock *xs)
+{
+	s32 win = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	return max(win, 0);
+}
+
+/*
+ * The window to put in an outgoing segment, already scaled down. It is
+ * never smaller than what we advertised before (RFC 9293 3.8.6.2.2: the
+ * right edge must not move left), and it does not grow by less than an
+ * MSS, which is receiver-side SWS avoidance (RFC 1122 4.2.3.3).
+ */
+u32 xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 cur = xtcp_receive_window(xs);
+	u32 win = xtcp_rcv_space(sk);
+	u32 max_win = 65535U << xs->rcv_wscale;
+
+	if (win < xs->advmss)
+		win = 0;
+	win = min(win, max_win);
+	win = round_down(win, 1U << xs->rcv_wscale);
+	if (win < cur)
+		win = min(ALIGN(cur, 1U << xs->rcv_wscale), max_win);
+	xs->rcv_wnd = win;
+	xs->rcv_wup = xs->rcv_nxt;
+	return win >> xs->rcv_wscale;
+}
+
+/*
+ * Fill in a TCP header in front of skb->data and set up the checksum
+ * offload. Used for every segment we send, stateful or not.
+ */
+static struct tcphdr *xtcp_build_header(struct sk_buff *skb, __be32 saddr,
+					__be32 daddr, __be16 sport,
+					__be16 dport, u32 seq, u32 ack,
+					u8 flags, u16 window,
+					unsigned int optlen)
+{
+	unsigned int hlen = sizeof(struct tcphdr) + optlen;
+	struct tcphdr *th;
+
+	th = skb_push(skb, hlen);
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = sport;
+	th->dest = dport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = hlen / 4;
+	((u8 *)th)[13] = flags;
+	th->window = htons(window);
+
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
+	th->check = ~csum_tcpudp_magic(saddr, daddr, skb->len, IPPROTO_TCP, 0);
+	return th;
+}
+
+/*
+ * Send one segment of the TCB: a clone of a write-queue skb, or a control
+ * skb of our own (clone == false).
+ */
+static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	unsigned int optlen = 0;
+	struct tcphdr *th;
+	u16 window;
+	u8 flags = cb->flags;
+
+	if (clone) {
+		/* a clone still in a device queue shares our header room */
+		if (unlikely(skb_cloned(skb)))
+			skb = pskb_copy(skb, GFP_ATOMIC);
+		else
+			skb = skb_clone(skb, GFP_ATOMIC);
+		if (!skb) {
+			XTCP_INC_STATS(net, OUT_DROPS);
+			return -ENOBUFS;
+		}
+	}
+
+	if (flags & XTCP_FLAG_SYN) {
+		optlen = xtcp_syn_options_len(xs->wscale_ok ||
+					      sk->sk_state == TCP_SYN_SENT);
+		/* RFC 7323 2.2: the window in a SYN is never scaled */
+		window = min_t(u32, xtcp_initial_window(sk), 65535U);
+		xs->rcv_wnd = window;
+		xs->rcv_wup = xs->rcv_nxt;
+	} else {
+		window = xtcp_select_window(sk);
+	}
+	if (sk->sk_state != TCP_SYN_SENT)
+		flags |= XTCP_FLAG_ACK;
+
+	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			       htons(sk->sk_num), sk->sk_dport, cb->seq,
+			       xs->rcv_nxt, flags, window, optlen);
+	if (optlen)
+		xtcp_write_syn_options((u8 *)(th + 1), xs->advmss,
+				       xs->wscale_ok ||
+				       sk->sk_state == TCP_SYN_SENT,
+				       xs->rcv_wscale);
+
+	if (flags & XTCP_FLAG_ACK)
+		xtcp_timer_ack_sent(sk);
+	XTCP_ADD_STATS(net, OUTSEGS, max_t(u16, skb_shinfo(skb)->gso_segs, 1));
+	xtcp_link_output(net, skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			 IPPROTO_TCP);
+	return 0;
+}
+
+/* mark an skb larger than one MSS for segmentation offload */
+static void xtcp_set_gso(struct sk_buff *skb, unsigned int mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb->len > mss) {
+		shinfo->gso_size = mss;
+		shinfo->gso_type = SKB_GSO_TCPV4;
+		shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
+	} else {
+		shinfo->gso_size = 0;
+		shinfo->gso_type = 0;
+		shinfo->gso_segs = 1;
+	}
+}
+
+/*
+ * Give skb a private header and frag array before we change them, keeping
+ * its truesize as the write queue charged it (6.1 does not export
+ * skb_unclone_keeptruesize()).
+ */
+static int xtcp_skb_unclone(struct sk_buff *skb)
+{
+	unsigned int truesize = skb->truesize;
+	int err;
+
+	err = skb_unclone(skb, GFP_ATOMIC);
+	skb->truesize = truesize;
+	return err;
+}
+
+static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	__kfree_skb(skb);
+}
+
+/*
+ * Cut skb at len bytes, putting the tail in a new skb right after it.
+ * Like tcp_fragment(); the FIN and PSH flags travel with the tail.
+ */
+static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sk_buff *buff;
+	u32 nlen;
+
+	/* skb_split() rewrites the frag array a clone in flight shares */
+	if (xtcp_skb_unclone(skb))
+		return -ENOMEM;
+	buff = xtcp_alloc_skb(sk, 0, GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	nlen = skb->len - len;
+	skb_split(skb, buff, len);
+	buff->truesize += nlen;
+	skb->truesize -= nlen;
+	sk_wmem_queued_add(sk, buff->truesize);
+
+	XTCP_SKB_CB(buff)->seq = cb->seq + len;
+	XTCP_SKB_CB(buff)->end_seq = cb->end_seq;
+	XTCP_SKB_CB(buff)->flags = cb->flags;
+	XTCP_SKB_CB(buff)->when = cb->when;
+	XTCP_SKB_CB(buff)->retrans = cb->retrans;
+	cb->end_seq = cb->seq + len;
+	cb->flags &= ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH);
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	return 0;
+}
+
+/* drop the first len bytes of a partly acknowledged skb */
+static int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct skb_shared_info *shinfo;
+	u32 eat = len, head;
+	int i, k = 0;
+
+	if (xtcp_skb_unclone(skb))
+		return -ENOMEM;
+	head = min_t(u32, eat, skb_headlen(skb));
+	__skb_pull(skb, head);
+	eat -= head;
+
+	shinfo = skb_shinfo(skb);
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		skb_frag_t *frag = &shinfo->frags[i];
+		u32 size = skb_frag_size(frag);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = *frag;
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	shinfo->nr_frags = k;
+	skb->data_len -= len - head;
+	skb->len = skb->data_len + skb_headlen(skb);
+	XTCP_SKB_CB(skb)->seq += len;
+	return 0;
+}
+
+static struct sk_buff *xtcp_write_queue_next(struct sock *sk,
+					     struct sk_buff *skb)
+{
+	return skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next;
+}
+
+unsigned int xtcp_size_goal(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 goal = rounddown(XTCP_GSO_MAX_BYTES, xs->mss);
+
+	/* like Linux, keep a super-packet below half the peer's window */
+	if (xs->max_window > 2 * xs->mss)
+		goal = min(goal, rounddown(xs->max_window / 2, xs->mss));
+	return max_t(u32, goal, xs->mss);
+}
+
+/*
+ * Sender-side rules for one unsent skb. Returns the number of bytes that
+ * may go now (0: none) given the peer's window, cwnd, Nagle (RFC 896,
+ * RFC 1122 4.2.3.4) and corking.
+ */
+static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 in_flight = xtcp_packets_out_bytes(xs);
+	u32 cwnd_bytes = xs->snd_cwnd * xs->mss;
+	u32 wnd_end = xs->snd_una + xs->snd_wnd;
+	u32 quota, len = skb->len;
+	bool last = !xtcp_write_queue_next(sk, skb);
+
+	if (in_flight >= cwnd_bytes)
+		return 0;
+	/* a SYN goes before any window is known; a bare FIN needs one */
+	if (cb->flags & XTCP_FLAG_SYN)
+		return 1;
+	if (!xtcp_after(wnd_end, cb->seq))
+		return 0;
+	if (!len)
+		return 1;
+	quota = min(wnd_end - cb->seq, cwnd_bytes - in_flight);
+	if (len > quota) {
+		/* sender SWS avoidance: whole segments only, unless idle */
+		u32 cut = rounddown(quota, xs->mss);
+
+		if (!cut && !in_flight && quota >= xs->max_window / 2)
+			cut = quota;
+		return cut;
+	}
+	if (len < xs->mss && last && !(cb->flags & XTCP_FLAG_FIN)) {
+		if (nonagle == XTCP_NAGLE_CORK)
+			return 0;
+		if (nonagle == XTCP_NAGLE_ON && in_flight)
+			return 0;
+	}
+	return len;
+}
+
+/*
+ * Send what the windows allow, starting at send_head. When the peer's
+ * window keeps everything back and nothing is in flight, the probe timer
+ * takes over (RFC 9293 3.8.6.1).
+ */
+void xtcp_write_xmit(struct sock *sk, int nonagle)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = xs->send_head)) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 quota = xtcp_send_quota(sk, skb, nonagle);
+
+		if (!quota)
+			break;
+		if (quota < skb->len && xtcp_fragment(sk, skb, quota))
+			break;
+		xtcp_set_gso(skb, xs->mss);
+		cb->when = jiffies;
+		if (xtcp_transmit_skb(sk, skb, true))
+			break;
+		xs->send_head = xtcp_write_queue_next(sk, skb);
+		if (xtcp_after(cb->end_seq, xs->snd_nxt)) {
+			/* time one segment per window (Karn: never a resend) */
+			if (!xs->rtt_start_us) {
+				xs->rtt_seq = cb->end_seq;
+				xs->rtt_start_us = xtcp_clock_us();
+			}
+			xs->snd_nxt = cb->end_seq;
+		}
+		xtcp_timer_on_send(sk);
+	}
+	if (xs->send_head && xs->snd_una == xs->snd_nxt)
+		xtcp_timer_on_send(sk);
+}
+
+void xtcp_push(struct sock *sk, int flags)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int nonagle = xs->nodelay ? XTCP_NAGLE_OFF : XTCP_NAGLE_ON;
+
+	if (flags & MSG_MORE)
+		nonagle = XTCP_NAGLE_CORK;
+	if (xs->send_head)
+		xtcp_write_xmit(sk, nonagle);
+}
+
+/*
+ * Resend the oldest unacknowledged segment: one MSS from snd_una, the
+ * acknowledged head of a partly acked skb cut away first.
+ */
+int xtcp_retransmit_head(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct xtcp_skb_cb *cb;
+
+	if (!skb || skb == xs->send_head)
+		return 0;
+	cb = XTCP_SKB_CB(skb);
+	if (xtcp_before(cb->seq, xs->snd_una) &&
+	    xtcp_trim_head(sk, skb, xs->snd_una - cb->seq))
+		return -ENOMEM;
+	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
+		return -ENOMEM;
+	xtcp_set_gso(skb, xs->mss);
+	cb->retrans = 1;
+	cb->when = jiffies;
+	/* Karn's algorithm: a resent range gives no RTT sample */
+	if (xs->rtt_start_us && !xtcp_before(xs->rtt_seq, cb->seq))
+		xs->rtt_start_us = 0;
+	XTCP_INC_STATS(sock_net(sk), RETRANSSEGS);
+	return xtcp_transmit_skb(sk, skb, true);
+}
+
+/* free every skb the peer acknowledged in full */
+void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
+		if (xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack))
+			break;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		xtcp_wmem_free_skb(sk, skb);
+	}
+}
+
+/* an ACK of our own, now */
+void xtcp_send_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	skb = xtcp_alloc_skb(sk, 0, GFP_ATOMIC);
+	if (!skb) {
+		/* the delayed-ACK timer tries again */
+		xtcp_timer_schedule_ack(sk);
+		return;
+	}
+	XTCP_SKB_CB(skb)->seq = xs->snd_nxt;
+	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_ACK;
+	xtcp_transmit_skb(sk, skb, false);
+}
+
+/*
+ * Zero-window probe: an ACK whose sequence number is one below SND.UNA is
+ * outside the peer's window, so RFC 9293 3.10.7.4 makes it answer with an
+ * ACK carrying its current window. Like Linux's tcp_xmit_probe_skb().
+ */
+void xtcp_send_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = xtcp_alloc_skb(sk, 0, GFP_ATOMIC);
+	if (!skb)
+		return;
+	XTCP_SKB_CB(skb)->seq = xs->snd_una - 1;
+	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_ACK;
+	XTCP_INC_STATS(sock_net(sk), ZEROWINDOWPROBES);
+	xtcp_transmit_skb(sk, skb, false);
+}
+
+static void xtcp_queue_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+}
+
+/* the SYN goes through the write queue so that it is retransmitted */
+void xtcp_send_syn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation | __GFP_NOFAIL);
+	XTCP_SKB_CB(skb)->seq = xs->iss;
+	XTCP_SKB_CB(skb)->end_seq = xs->iss + 1;
+	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_SYN;
+	xs->write_seq = xs->iss + 1;
+	xtcp_queue_skb(sk, skb);
+	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
+}
+
+/* FIN rides on the last unsent skb when there is one */
+void xtcp_send_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+	if (xs->fin_sent)
+		return;
+	if (xs->send_head && tail &&
+	    !(XTCP_SKB_CB(tail)->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN))) {
+		XTCP_SKB_CB(tail)->flags |= XTCP_FLAG_FIN;
+		XTCP_SKB_CB(tail)->end_seq++;
+	} else {
+		struct sk_buff *skb;
+
+		skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation | __GFP_NOFAIL);
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
+		XTCP_SKB_CB(skb)->flags = XTCP_FLAG_FIN;
+		xtcp_queue_skb(sk, skb);
+	}
+	xs->write_seq++;
+	xs->fin_sent = 1;
+	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
+}
+
+/* RST for a connection we abort (RFC 9293 3.10.7.1, "ABORT Call") */
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = xtcp_alloc_skb(sk, 0, gfp);
+	if (!skb)
+		return;
+	xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			  htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
+			  xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0, 0);
+	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
+	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
+	xtcp_link_output(sock_net(sk), skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			 IPPROTO_TCP);
+}
+
+/*
+ * RST in answer to a segment no connection wants (RFC 9293 3.10.7.1):
+ * if it carried an ACK, the RST takes its sequence number from it;
+ * otherwise the RST acknowledges the segment.
+ */
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in)
+{
+	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
+	const struct tcphdr *ith = tcp_hdr(in);
+	struct sk_buff *skb;
+	u32 seq = 0, ack = 0;
+	u8 flags = XTCP_FLAG_RST;
+
+	if (icb->flags & XTCP_FLAG_RST)
+		return;
+	if (icb->flags & XTCP_FLAG_ACK) {
+		seq = icb->ack_seq;
+	} else {
+		ack = icb->end_seq;
+		flags |= XTCP_FLAG_ACK;
+	}
+	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
+	if (!skb)
+		return;
+	xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest, ith->source,
+			  seq, ack, flags, 0, 0);
+	XTCP_INC_STATS(net, OUTRSTS);
+	XTCP_INC_STATS(net, OUTSEGS);
+	xtcp_link_output(net, skb, icb->daddr, icb->saddr, IPPROTO_TCP);
+}
+
+/* a bare ACK for a connection that has no full socket */
+void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
+			     u32 seq, u32 ack, u32 window)
+{
+	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
+	const struct tcphdr *ith = tcp_hdr(in);
+	struct sk_buff *skb;
+
+	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
+	if (!skb)
+		return;
+	xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest, ith->source,
+			  seq, ack, XTCP_FLAG_ACK, min_t(u32, window, 65535U),
+			  0);
+	XTCP_INC_STATS(net, OUTSEGS);
+	xtcp_link_output(net, skb, icb->daddr, icb->saddr, IPPROTO_TCP);
+}
+
+/* SYN-ACK of a half-open request in a listener's SYN queue */
+void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
+		      __be16 sport, __be16 dport, u32 iss, u32 ack,
+		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window)
+{
+	unsigned int optlen = xtcp_syn_options_len(wscale_ok);
+	struct sk_buff *skb;
+	struct tcphdr *th;
+
+	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
+	if (!skb)
+		return;
+	th = xtcp_build_header(skb, saddr, daddr, sport, dport, iss, ack,
+			       XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+			       min_t(u32, window, 65535U), optlen);
+	xtcp_write_syn_options((u8 *)(th + 1), mss, wscale_ok, rcv_wscale);
+	XTCP_INC_STATS(net, OUTSEGS);
+	xtcp_link_output(net, skb, saddr, daddr, IPPROTO_TCP);
+}
+
+/*
+ * MSS for this path: the link MTU less our headers, lowered to what the
+ * peer announced (RFC 9293 3.7.1; 536 when it announced nothing).
+ */
+void xtcp_init_mss(struct sock *sk, unsigned int mtu, u16 peer_mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 own = mtu - XTCP_IP_HDR_LEN - XTCP_HDR_LEN;
+
+	if (xs->user_mss)
+		own = min_t(u32, own, xs->user_mss);
+	own = clamp_t(u32, own, XTCP_MIN_MSS, 65535U - 40);
+	xs->advmss = own;
+	if (!peer_mss)
+		peer_mss = XTCP_DEFAULT_MSS;
+	xs->mss = clamp_t(u32, peer_mss, XTCP_MIN_MSS, own);
+}

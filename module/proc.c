@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/xtcp and /proc/net/xtcp_stat, and the counter names and folding
+ * that netlink.c shares.
+ *
+ * /proc/net/xtcp has the columns of /proc/net/tcp (tcp4_seq_show() in
+ * net/ipv4/tcp_ipv4.c), so that tools parsing that file read this one too.
+ * Differences: a TIME_WAIT socket gets the long layout (tr 3) rather than
+ * the short one of inet_timewait_sock; half-open connections come from the
+ * listener's SYN queue and carry no retransmit count; ato and
+ * quickack/pingpong are always 0.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+/* the same list builds the enum, so position i is XTCP_MIB_* value i */
+#define XTCP_MIB_NAME(e, s) s,
+const char * const xtcp_mib_names[__XTCP_MIB_MAX] = {
+	XTCP_MIB_LIST(XTCP_MIB_NAME)
+};
+
+#undef XTCP_MIB_NAME
+
+/*
+ * Sum the per-cpu counters without stopping writers, so a value may miss
+ * an increment in flight. CurrEstab is a gauge whose inc and dec may happen
+ * on different CPUs: single per-cpu values can "go negative" and wrap, but
+ * their sum modulo the width of unsigned long is exact.
+ */
+void xtcp_stats_fold(struct net *net, u64 *vals)
+{
+	const struct xtcp_mib __percpu *mib = xtcp_net(net)->mib;
+	int cpu, i;
+
+	memset(vals, 0, sizeof(*vals) * __XTCP_MIB_MAX);
+	for_each_possible_cpu(cpu) {
+		const struct xtcp_mib *m = per_cpu_ptr(mib, cpu);
+
+		for (i = 0; i < __XTCP_MIB_MAX; i++)
+			vals[i] += READ_ONCE(m->mibs[i]);
+	}
+
+	/* a no-op on 64-bit; on 32-bit it undoes the carries of wrapped cpus */
+	vals[XTCP_MIB_CURRESTAB] = (unsigned long)vals[XTCP_MIB_CURRESTAB];
+}
+
+/* the layout of /proc/net/snmp6, see snmp6_seq_show_item() */
+static int xtcp_proc_stat_show(struct seq_file *seq, void *v)
+{
+	u64 vals[__XTCP_MIB_MAX];
+	int i;
+
+	xtcp_stats_fold(seq_file_single_net(seq), vals);
+	for (i = 0; i < __XTCP_MIB_MAX; i++)
+		seq_printf(seq, "%-32s\t%llu\n", xtcp_mib_names[i], vals[i]);
+	return 0;
+}
+
+/* every line of /proc/net/tcp is padded to this width, newline included */
+#define XTCP_PROC_LINE	150
+
+struct xtcp_proc_walk {
+	struct seq_file *seq;
+	int num;		/* the "sl" column: lines printed so far */
+};
+
+/*
+ * Which timer the "tr" column names, as get_tcp4_sock() does: 1 retransmit
+ * (also SYN and, on a listener, SYN-ACK), 4 zero-window probe, 2 keepalive
+ * or FIN_WAIT2 in sk_timer, 3 TIME_WAIT, 0 none.
+ */
+static int xtcp_proc_timer(const struct sock *sk, int state,
+			   unsigned long *expires)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (state == TCP_TIME_WAIT) {
+		*expires = timer_pending(&sk->sk_timer) ?
+			   READ_ONCE(sk->sk_timer.expires) : jiffies;
+		return 3;
+	}
+	if (timer_pending(&xs->rtx_timer)) {
+		*expires = READ_ONCE(xs->rtx_timer.expires);
+		/* rtx_timer doubles as the persist timer: window shut, idle */
+		if (state != TCP_LISTEN && !READ_ONCE(xs->snd_wnd) &&
+		    READ_ONCE(xs->snd_nxt) == READ_ONCE(xs->snd_una))
+			return 4;
+		return 1;
+	}
+	if (timer_pending(&sk->sk_timer)) {
+		*expires = READ_ONCE(sk->sk_timer.expires);
+		return 2;
+	}
+	*expires = jiffies;
+	return 0;
+}
+
+/* A half-open connection of a listener, like get_openreq4(). */
+static void xtcp_proc_show_req(struct sock *lsk, __be32 raddr, __be16 rport,
+			       __be32 laddr, u32 expires, void *arg)
+{
+	struct xtcp_proc_walk *walk = arg;
+	struct seq_file *seq = walk->seq;
+	/* the SYN queue keeps 32 bits of jiffies */
+	long delta = (s32)(expires - (u32)jiffies);
+
+	seq_setwidth(seq, XTCP_PROC_LINE - 1);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
+		   walk->num++, laddr, lsk->sk_num, raddr, ntohs(rport),
+		   TCP_SYN_RECV, 0, 0, 1, jiffies_delta_to_clock_t(delta), 0,
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(lsk)),
+		   0, 0, 0, NULL);
+	seq_pad(seq, '\n');
+}
+
+/*
+ * Called by xtcp_demux_walk() under RCU; the socket is not locked, so
+ * every field that moves is read once and the line may mix two instants,
+ * exactly as /proc/net/tcp does.
+ */
+static void xtcp_proc_show_sock(struct sock *sk, void *arg)
+{
+	struct xtcp_proc_walk *walk = arg;
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct seq_file *seq = walk->seq;
+	unsigned long expires;
+	int state, rx_queue, ssthresh, timer;
+	u32 ss;
+
+	/* seq_file retries with a larger buffer; stop working until then */
+	if (seq_has_overflowed(seq))
+		return;
+
+	/* like /proc/net/tcp, which never shows a merely bound socket */
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_CLOSE)
+		return;
+
+	timer = xtcp_proc_timer(sk, state, &expires);
+	if (state == TCP_LISTEN)
+		rx_queue = READ_ONCE(sk->sk_ack_backlog);
+	else
+		/* unlocked: may be transiently negative */
+		rx_queue = max_t(int, READ_ONCE(xs->rcv_nxt) -
+				      READ_ONCE(xs->copied_seq), 0);
+
+	/* Linux prints the TFO queue length, which XTCP has not, for LISTEN */
+	ss = READ_ONCE(xs->snd_ssthresh);
+	if (state == TCP_LISTEN)
+		ssthresh = 0;
+	else
+		ssthresh = ss >= 0x7fffffff ? -1 : (int)ss;
+
+	seq_setwidth(seq, XTCP_PROC_LINE - 1);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
+		   walk->num++, sk->sk_rcv_saddr, sk->sk_num,
+		   sk->sk_daddr, ntohs(sk->sk_dport), state,
+		   READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una),
+		   rx_queue, timer, jiffies_delta_to_clock_t(expires - jiffies),
+		   READ_ONCE(xs->retries),
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
+		   READ_ONCE(xs->probes), sock_i_ino(sk),
+		   refcount_read(&sk->sk_refcnt), sk,
+		   jiffies_to_clock_t(READ_ONCE(xs->rto)), 0UL, 0,
+		   READ_ONCE(xs->snd_cwnd), ssthresh);
+	seq_pad(seq, '\n');
+
+	/*
+	 * The reference keeps the listener, and so its SYN queue, from being
+	 * freed under the walk if it is closing; one whose count already hit
+	 * zero has no queue worth showing.
+	 */
+	if (state == TCP_LISTEN && refcount_inc_not_zero(&sk->sk_refcnt)) {
+		xtcp_listen_walk(sk, xtcp_proc_show_req, walk);
+		sock_put(sk);
+	}
+}
+
+static int xtcp_proc_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_proc_walk walk = { .seq = seq };
+
+	seq_setwidth(seq, XTCP_PROC_LINE - 1);
+	seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	seq_pad(seq, '\n');
+
+	xtcp_demux_walk(seq_file_single_net(seq), xtcp_proc_show_sock, &walk);
+	return 0;
+}
+
+int xtcp_proc_net_init(struct net *net)
+{
+	if (!proc_create_net_single("xtcp", 0444, net->proc_net,
+				    xtcp_proc_show, NULL))
+		goto err;
+	if (!proc_create_net_single("xtcp_stat", 0444, net->proc_net,
+				    xtcp_proc_stat_show, NULL))
+		goto err_remove_xtcp;
+	return 0;
+
+err_remove_xtcp:
+	remove_proc_entry("xtcp", net->proc_net);
+err:
+	return -ENOMEM;
+}
+
+void xtcp_proc_net_exit(struct net *net)
+{
+	remove_proc_entry("xtcp_stat", net->proc_net);
+	remove_proc_entry("xtcp", net->proc_net);
+}

@@ -1,0 +1,1027 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The AF_XTCP socket family: socket(), the proto_ops a process calls, and
+ * the state changes every other file goes through (xtcp_set_state(),
+ * xtcp_done(), xtcp_reset(), xtcp_abort()).
+ *
+ * Reference rules: sk_alloc() gives the user (or, for a child not yet
+ * accepted, the accept queue) one reference. Each demux table holds one
+ * more while the socket is in it, and each pending timer one. After
+ * close() the socket lives on, orphaned, on the table references until it
+ * reaches TCP_CLOSE, where xtcp_done() takes it out of everything.
+ */
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/termios.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include "xtcp.h"
+
+#define XTCP_DEFAULT_BUF	(2 << 20)
+
+static struct proto_ops xtcp_stream_ops;
+
+void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+						      EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+static void xtcp_write_queue_purge(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		__kfree_skb(skb);
+	}
+	xs->send_head = NULL;
+}
+
+static void xtcp_sock_destruct(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
+	xtcp_write_queue_purge(sk);
+	WARN_ON_ONCE(xs->listen);
+	WARN_ON_ONCE(sk_hashed(sk));
+	WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node));
+	if (sk->sk_frag.page) {
+		put_page(sk->sk_frag.page);
+		sk->sk_frag.page = NULL;
+	}
+}
+
+/* a fresh TCB: for socket(), and for children of a listener */
+void xtcp_sock_init_tcb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk->sk_type = SOCK_STREAM;
+	sk->sk_protocol = IPPROTO_TCP;
+	sk->sk_state = TCP_CLOSE;
+	sk->sk_destruct = xtcp_sock_destruct;
+	sk->sk_write_space = xtcp_write_space;
+	sk->sk_sndbuf = XTCP_DEFAULT_BUF;
+	sk->sk_rcvbuf = XTCP_DEFAULT_BUF;
+	/* demux lookups run under RCU and take references afterwards */
+	sock_set_flag(sk, SOCK_RCU_FREE);
+	xs->ofo_root = RB_ROOT;
+	INIT_LIST_HEAD(&xs->accept_node);
+	xs->rto = XTCP_TIMEOUT_INIT;
+	xs->mss = XTCP_DEFAULT_MSS;
+	xs->advmss = XTCP_DEFAULT_MSS;
+	xtcp_cong_init(sk);
+	xtcp_timer_init(sk);
+}
+
+/*
+ * Every state change goes through here, for the CurrEstab gauge and so
+ * that a socket leaves the demux tables the moment it is closed. Unless
+ * the user bound it explicitly, a closed socket also gives up its port.
+ */
+void xtcp_set_state(struct sock *sk, int state)
+{
+	struct net *net = sock_net(sk);
+	int old = sk->sk_state;
+	bool was_estab = old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT;
+	bool is_estab = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+
+	if (old == state)
+		return;
+	if (is_estab && !was_estab)
+		XTCP_INC_STATS(net, CURRESTAB);
+	else if (was_estab && !is_estab)
+		XTCP_DEC_STATS(net, CURRESTAB);
+
+	if (state == TCP_CLOSE) {
+		if (was_estab)
+			XTCP_INC_STATS(net, ESTABRESETS);
+		if (old == TCP_SYN_SENT || old == TCP_SYN_RECV)
+			XTCP_INC_STATS(net, ATTEMPTFAILS);
+		xtcp_demux_unhash(sk);
+		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+			xtcp_demux_unbind(sk);
+			sk->sk_num = 0;
+			if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+				WRITE_ONCE(sk->sk_rcv_saddr, 0);
+		}
+	}
+	/* pairs with the lockless readers: demux and /proc/net/xtcp */
+	smp_store_release(&sk->sk_state, state);
+}
+
+/* orphan at TCP_CLOSE: nothing will ever use it again */
+static void xtcp_destroy(struct sock *sk)
+{
+	xtcp_demux_unbind(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
+	xtcp_write_queue_purge(sk);
+}
+
+/* like tcp_done(): the connection is over, whatever the reason */
+void xtcp_done(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_timer_clear(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+	else
+		xtcp_destroy(sk);
+}
+
+/* an acceptable RST arrived (RFC 9293 3.10.7.4, second check) */
+void xtcp_reset(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		sk->sk_err = ECONNREFUSED;
+		break;
+	case TCP_CLOSE_WAIT:
+		/* the peer had said goodbye; writing on now is the error */
+		sk->sk_err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		sk->sk_err = ECONNRESET;
+	}
+	/* sk_err must be visible before the state says closed */
+	smp_wmb();
+	xtcp_write_queue_purge(sk);
+	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+/* local abort: link removal, listener teardown, disconnect() */
+void xtcp_abort(struct sock *sk, int err)
+{
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+	} else {
+		if ((1 << sk->sk_state) &
+		    (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_FIN_WAIT1 |
+		     TCPF_FIN_WAIT2 | TCPF_CLOSE_WAIT | TCPF_CLOSING |
+		     TCPF_LAST_ACK))
+			xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_write_queue_purge(sk);
+		xtcp_done(sk);
+	}
+	sk->sk_err = err;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+static int xtcp_create(struct net *net, struct socket *sock, int protocol,
+		       int kern)
+{
+	struct sock *sk;
+
+	if (sock->type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+
+	sk = sk_alloc(net, xtcp_family, GFP_KERNEL, &xtcp_prot, kern);
+	if (!sk)
+		return -ENOBUFS;
+	sock->ops = &xtcp_stream_ops;
+	sock->state = SS_UNCONNECTED;
+	sock_init_data(sock, sk);
+	xtcp_sock_init_tcb(sk);
+	return 0;
+}
+
+static int xtcp_check_addr(const struct sockaddr *uaddr, int addr_len)
+{
+	if (addr_len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (uaddr->sa_family != AF_INET && uaddr->sa_family != xtcp_family)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr,
+		     int addr_len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	__be32 addr;
+	u16 port;
+	int err;
+
+	if (addr_len < (int)sizeof(*sin))
+		return -EINVAL;
+	/* like inet_bind(): AF_UNSPEC with INADDR_ANY is old code's habit */
+	if (sin->sin_family != AF_INET && sin->sin_family != xtcp_family &&
+	    (sin->sin_family != AF_UNSPEC ||
+	     sin->sin_addr.s_addr != htonl(INADDR_ANY)))
+		return -EAFNOSUPPORT;
+	addr = sin->sin_addr.s_addr;
+	port = ntohs(sin->sin_port);
+	if (port && port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+	if (addr != htonl(INADDR_ANY) && !xtcp_link_addr_is_local(net, addr))
+		return -EADDRNOTAVAIL;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE || sk->sk_num)
+		goto out;
+	err = xtcp_demux_bind(sk, addr, port);
+	if (err)
+		goto out;
+	if (addr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* pick the route, the port and the ISN, then send the SYN */
+static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
+			      int addr_len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	__be32 daddr, saddr = sk->sk_rcv_saddr;
+	bool autobound = false;
+	unsigned int mtu;
+	int err;
+
+	err = xtcp_check_addr(uaddr, addr_len);
+	if (err)
+		return err;
+	daddr = sin->sin_addr.s_addr;
+	if (ipv4_is_zeronet(daddr) || ipv4_is_multicast(daddr) ||
+	    ipv4_is_lbcast(daddr) || !sin->sin_port)
+		return -ENETUNREACH;
+	err = xtcp_link_route(net, daddr, &saddr, &mtu);
+	if (err)
+		return err;
+
+	sk->sk_daddr = daddr;
+	sk->sk_dport = sin->sin_port;
+	if (!sk->sk_rcv_saddr)
+		WRITE_ONCE(sk->sk_rcv_saddr, saddr);
+	if (!sk->sk_num) {
+		err = xtcp_demux_connect_port(sk);
+		if (err)
+			goto err_addr;
+		autobound = true;
+	}
+	err = xtcp_demux_hash(sk);
+	if (err)
+		goto err_port;
+
+	xs->iss = xtcp_demux_isn(sk->sk_rcv_saddr, daddr, htons(sk->sk_num),
+				 sk->sk_dport);
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss;
+	xs->write_seq = xs->iss;
+	xs->rcv_wscale = xtcp_choose_wscale(sk);
+	xtcp_init_mss(sk, mtu, 0);
+	sk->sk_err = 0;
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	XTCP_INC_STATS(net, ACTIVEOPENS);
+	xtcp_send_syn(sk);
+	return 0;
+
+err_port:
+	if (autobound) {
+		xtcp_demux_unbind(sk);
+		sk->sk_num = 0;
+	}
+err_addr:
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+		WRITE_ONCE(sk->sk_rcv_saddr, 0);
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+	return err;
+}
+
+static long xtcp_wait_for_connect(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return timeo;
+}
+
+/*
+ * Tear a connection down so the socket can be used again, like
+ * tcp_disconnect(): connect(AF_UNSPEC), or shutdown() of a listener or of
+ * a socket still in SYN-SENT.
+ */
+static int xtcp_disconnect(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int old = sk->sk_state;
+
+	if (old == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+	} else if (old != TCP_CLOSE) {
+		if (old != TCP_SYN_SENT)
+			xtcp_send_active_reset(sk, GFP_KERNEL);
+		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT ||
+		    old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2)
+			sk->sk_err = ECONNRESET;
+		xtcp_set_state(sk, TCP_CLOSE);
+		xtcp_timer_clear(sk);
+	}
+	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
+	xtcp_write_queue_purge(sk);
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	xs->fin_sent = 0;
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+	xs->rto = XTCP_TIMEOUT_INIT;
+	xs->backoff = 0;
+	xs->retries = 0;
+	xs->rtt_start_us = 0;
+	xtcp_cong_init(sk);
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+	sk_error_report(sk);
+	return 0;
+}
+
+static int __xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+			  int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		return err;
+	}
+
+	switch (sock->state) {
+	default:
+		return -EINVAL;
+	case SS_CONNECTED:
+		return -EISCONN;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		if (sk->sk_state != TCP_CLOSE)
+			return -EISCONN;
+		err = xtcp_connect_start(sk, uaddr, addr_len);
+		if (err)
+			return err;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		if (!timeo)
+			return err;
+		timeo = xtcp_wait_for_connect(sk, timeo);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+			if (signal_pending(current))
+				return sock_intr_errno(timeo);
+			return err;
+		}
+	}
+	/* refused, reset, timed out, or disconnected meanwhile */
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		return err;
+	}
+	sock->state = SS_CONNECTED;
+	return 0;
+}
+
+static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len, int flags)
+{
+	int err;
+
+	lock_sock(sock->sk);
+	err = __xtcp_connect(sock, uaddr, addr_len, flags);
+	release_sock(sock->sk);
+	return err;
+}
+
+static int xtcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED ||
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		goto out;
+	/* __sys_listen() already clamped backlog to net.core.somaxconn */
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	err = 0;
+	if (sk->sk_state != TCP_LISTEN)
+		err = xtcp_listen_start(sk, backlog);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
+		       bool kern)
+{
+	struct sock *child;
+	int err;
+
+	child = xtcp_listen_accept(sock->sk, flags, &err);
+	if (!child)
+		return err;
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
+}
+
+static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
+	struct sock *sk = sock->sk;
+
+	sin->sin_family = AF_INET;
+	if (peer) {
+		if (!sk->sk_dport ||
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT) &&
+		     peer == 1))
+			return -ENOTCONN;
+		sin->sin_port = sk->sk_dport;
+		sin->sin_addr.s_addr = sk->sk_daddr;
+	} else {
+		sin->sin_port = htons(sk->sk_num);
+		sin->sin_addr.s_addr = READ_ONCE(sk->sk_rcv_saddr);
+	}
+	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+	return sizeof(*sin);
+}
+
+/* bytes the application can read now */
+static u32 xtcp_inq(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 n = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+	/* the FIN has a sequence number but no byte */
+	if (n && sock_flag(sk, SOCK_DONE))
+		n--;
+	return n;
+}
+
+/* like tcp_poll(): the mask follows the state and both directions */
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	int state = inet_sk_state_load(sk);
+	u8 shutdown;
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+	if (state == TCP_LISTEN)
+		return sk_acceptq_is_full(sk) || READ_ONCE(sk->sk_ack_backlog) ?
+		       EPOLLIN | EPOLLRDNORM : 0;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (xtcp_inq(sk))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* re-check after publishing NOSPACE */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	/* pairs with smp_wmb() in xtcp_reset() */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		answ = xtcp_inq(sk);
+		release_sock(sk);
+		break;
+	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+		break;
+	case SIOCOUTQNSD:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
+}
+
+/* RFC 9293 3.10.4 CLOSE: the state our FIN takes us to */
+static bool xtcp_close_state(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		xtcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	case TCP_SYN_SENT:
+		xtcp_done(sk);
+		return false;
+	default:
+		return false;
+	}
+}
+
+static int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD..SHUT_RDWR are 0..2; RCV_SHUTDOWN..SHUTDOWN_MASK 1..3 */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		fallthrough;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		if ((how & SEND_SHUTDOWN) &&
+		    ((1 << sk->sk_state) &
+		     (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_CLOSE_WAIT)) &&
+		    xtcp_close_state(sk))
+			xtcp_send_fin(sk);
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
+	case TCP_SYN_SENT:
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+/* like tcp_close(); timeout is the SO_LINGER time */
+static void xtcp_close(struct sock *sk, long timeout)
+{
+	bool unread = false;
+	struct sk_buff *skb;
+
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+		goto orphan;
+	}
+
+	while ((skb = __skb_dequeue(&sk->sk_receive_queue))) {
+		unread = true;
+		__kfree_skb(skb);
+	}
+	xtcp_ofo_purge(sk);
+
+	if (sk->sk_state == TCP_CLOSE)
+		goto orphan;
+	if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		/*
+		 * RFC 2525 2.17: data the application never read is lost,
+		 * so say so with a RST; SO_LINGER with a zero time asks for
+		 * the same abortive close.
+		 */
+		xtcp_abort(sk, 0);
+	} else if (xtcp_close_state(sk)) {
+		xtcp_send_fin(sk);
+	}
+	sk_stream_wait_close(sk, timeout);
+
+orphan:
+	/* the user reference goes below; hold one across the orphaning */
+	sock_hold(sk);
+	sock_orphan(sk);
+	release_sock(sk);
+
+	/* softirq may have moved the state meanwhile; look under its lock */
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		xtcp_destroy(sk);
+	else if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_timer_fin_wait2(sk);
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	sock_put(sk);
+	sock_put(sk);
+}
+
+static int xtcp_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	long timeout = 0;
+
+	if (!sk)
+		return 0;
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	xtcp_close(sk, timeout);
+	sock->sk = NULL;
+	return 0;
+}
+
+static struct sk_buff *xtcp_sendmsg_new_skb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!sk_stream_memory_free(sk))
+		return NULL;
+	skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation);
+	if (!skb)
+		return NULL;
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_ACK;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return skb;
+}
+
+/*
+ * Append user data to the unsent tail skb, or to a new one, in page
+ * fragments. Returns the bytes copied, -EAGAIN when out of buffer.
+ */
+static int xtcp_sendmsg_copy(struct sock *sk, struct msghdr *msg,
+			     unsigned int size_goal)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int copy, i, err;
+	bool merge;
+
+	if (!xs->send_head || !skb || skb->len >= size_goal ||
+	    (XTCP_SKB_CB(skb)->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN)))
+		skb = NULL;
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -EAGAIN;
+	if (skb) {
+		i = skb_shinfo(skb)->nr_frags;
+		merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+		if (!merge && i >= MAX_SKB_FRAGS)
+			skb = NULL;
+	}
+	if (!skb) {
+		skb = xtcp_sendmsg_new_skb(sk);
+		if (!skb)
+			return -EAGAIN;
+		i = 0;
+		merge = false;
+	}
+
+	copy = min_t(int, size_goal - skb->len, msg_data_left(msg));
+	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
+				       pfrag->offset, copy);
+	if (err)
+		return err;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		page_ref_inc(pfrag->page);
+	}
+	pfrag->offset += copy;
+	XTCP_SKB_CB(skb)->end_seq += copy;
+	xs->write_seq += copy;
+	return copy;
+}
+
+static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	int flags = msg->msg_flags;
+	unsigned int size_goal;
+	int copied = 0, err;
+	long timeo;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	err = -EPIPE;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		goto do_error;
+
+	size_goal = xtcp_size_goal(sk);
+	while (msg_data_left(msg)) {
+		int n = xtcp_sendmsg_copy(sk, msg, size_goal);
+
+		if (n > 0) {
+			copied += n;
+			if (skb_peek_tail(&sk->sk_write_queue)->len >= size_goal)
+				xtcp_write_xmit(sk, XTCP_NAGLE_ON);
+			continue;
+		}
+		if (n != -EAGAIN) {
+			err = n;
+			goto do_error;
+		}
+		/* out of buffer: send what we have, then wait for ACKs */
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		if (copied)
+			xtcp_push(sk, flags & ~MSG_MORE);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
+			err = -EPIPE;
+			goto do_error;
+		}
+		size_goal = xtcp_size_goal(sk);
+	}
+	xtcp_push(sk, flags);
+	release_sock(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		xtcp_push(sk, flags);
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * After the application read, announce a window that opened a lot (like
+ * tcp_cleanup_rbuf()): at least doubled, so that a sender stalled on a
+ * small window need not wait for its probe timer.
+ */
+static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	s32 open = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 now = max(open, 0);
+	u32 clamp = 65535U << xs->rcv_wscale;
+
+	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    !((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return;
+	if (xs->ack_pending && xs->rcv_nxt - xs->rcv_wup > xs->advmss) {
+		xtcp_send_ack(sk);
+		return;
+	}
+	if (2 * now <= clamp) {
+		u32 space = min_t(u32, xtcp_rcv_space(sk), clamp);
+
+		if (space >= xs->advmss && space >= 2 * now)
+			xtcp_send_ack(sk);
+	}
+}
+
+static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+			int flags)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 peek_seq, *seq;
+	int copied = 0, target, err;
+	long timeo;
+
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+
+	lock_sock(sk);
+	err = -ENOTCONN;
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	seq = &xs->copied_seq;
+	if (flags & MSG_PEEK) {
+		peek_seq = xs->copied_seq;
+		seq = &peek_seq;
+	}
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+
+	while (copied < (int)len) {
+		struct sk_buff *skb, *last = skb_peek_tail(&sk->sk_receive_queue);
+		u32 offset, used;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - XTCP_SKB_CB(skb)->seq;
+			if (offset < skb->len)
+				goto found;
+		}
+
+		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				/* never connected: Linux says ENOTCONN */
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		xtcp_cleanup_rbuf(sk, copied);
+		if (copied >= target) {
+			/* let the backlog in before going on */
+			release_sock(sk);
+			lock_sock(sk);
+		} else {
+			sk_wait_data(sk, &timeo, last);
+		}
+		continue;
+
+found:
+		used = min_t(u32, skb->len - offset, len - copied);
+		if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+		*seq += used;
+		copied += used;
+		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	}
+	xtcp_cleanup_rbuf(sk, copied);
+	err = copied;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* .family is set at registration: the module parameter decides it */
+static struct proto_ops xtcp_stream_ops __ro_after_init = {
+	.family		= PF_XTCP,
+	.owner		= THIS_MODULE,
+	.release	= xtcp_release,
+	.bind		= xtcp_bind,
+	.connect	= xtcp_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= xtcp_accept,
+	.getname	= xtcp_getname,
+	.poll		= xtcp_poll,
+	.ioctl		= xtcp_ioctl,
+	.listen		= xtcp_listen,
+	.shutdown	= xtcp_shutdown,
+	.setsockopt	= xtcp_setsockopt,
+	.getsockopt	= xtcp_getsockopt,
+	.sendmsg	= xtcp_sendmsg,
+	.recvmsg	= xtcp_recvmsg,
+	.mmap		= sock_no_mmap,
+	.sendpage	= sock_no_sendpage,
+};
+
+static struct net_proto_family xtcp_family_ops = {
+	.family	= PF_XTCP,
+	.create	= xtcp_create,
+	.owner	= THIS_MODULE,
+};
+
+int xtcp_sock_register(void)
+{
+	int err;
+
+	xtcp_family_ops.family = xtcp_family;
+	xtcp_stream_ops.family = xtcp_family;
+	err = sock_register(&xtcp_family_ops);
+	if (err == -EEXIST)
+		pr_err("address family %u is taken; load with family=N to pick a free one\n",
+		       xtcp_family);
+	return err;
+}
+
+void xtcp_sock_unregister(void)
+{
+	sock_unregister(xtcp_family);
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XTCP's timers, one place for all of them:
+ *
+ *	rtx_timer	retransmission timeout (RFC 6298), SYN retries, and
+ *			zero-window probes while nothing is in flight; on a
+ *			listener, SYN-ACK retransmission for its SYN queue
+ *	delack_timer	delayed ACK (RFC 1122 4.2.3.2)
+ *	sk->sk_timer	TIME_WAIT (2 MSL) and orphaned FIN_WAIT_2
+ *
+ * The rest of the stack reports events (xtcp_timer_on_send(), ..._on_ack(),
+ * ..._schedule_ack()) and never arms a timer itself. Every handler takes
+ * bh_lock_sock(); when a process owns the socket, the work is left to
+ * xtcp_release_cb() through a bit in xs->deferred, as tcp_delack_timer()
+ * does. A pending timer holds a socket reference (sk_reset_timer()).
+ */
+#include "xtcp.h"
+
+void xtcp_timer_on_send(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!timer_pending(&xs->rtx_timer))
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+/*
+ * RFC 6298 5.2 and 5.3: stop the timer when all data is acknowledged,
+ * restart it on an ACK of new data. With unsent data held back by a
+ * closed window it stays on as the probe timer.
+ */
+void xtcp_timer_on_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_una != xs->snd_nxt)
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+	else if (!xs->send_head)
+		sk_stop_timer(sk, &xs->rtx_timer);
+}
+
+void xtcp_timer_schedule_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_pending = 1;
+	if (!timer_pending(&xs->delack_timer))
+		sk_reset_timer(sk, &xs->delack_timer,
+			       jiffies + XTCP_DELACK_MIN);
+}
+
+/*
+ * Any segment we send carries the ACK. The delayed-ACK timer is left to
+ * expire on its own rather than deleted on every segment: it finds
+ * ack_pending clear and does nothing.
+ */
+void xtcp_timer_ack_sent(struct sock *sk)
+{
+	xtcp_sk(sk)->ack_pending = 0;
+}
+
+void xtcp_timer_time_wait(struct sock *sk)
+{
+	unsigned long tmo = 2 * msecs_to_jiffies(READ_ONCE(xtcp_msl_ms));
+
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + tmo);
+}
+
+void xtcp_timer_fin_wait2(struct sock *sk)
+{
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + XTCP_FIN_TIMEOUT);
+}
+
+/*
+ * RFC 6298 2.2 and 2.3 on a new sample (rtt_us > 0), then 2.4 and 5.5:
+ * RTO = SRTT + max(G, 4 * RTTVAR), clamped, doubled per backoff. With
+ * rtt_us == 0 only the RTO is recomputed, e.g. after a backoff ended.
+ */
+void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 rto;
+
+	if (rtt_us) {
+		if (!xs->srtt_us) {
+			xs->srtt_us = rtt_us;
+			xs->rttvar_us = rtt_us / 2;
+		} else {
+			u32 err = abs((s32)(xs->srtt_us - rtt_us));
+
+			xs->rttvar_us = xs->rttvar_us - xs->rttvar_us / 4 +
+					err / 4;
+			xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 +
+				      rtt_us / 8;
+		}
+	}
+	if (!xs->srtt_us)
+		return;
+	rto = usecs_to_jiffies(xs->srtt_us +
+			       max_t(u32, 4 * xs->rttvar_us,
+				     jiffies_to_usecs(1)));
+	/* Linux's 200 ms floor rather than RFC 6298 2.4's 1 s */
+	rto = clamp_t(u32, rto, XTCP_RTO_MIN, XTCP_RTO_MAX);
+	xs->rto = min_t(u32, rto << xs->backoff, XTCP_RTO_MAX);
+}
+
+/* give up: tcp_write_err() */
+static void xtcp_timer_give_up(struct sock *sk)
+{
+	sk->sk_err = sk->sk_err_soft ? : ETIMEDOUT;
+	sk_error_report(sk);
+	xtcp_done(sk);
+}
+
+static void xtcp_timer_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_wnd) {
+		/* the window is open: what waits is corked; send it now */
+		xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
+		if (xs->snd_una != xs->snd_nxt)
+			return;
+	} else {
+		xtcp_send_probe(sk);
+		xs->probes++;
+	}
+	/* RFC 1122 4.2.2.17: probe for as long as the peer answers */
+	xs->backoff = min_t(u8, xs->backoff + 1, 16);
+	xs->rto = min_t(u32, xs->rto * 2, XTCP_RTO_MAX);
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+/* the retransmission timer expired (RFC 6298 5.4 to 5.6) */
+static void xtcp_timer_rtx_fire(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int limit;
+
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_timer(sk);
+		return;
+	}
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_TIME_WAIT) ||
+	    timer_pending(&xs->rtx_timer))
+		return;
+	if (xs->snd_una == xs->snd_nxt) {
+		if (xs->send_head)
+			xtcp_timer_probe(sk);
+		return;
+	}
+
+	limit = sk->sk_state == TCP_SYN_SENT ? XTCP_SYN_RETRIES :
+					       XTCP_RETRIES2;
+	if (xs->retries >= limit) {
+		xtcp_timer_give_up(sk);
+		return;
+	}
+	XTCP_INC_STATS(sock_net(sk), TIMEOUTS);
+	if (sk->sk_state == TCP_SYN_SENT)
+		XTCP_INC_STATS(sock_net(sk), SYNRETRANS);
+	xtcp_cong_on_timeout(sk);
+	xs->dupacks = 0;
+	xs->rtt_start_us = 0;
+	xtcp_retransmit_head(sk);
+	xs->retries++;
+	xs->backoff++;
+	xs->rto = min_t(u32, xs->rto * 2, XTCP_RTO_MAX);
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+static void xtcp_timer_delack_fire(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ack_pending || sk->sk_state == TCP_CLOSE)
+		return;
+	XTCP_INC_STATS(sock_net(sk), DELAYEDACKS);
+	xtcp_send_ack(sk);
+}
+
+static void xtcp_timer_rtx_handler(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, rtx_timer);
+	struct sock *sk = &xs->sk;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_timer_rtx_fire(sk);
+	else if (!test_and_set_bit(XTCP_DEFER_RTX, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+static void xtcp_timer_delack_handler(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
+	struct sock *sk = &xs->sk;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_timer_delack_fire(sk);
+	else if (!test_and_set_bit(XTCP_DEFER_DELACK, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/* TIME_WAIT and orphaned FIN_WAIT_2 end here */
+static void xtcp_timer_sk_handler(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		/* rare: try again shortly, like tcp_keepalive_timer() */
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ / 20);
+	} else if (sk->sk_state == TCP_TIME_WAIT) {
+		xtcp_done(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT2 &&
+		   sock_flag(sk, SOCK_DEAD)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_done(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/* called by release_sock() with the socket still owned */
+void xtcp_release_cb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (test_and_clear_bit(XTCP_DEFER_RTX, &xs->deferred)) {
+		xtcp_timer_rtx_fire(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DEFER_DELACK, &xs->deferred)) {
+		xtcp_timer_delack_fire(sk);
+		__sock_put(sk);
+	}
+}
+
+void xtcp_timer_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	timer_setup(&xs->rtx_timer, xtcp_timer_rtx_handler, 0);
+	timer_setup(&xs->delack_timer, xtcp_timer_delack_handler, 0);
+	timer_setup(&sk->sk_timer, xtcp_timer_sk_handler, 0);
+}
+
+void xtcp_timer_clear(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk_stop_timer(sk, &xs->rtx_timer);
+	sk_stop_timer(sk, &xs->delack_timer);
+	sk_stop_timer(sk, &sk->sk_timer);
+	xs->ack_pending = 0;
+}

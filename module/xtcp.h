@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * XTCP's private header: the TCB, the skb control block, the per-netns
+ * state and every cross-file prototype, grouped by the file that defines it.
+ *
+ * Lock order (outer first):
+ *	RTNL / xtcp_net.links_lock	(process context: link add/del)
+ *	  sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq)
+ *	    sk_lock of a child socket	(bh_lock_sock_nested, listener held)
+ *	      demux bucket locks	(spin_lock_bh, leaf)
+ *	      neighbour table lock	(spin_lock_bh, leaf; never held across
+ *					 dev_queue_xmit)
+ * Softirq code and timers never touch a TCB that a process owns: they queue
+ * to the backlog (RX) or set a bit in xtcp_sock.deferred for release_cb.
+ */
+#ifndef _XTCP_H
+#define _XTCP_H
+
+#include <linux/types.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/rbtree.h>
+#include <linux/netdevice.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+#include <net/netns/generic.h>
+#include <uapi/linux/xtcp.h>
+#include "mib.h"
+
+/* wire and stack limits */
+enum {
+	XTCP_HDR_LEN		= 20,		/* struct tcphdr without options */
+	XTCP_IP_HDR_LEN		= 20,		/* struct iphdr, no options sent */
+	XTCP_MAX_OPT_LEN	= 40,
+	/* headroom that every skb we build reserves: link + IP + TCP + opts */
+	XTCP_MAX_HEADER		= 128 + XTCP_IP_HDR_LEN + XTCP_HDR_LEN +
+				  XTCP_MAX_OPT_LEN,
+	XTCP_MIN_MSS		= 88,		/* RFC 9293 3.7.1 floor + opts */
+	XTCP_DEFAULT_MSS	= 536,		/* RFC 9293 3.7.1, no MSS option */
+	XTCP_MAX_WSCALE		= 14,		/* RFC 7323 2.3 */
+	XTCP_GSO_MAX_BYTES	= 65536 - 256,	/* one GSO super-packet */
+	XTCP_INIT_CWND		= 10,		/* RFC 6928 */
+	XTCP_DUPACK_THRESH	= 3,		/* RFC 5681 3.2 */
+	XTCP_SYN_RETRIES	= 6,		/* like tcp_syn_retries */
+	XTCP_SYNACK_RETRIES	= 5,		/* like tcp_synack_retries */
+	XTCP_RETRIES2		= 15,		/* like tcp_retries2 */
+	XTCP_SYNQ_BUCKETS	= 64,
+};
+
+#define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
+#define XTCP_RTO_MAX		(120 * HZ)
+#define XTCP_TIMEOUT_INIT	HZ		/* RFC 6298 2.1 */
+#define XTCP_DELACK_MIN		(HZ / 25)	/* 40 ms */
+#define XTCP_DELACK_MAX		(HZ / 5)
+#define XTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN_WAIT_2 */
+
+/* TCP header flags, as in byte 13 of the header */
+#define XTCP_FLAG_FIN	0x01
+#define XTCP_FLAG_SYN	0x02
+#define XTCP_FLAG_RST	0x04
+#define XTCP_FLAG_PSH	0x08
+#define XTCP_FLAG_ACK	0x10
+#define XTCP_FLAG_URG	0x20
+
+/*
+ * Per-skb state, in skb->cb. On input it describes the arriving segment; on
+ * the write queue it describes the bytes the skb carries.
+ */
+struct xtcp_skb_cb {
+	u32 seq;		/* first sequence number */
+	u32 end_seq;		/* seq + SYN + data + FIN */
+	u32 ack_seq;		/* input: SEG.ACK */
+	u32 when;		/* output: jiffies of the last transmission */
+	u16 window;		/* input: raw SEG.WND, before scaling */
+	u8 flags;		/* XTCP_FLAG_* */
+	u8 retrans;		/* output: retransmitted at least once */
+	__be32 saddr;		/* input: addresses of the segment */
+	__be32 daddr;
+};
+
+#define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* TCP options we parse; see options.c */
+struct xtcp_opts {
+	u16 mss;		/* 0 if absent */
+	u8 wscale;		/* valid if wscale_ok */
+	u8 wscale_ok:1;
+};
+
+struct xtcp_cong_ops;
+struct xtcp_listen;
+
+/* how xtcp_write_xmit() treats a short last segment */
+enum {
+	XTCP_NAGLE_ON,		/* hold it while data is in flight */
+	XTCP_NAGLE_OFF,		/* send it (TCP_NODELAY, FIN, timers) */
+	XTCP_NAGLE_CORK,	/* hold it: the app said MSG_MORE */
+};
+
+/* bits of xtcp_sock.deferred: work a timer left for release_cb */
+enum {
+	XTCP_DEFER_RTX,
+	XTCP_DEFER_DELACK,
+};
+
+/*
+ * The TCB. Everything below is protected by the socket lock: taken as
+ * lock_sock() by processes and as bh_lock_sock() by softirq input and
+ * timers, which defer to the backlog or to release_cb when a process owns
+ * the socket. Exceptions say so.
+ */
+struct xtcp_sock {
+	struct sock sk;		/* must be first: sk_state uses TCP_* */
+
+	/* send sequence space, RFC 9293 3.3.1 */
+	u32 snd_una;
+	u32 snd_nxt;
+	u32 snd_wnd;		/* scaled */
+	u32 snd_wl1;
+	u32 snd_wl2;
+	u32 iss;
+	u32 write_seq;		/* tail of the write queue */
+	u32 max_window;		/* largest SND.WND seen */
+
+	/* receive sequence space */
+	u32 rcv_nxt;
+	u32 rcv_wnd;		/* advertised at rcv_wup */
+	u32 rcv_wup;		/* rcv_nxt when the window was last sent */
+	u32 irs;
+	u32 copied_seq;		/* next byte recvmsg() hands out */
+
+	u16 mss;		/* effective send MSS */
+	u16 advmss;		/* what we announced */
+	u16 user_mss;		/* TCP_MAXSEG, 0 if unset */
+	u8 snd_wscale;
+	u8 rcv_wscale;
+	u8 nodelay:1,		/* TCP_NODELAY */
+	   wscale_ok:1,		/* both sides sent the option */
+	   ack_pending:1,	/* an ACK is owed (delack timer armed) */
+	   fin_sent:1;		/* our FIN has a sequence number */
+	u8 dupacks;
+
+	/* RFC 6298 state; srtt/rttvar in microseconds, 0 = no sample */
+	u32 srtt_us;
+	u32 rttvar_us;
+	u32 rto;		/* jiffies */
+	u32 rtt_seq;		/* the timed segment's end (Karn) */
+	u64 rtt_start_us;	/* 0 when no segment is timed */
+	u8 backoff;		/* RTO doublings so far */
+	u8 retries;		/* consecutive timeouts of the same data */
+	u8 probes;		/* zero-window probes without answer */
+
+	/* congestion control, in segments */
+	u32 snd_cwnd;
+	u32 snd_ssthresh;
+	u32 snd_cwnd_cnt;
+	u32 recover;		/* NewReno: snd_nxt when recovery began */
+	u8 in_recovery;
+	const struct xtcp_cong_ops *cong;
+
+	/* sk_write_queue holds sent-but-unacked data, then unsent data */
+	struct sk_buff *send_head;	/* first unsent skb, or NULL */
+	struct rb_root ofo_root;	/* out-of-order data by seq */
+
+	struct timer_list rtx_timer;	/* RTO, SYN, probes; SYN-ACKs */
+	struct timer_list delack_timer;
+	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
+
+	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
+	struct list_head accept_node;	/* child: in the accept queue */
+};
+
+static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
+{
+	return (struct xtcp_sock *)sk;
+}
+
+/* RFC 1982 serial arithmetic on sequence numbers */
+static inline bool xtcp_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+#define xtcp_after(a, b) xtcp_before(b, a)
+
+static inline bool xtcp_between(u32 seq, u32 lo, u32 hi)
+{
+	return hi - lo >= seq - lo;	/* lo <= seq <= hi */
+}
+
+static inline u64 xtcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* bytes in flight */
+static inline u32 xtcp_packets_out_bytes(const struct xtcp_sock *xs)
+{
+	return xs->snd_nxt - xs->snd_una;
+}
+
+/* per network namespace state */
+struct xtcp_net {
+	/* attached devices; RCU readers, writers hold links_lock */
+	struct list_head links;
+	struct mutex links_lock;	/* process context only */
+	struct xtcp_mib __percpu *mib;
+	unsigned int nr_links;		/* under links_lock */
+};
+
+extern unsigned int xtcp_net_id;
+
+static inline struct xtcp_net *xtcp_net(const struct net *net)
+{
+	return net_generic(net, xtcp_net_id);
+}
+
+#define XTCP_INC_STATS(net, field) \
+	this_cpu_inc(xtcp_net(net)->mib->mibs[XTCP_MIB_##field])
+#define XTCP_DEC_STATS(net, field) \
+	this_cpu_dec(xtcp_net(net)->mib->mibs[XTCP_MIB_##field])
+#define XTCP_ADD_STATS(net, field, n) \
+	this_cpu_add(xtcp_net(net)->mib->mibs[XTCP_MIB_##field], n)
+
+/* what one attached link looks like from outside link.c */
+struct xtcp_link_info {
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	__be32 addr;
+	__be32 gw;		/* 0: none */
+	u8 prefixlen;
+	u32 mtu;
+	u32 neighs;		/* entries in its ARP cache */
+};
+
+/* main.c */
+extern unsigned int xtcp_family;
+extern unsigned int xtcp_msl_ms;
+extern struct proto xtcp_prot;
+
+/* sock.c APIs */
+int xtcp_sock_register(void);
+void xtcp_sock_unregister(void);
+void xtcp_sock_init_tcb(struct sock *sk);
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_done(struct sock *sk);
+void xtcp_reset(struct sock *sk);
+void xtcp_abort(struct sock *sk, int err);
+void xtcp_write_space(struct sock *sk);
+long xtcp_rcv_space(const struct sock *sk);
+
+/* sockopt.c APIs */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
+
+/* input.c APIs */
+int xtcp_rcv(struct sk_buff *skb);
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_ofo_purge(struct sock *sk);
+
+/* output.c APIs */
+struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
+void xtcp_write_xmit(struct sock *sk, int nonagle);
+void xtcp_push(struct sock *sk, int msg_flags);
+int xtcp_retransmit_head(struct sock *sk);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_syn(struct sock *sk);
+void xtcp_send_fin(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void xtcp_send_probe(struct sock *sk);
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
+void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
+		      __be16 sport, __be16 dport, u32 iss, u32 ack,
+		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window);
+void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
+			     u32 seq, u32 ack, u32 window);
+u32 xtcp_select_window(struct sock *sk);
+u32 xtcp_initial_window(const struct sock *sk);
+u8 xtcp_choose_wscale(const struct sock *sk);
+void xtcp_init_mss(struct sock *sk, unsigned int mtu, u16 peer_mss);
+unsigned int xtcp_size_goal(const struct sock *sk);
+void xtcp_clean_rtx_queue(struct sock *sk, u32 ack);
+
+/* options.c APIs */
+void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
+unsigned int xtcp_syn_options_len(bool wscale);
+void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws);
+
+/* cong.c APIs */
+struct xtcp_cong_ops {
+	const char *name;
+	u32 (*ssthresh)(struct sock *sk);
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+};
+
+void xtcp_cong_init(struct sock *sk);
+void xtcp_cong_on_ack(struct sock *sk, u32 acked);
+void xtcp_cong_enter_recovery(struct sock *sk);
+void xtcp_cong_exit_recovery(struct sock *sk);
+void xtcp_cong_on_timeout(struct sock *sk);
+
+/* timer.c APIs */
+void xtcp_timer_init(struct sock *sk);
+void xtcp_timer_clear(struct sock *sk);
+void xtcp_timer_on_send(struct sock *sk);
+void xtcp_timer_on_ack(struct sock *sk);
+void xtcp_timer_schedule_ack(struct sock *sk);
+void xtcp_timer_ack_sent(struct sock *sk);
+void xtcp_timer_time_wait(struct sock *sk);
+void xtcp_timer_fin_wait2(struct sock *sk);
+void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_release_cb(struct sock *sk);
+
+/* listen.c APIs */
+int xtcp_listen_init(void);
+void xtcp_listen_uninit(void);
+int xtcp_listen_start(struct sock *sk, int backlog);
+void xtcp_listen_stop(struct sock *sk);
+void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_listen_timer(struct sock *sk);
+struct sock *xtcp_listen_accept(struct sock *sk, int flags, int *err);
+void xtcp_listen_walk(struct sock *sk,
+		      void (*fn)(struct sock *lsk, __be32 raddr, __be16 rport,
+				 __be32 laddr, u32 expires, void *arg),
+		      void *arg);
+
+/* timewait.c APIs */
+void xtcp_time_wait(struct sock *sk);
+void xtcp_timewait_rcv(struct sock *sk, struct sk_buff *skb);
+bool xtcp_timewait_recycle(struct sock *sk, struct sk_buff *skb);
+
+/* demux.c APIs */
+int xtcp_demux_init(void);
+void xtcp_demux_uninit(void);
+struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+			       __be32 daddr, __be16 dport);
+int xtcp_demux_hash(struct sock *sk);
+void xtcp_demux_unhash(struct sock *sk);
+int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port);
+int xtcp_demux_autobind(struct sock *sk);
+int xtcp_demux_connect_port(struct sock *sk);
+int xtcp_demux_listen_check(struct sock *sk);
+void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child);
+void xtcp_demux_unbind(struct sock *sk);
+void xtcp_demux_abort_addr(struct net *net, __be32 addr);
+void xtcp_demux_walk(struct net *net,
+		     void (*fn)(struct sock *sk, void *arg), void *arg);
+u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* link.c APIs */
+int xtcp_link_init(void);
+void xtcp_link_uninit(void);
+void xtcp_link_net_exit(struct net *net);
+int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
+		  __be32 addr, u8 prefixlen, __be32 gw,
+		  struct netlink_ext_ack *extack);
+int xtcp_link_del(struct net *net, const char *ifname, int ifindex,
+		  struct netlink_ext_ack *extack);
+int xtcp_link_dump(struct net *net, int skip,
+		   int (*fn)(const struct xtcp_link_info *info, void *arg),
+		   void *arg);
+int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
+		    unsigned int *mtu);
+bool xtcp_link_addr_is_local(struct net *net, __be32 addr);
+void xtcp_link_output(struct net *net, struct sk_buff *skb,
+		      __be32 saddr, __be32 daddr, u8 proto);
+
+/* netlink.c APIs */
+int xtcp_genl_init(void);
+void xtcp_genl_uninit(void);
+
+/* proc.c APIs */
+int xtcp_proc_net_init(struct net *net);
+void xtcp_proc_net_exit(struct net *net);
+void xtcp_stats_fold(struct net *net, u64 *vals);
+
+#endif /* _XTCP_H */

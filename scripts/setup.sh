@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything XTCP needs to build, test and boot its VM, from Debian's
+# archive. Idempotent: when every package is present this only asks dpkg and
+# returns, so `make check` and `make run` call it every time.
+#
+# Usage: scripts/setup.sh [-n]
+#   -n  only report what is missing (exit 1 if anything is)
+set -eu
+
+PACKAGES=(
+	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
+	libelf-dev libssl-dev libmnl-dev
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	qemu-system-x86 busybox-static kmod cpio
+	iproute2 ethtool iperf3 tcpdump
+)
+
+usage() {
+	echo "usage: $0 [-n]" >&2
+	exit 2
+}
+
+dry_run=0
+while getopts n opt; do
+	case "$opt" in
+	n) dry_run=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage
+
+# One dpkg-query for all of them: it is the slow part of the no-op case.
+installed=" $(dpkg-query -W -f='${Package}=${db:Status-Status} ' \
+	"${PACKAGES[@]}" 2>/dev/null || true)"
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	case "$installed" in
+	*" $pkg=installed "*) ;;
+	*) missing+=("$pkg") ;;
+	esac
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "setup: missing packages: ${missing[*]}" >&2
+if [ "$dry_run" = 1 ]; then
+	exit 1
+fi
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null; then
+		SUDO=sudo
+	else
+		echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "${missing[@]}"
+echo "setup: installed ${missing[*]}" >&2

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the C selftests: network namespaces, the two-namespace
+ * veth topology, the XTCP family number, and reads of /proc/net/xtcp,
+ * /proc/net/tcp and /proc/net/xtcp_stat inside a namespace.
+ *
+ * Topology built by xtcp_test_net_setup() (side 0 is the "client", side 1
+ * the "server"); each side is either attached to XTCP (xtcpctl link add, no
+ * kernel address) or native (ip addr add):
+ *
+ *   ns[0]                              ns[1]
+ *   veth0 192.0.2.1/24 <----veth----> veth1 192.0.2.2/24
+ */
+#ifndef _XTCP_TEST_H
+#define _XTCP_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define XTCP_TEST_ADDR0	"192.0.2.1"
+#define XTCP_TEST_ADDR1	"192.0.2.2"
+#define XTCP_TEST_NS_LEN	32
+
+/* Linux TCP state numbers, as the st column of /proc/net/tcp shows them */
+enum {
+	XTCP_TEST_ESTABLISHED = 1,
+	XTCP_TEST_SYN_SENT,
+	XTCP_TEST_SYN_RECV,
+	XTCP_TEST_FIN_WAIT1,
+	XTCP_TEST_FIN_WAIT2,
+	XTCP_TEST_TIME_WAIT,
+	XTCP_TEST_CLOSE,
+	XTCP_TEST_CLOSE_WAIT,
+	XTCP_TEST_LAST_ACK,
+	XTCP_TEST_LISTEN,
+	XTCP_TEST_CLOSING,
+};
+
+struct xtcp_test_net {
+	char ns[2][XTCP_TEST_NS_LEN];
+	bool xtcp[2];		/* side attached to XTCP, else native */
+	bool created[2];
+	bool attached[2];
+};
+
+/* The family number in use, or -1 if the module is not loaded. */
+int xtcp_test_family(void);
+/* XTCP_REQUIRED=1: a missing family is a failure, not a skip. */
+bool xtcp_test_required(void);
+/*
+ * Returns NULL if XTCP can be used, else the reason it cannot (the caller
+ * skips, or fails when xtcp_test_required()).
+ */
+const char *xtcp_test_unavailable(void);
+/* Path of tools/xtcpctl: $XTCPCTL, else ../tools/xtcpctl next to us. */
+const char *xtcp_test_ctl(void);
+
+/* system() of a formatted command; returns the exit status or -1. */
+int xtcp_test_run(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+void xtcp_test_ns_name(char *buf, size_t len, const char *prefix);
+int xtcp_test_ns_enter(const char *ns);
+void xtcp_test_ns_leave(void);
+/* socket() inside namespace ns; family XTCP is spelled -1 here */
+int xtcp_test_socket(const char *ns, int family, int type);
+int xtcp_test_sock_family(bool xtcp);
+
+int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
+			bool xtcp0, bool xtcp1);
+void xtcp_test_net_cleanup(struct xtcp_test_net *net);
+
+void xtcp_test_addr(struct sockaddr_in *sin, const char *ip, uint16_t port);
+uint16_t xtcp_test_local_port(int fd);
+
+/*
+ * State (the st column) of the socket with these ports in ns, looking in
+ * /proc/net/xtcp if xtcp else /proc/net/tcp; 0 when there is none, -1 on
+ * error. rport 0 matches any remote port.
+ */
+int xtcp_test_sk_state(const char *ns, bool xtcp, uint16_t lport,
+		       uint16_t rport);
+/* Poll until the state is want (0: gone), up to timeout_ms; last seen. */
+int xtcp_test_wait_state(const char *ns, bool xtcp, uint16_t lport,
+			 uint16_t rport, int want, int timeout_ms);
+/* Sockets listed in /proc/net/xtcp of ns, or -1. */
+int xtcp_test_sk_count(const char *ns);
+/* Poll until /proc/net/xtcp of ns is empty; returns what is left. */
+int xtcp_test_wait_drained(const char *ns, int timeout_ms);
+/* A counter of /proc/net/xtcp_stat in ns, or -1. */
+long long xtcp_test_counter(const char *ns, const char *name);
+
+/* /sys/module/xtcp/parameters/msl_ms: read, or write when ms >= 0 */
+int xtcp_test_msl(int ms);
+
+void xtcp_test_msleep(int ms);
+long long xtcp_test_now_ms(void);
+
+/*
+ * Deterministic bytes (xorshift64*): the same seed gives the same stream
+ * whatever the sizes of the pieces it is drawn in.
+ */
+struct xtcp_test_prng {
+	uint64_t x;
+	uint64_t word;
+	unsigned int left;	/* bytes of word not handed out yet */
+};
+
+void xtcp_test_prng_init(struct xtcp_test_prng *p, uint64_t seed);
+void xtcp_test_fill(struct xtcp_test_prng *p, void *buf, size_t len);
+
+#endif /* _XTCP_TEST_H */
