@@ -106,7 +106,10 @@ static void arp_xmit_list(struct xtcp_link *link, struct sk_buff_head *list)
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(list))) {
-		if (unlikely(net_xmit_eval(dev_queue_xmit(skb))))
+		/* net_xmit_eval() evaluates its argument twice */
+		int rc = dev_queue_xmit(skb);
+
+		if (unlikely(net_xmit_eval(rc)))
 			XTCP_INC_STATS(link->net, OUT_DROPS);
 	}
 }
@@ -330,7 +333,7 @@ static unsigned long arp_age_probing(struct xtcp_link *link,
 		return due;
 
 	if (n->probes >= XTCP_ARP_MAX_PROBES) {
-		net_dbg_ratelimited("xtcp: %s: no ARP answer from %pI4\n",
+		net_dbg_ratelimited("%s: no ARP answer from %pI4\n",
 				    link->dev->name, &n->ip);
 		n->state = XTCP_ARP_FAILED;
 		n->probes = 0;
@@ -417,6 +420,7 @@ static void xtcp_arp_timer(struct timer_list *t)
 static void arp_send_reply(struct xtcp_link *link, __be32 tip, const u8 *tha)
 {
 	struct sk_buff *skb;
+	int rc;
 
 	skb = arp_build(link, ARPOP_REPLY, tip, tha, tha);
 	if (!skb) {
@@ -424,7 +428,8 @@ static void arp_send_reply(struct xtcp_link *link, __be32 tip, const u8 *tha)
 		return;
 	}
 	XTCP_INC_STATS(link->net, OUT_ARP_REPLIES);
-	if (unlikely(net_xmit_eval(dev_queue_xmit(skb))))
+	rc = dev_queue_xmit(skb);
+	if (unlikely(net_xmit_eval(rc)))
 		XTCP_INC_STATS(link->net, OUT_DROPS);
 }
 
@@ -471,7 +476,7 @@ int xtcp_arp_rcv(struct sk_buff *skb, struct net_device *dev,
 	tip = body->tip;
 
 	if (sip == link->addr) {
-		net_dbg_ratelimited("xtcp: %s: %pM claims our %pI4\n",
+		net_dbg_ratelimited("%s: %pM claims our %pI4\n",
 				    dev->name, sha, &sip);
 		goto consume;
 	}

@@ -127,7 +127,7 @@ void xtcp_link_xmit(struct xtcp_link *link, struct sk_buff *skb,
 	rc = dev_queue_xmit(skb);
 	if (unlikely(net_xmit_eval(rc))) {
 		XTCP_INC_STATS(link->net, OUT_DROPS);
-		net_dbg_ratelimited("xtcp: %s: xmit failed: %d\n",
+		net_dbg_ratelimited("%s: xmit failed: %d\n",
 				    dev->name, rc);
 	}
 }
@@ -212,7 +212,7 @@ void xtcp_link_output(struct net *net, struct sk_buff *skb,
 drop_noroute:
 	rcu_read_unlock();
 	XTCP_INC_STATS(net, DROP_NOROUTE);
-	net_dbg_ratelimited("xtcp: no route from %pI4 to %pI4\n",
+	net_dbg_ratelimited("no route from %pI4 to %pI4\n",
 			    &saddr, &daddr);
 	kfree_skb_reason(skb, SKB_DROP_REASON_IP_OUTNOROUTES);
 	return;
@@ -438,6 +438,11 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 	xtcp_arp_init(link);
 	netdev_hold(dev, &link->dev_tracker, GFP_KERNEL);
 
+	/* routable before the first packet comes in, so replies find it */
+	list_add_tail_rcu(&link->node, &xn->links);
+	xn->nr_links++;
+	list_add_tail(&link->all_node, &xtcp_link_all);
+
 	link->pt_ip.type = htons(ETH_P_IP);
 	link->pt_ip.dev = dev;
 	link->pt_ip.func = xtcp_link_rcv;
@@ -448,10 +453,6 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 		link->pt_arp.func = xtcp_arp_rcv;
 		dev_add_pack(&link->pt_arp);
 	}
-
-	list_add_tail_rcu(&link->node, &xn->links);
-	xn->nr_links++;
-	list_add_tail(&link->all_node, &xtcp_link_all);
 
 	mutex_unlock(&xn->links_lock);
 	rtnl_unlock();

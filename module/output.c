@@ -27,6 +27,11 @@ struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp)
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, XTCP_MAX_HEADER);
+	/*
+	 * Only clones get headers: release the header room so that they
+	 * may write it without a copy (skb_header_cloned() stays false).
+	 */
+	__skb_header_release(skb);
 	/* the checksum is always left to the device or to software GSO */
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	memset(skb->cb, 0, sizeof(skb->cb));

@@ -78,6 +78,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	sk->sk_protocol = IPPROTO_TCP;
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_destruct = xtcp_sock_destruct;
+	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	sk->sk_sndbuf = XTCP_DEFAULT_BUF;
 	sk->sk_rcvbuf = XTCP_DEFAULT_BUF;
