@@ -59,17 +59,18 @@ kdir-check:
 	$(Q)if [ ! -f Kbuild ]; then echo "Kbuild is missing." >&2; exit 1; fi
 
 # A module built for another kernel must never reach insmod: when KDIR
-# changes, throw away every module object before building.
+# changes, throw away every module object before building. (check.sh also
+# compares the vermagic with the kernel it boots.)
 module: kdir-check
 	$(Q)id="$$(cd "$(KDIR)" && pwd -P) $$(scripts/vm/kinfo.sh release "$(KDIR)" 2>/dev/null)"; \
-	if [ "$$(cat $(KDIR_STAMP) 2>/dev/null)" != "$$id" ]; then \
-		if [ -f $(KDIR_STAMP) ]; then echo "  CLEAN   module/ (KDIR changed)"; fi; \
+	if [ -f $(KDIR_STAMP) ] && [ "$$(cat $(KDIR_STAMP))" != "$$id" ]; then \
+		echo "  CLEAN   module/ (KDIR changed)"; \
 		find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 			-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
 			-o -name 'modules.order' \) -type f -delete; \
 		rm -f Module.symvers modules.order .*.cmd; \
-		echo "$$id" > $(KDIR_STAMP); \
-	fi
+	fi; \
+	echo "$$id" > $(KDIR_STAMP)
 	$(Q)$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
 
 tools:

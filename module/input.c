@@ -155,13 +155,15 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		xs->max_window = max(xs->max_window, wnd);
 	}
 
+	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
+	xs->probes = 0;
 	if (xtcp_after(ack, prior_una))
 		xtcp_ack_new_data(sk, ack);
 	else if (ack == prior_una && cb->seq == cb->end_seq && !win_changed &&
 		 xs->snd_una != xs->snd_nxt)
 		xtcp_dupack(sk);
-	else if (win_changed && xs->snd_una == xs->snd_nxt)
-		xtcp_timer_on_ack(sk);	/* a window opened: end probing */
+	else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt)
+		xtcp_timer_window_open(sk);
 	return true;
 }
 
@@ -330,8 +332,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 			xtcp_ofo_drain(sk);
 			*ack_now = true;
 		}
-		if (fin && sk->sk_state != TCP_TIME_WAIT &&
-		    !(sk->sk_shutdown & RCV_SHUTDOWN) && !sock_flag(sk, SOCK_DONE))
+		/* xtcp_ofo_drain() may have met the FIN already */
+		if (fin && !sock_flag(sk, SOCK_DONE))
 			xtcp_fin(sk);
 		if (fin)
 			*ack_now = true;
@@ -614,7 +616,8 @@ lookup:
 		goto lookup;
 	}
 
-	bh_lock_sock_nested(sk);
+	/* subclass 0: a listener here locks children as subclass 1 */
+	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_backlog_rcv(sk, skb);
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +

@@ -158,21 +158,22 @@ void xtcp_listen_stop(struct sock *sk)
 		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node)
 			xtcp_listen_drop_req(l, req);
 
-	/* children are locked the way softirq locks them */
-	local_bh_disable();
+	/*
+	 * Process context (close, shutdown, link removal): own each child
+	 * as a process does, since link removal may also be locking it.
+	 */
 	list_for_each_entry_safe(child, tmp, &l->accept_queue, accept_node) {
 		struct sock *csk = &child->sk;
 
 		list_del_init(&child->accept_node);
 		sk_acceptq_removed(sk);
-		bh_lock_sock_nested(csk);
+		lock_sock_nested(csk, SINGLE_DEPTH_NESTING);
 		sock_orphan(csk);
 		xtcp_abort(csk, ECONNRESET);
-		bh_unlock_sock(csk);
+		release_sock(csk);
 		/* the accept queue's reference, once the user's to be */
 		sock_put(csk);
 	}
-	local_bh_enable();
 
 	xtcp_set_state(sk, TCP_CLOSE);
 	WRITE_ONCE(xs->listen, NULL);
@@ -371,7 +372,9 @@ static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 	spin_unlock_bh(&l->lock);
 
 	xtcp_listen_send_synack(lsk, req);
-	if (!timer_pending(&lxs->rtx_timer))
+	/* the timer serves every request: it must fire at the earliest */
+	if (!timer_pending(&lxs->rtx_timer) ||
+	    time_before(req->expires, lxs->rtx_timer.expires))
 		sk_reset_timer(lsk, &lxs->rtx_timer, req->expires);
 }
 

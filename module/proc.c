@@ -147,8 +147,7 @@ static void xtcp_proc_show_sock(struct sock *sk, void *arg)
 		rx_queue = READ_ONCE(sk->sk_ack_backlog);
 	else
 		/* unlocked: may be transiently negative */
-		rx_queue = max_t(int, READ_ONCE(xs->rcv_nxt) -
-				      READ_ONCE(xs->copied_seq), 0);
+		rx_queue = max_t(int, xtcp_inq(sk), 0);
 
 	/* Linux prints the TFO queue length, which XTCP has not, for LISTEN */
 	ss = READ_ONCE(xs->snd_ssthresh);

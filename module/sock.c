@@ -511,7 +511,7 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 }
 
 /* bytes the application can read now */
-static u32 xtcp_inq(const struct sock *sk)
+u32 xtcp_inq(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 n = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
@@ -696,17 +696,15 @@ orphan:
 	/* the user reference goes below; hold one across the orphaning */
 	sock_hold(sk);
 	sock_orphan(sk);
-	release_sock(sk);
-
-	/* softirq may have moved the state meanwhile; look under its lock */
-	local_bh_disable();
-	bh_lock_sock(sk);
+	/*
+	 * From here on, reaching TCP_CLOSE destroys the socket (xtcp_done()),
+	 * also in the backlog that release_sock() is about to process.
+	 */
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_destroy(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_timer_fin_wait2(sk);
-	bh_unlock_sock(sk);
-	local_bh_enable();
+	release_sock(sk);
 	sock_put(sk);
 	sock_put(sk);
 }

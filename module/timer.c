@@ -39,6 +39,23 @@ void xtcp_timer_on_ack(struct sock *sk)
 		sk_stop_timer(sk, &xs->rtx_timer);
 }
 
+/*
+ * The peer's window opened while we were probing: what we send next gets
+ * a fresh RTO, not the probe's backed-off one.
+ */
+void xtcp_timer_window_open(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->backoff)
+		return;
+	xs->backoff = 0;
+	xtcp_timer_rtt_sample(sk, 0);
+	if (!xs->srtt_us)
+		xs->rto = XTCP_TIMEOUT_INIT;
+	sk_stop_timer(sk, &xs->rtx_timer);
+}
+
 void xtcp_timer_schedule_ack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -116,15 +133,22 @@ static void xtcp_timer_probe(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	/* a peer that stopped answering probes is gone */
+	if (xs->probes >= XTCP_RETRIES2) {
+		xtcp_timer_give_up(sk);
+		return;
+	}
 	if (xs->snd_wnd) {
-		/* the window is open: what waits is corked; send it now */
+		/*
+		 * Corked data, or a window too small for sender SWS
+		 * avoidance: the override timeout of RFC 1122 4.2.3.4.
+		 */
 		xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
 		if (xs->snd_una != xs->snd_nxt)
 			return;
-	} else {
-		xtcp_send_probe(sk);
-		xs->probes++;
 	}
+	xtcp_send_probe(sk);
+	xs->probes++;
 	/* RFC 1122 4.2.2.17: probe for as long as the peer answers */
 	xs->backoff = min_t(u8, xs->backoff + 1, 16);
 	xs->rto = min_t(u32, xs->rto * 2, XTCP_RTO_MAX);

@@ -51,7 +51,6 @@ enum {
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_TIMEOUT_INIT	HZ		/* RFC 6298 2.1 */
 #define XTCP_DELACK_MIN		(HZ / 25)	/* 40 ms */
-#define XTCP_DELACK_MAX		(HZ / 5)
 #define XTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN_WAIT_2 */
 
 /* TCP header flags, as in byte 13 of the header */
@@ -247,7 +246,7 @@ void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);
 void xtcp_abort(struct sock *sk, int err);
 void xtcp_write_space(struct sock *sk);
-long xtcp_rcv_space(const struct sock *sk);
+u32 xtcp_inq(const struct sock *sk);
 
 /* sockopt.c APIs */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -277,6 +276,7 @@ void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
 		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
 			     u32 seq, u32 ack, u32 window);
+long xtcp_rcv_space(const struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);
 u32 xtcp_initial_window(const struct sock *sk);
 u8 xtcp_choose_wscale(const struct sock *sk);
@@ -307,6 +307,7 @@ void xtcp_timer_init(struct sock *sk);
 void xtcp_timer_clear(struct sock *sk);
 void xtcp_timer_on_send(struct sock *sk);
 void xtcp_timer_on_ack(struct sock *sk);
+void xtcp_timer_window_open(struct sock *sk);
 void xtcp_timer_schedule_ack(struct sock *sk);
 void xtcp_timer_ack_sent(struct sock *sk);
 void xtcp_timer_time_wait(struct sock *sk);

@@ -16,7 +16,8 @@
 #         make -C selftests list)
 #
 # Environment: KDIR (which kernel the module was built for), VMRUN_KERNEL,
-# VMRUN_TIMEOUT (whole VM, default 1800), and everything suite.sh reads:
+# VMRUN_TIMEOUT (whole VM; default 600 s + (per-program timeout + 10 s) per
+# program), and everything suite.sh reads:
 # XTCP_MODULE_PARAMS, XTCP_TEST_TIMEOUT, ...
 set -eu
 
@@ -79,6 +80,14 @@ else
 	tests=$(echo "$tests" | tr '\n' ' ')
 fi
 [ -n "${tests// /}" ] || abort "no selftests listed by make -C selftests list"
+
+# Each program is bounded by suite.sh; bound the VM by their sum plus boot,
+# module load and the kmemleak scans, unless the caller chose.
+if [ -z "${VMRUN_TIMEOUT-}" ]; then
+	per=${XTCP_TEST_TIMEOUT:-$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$repo/selftests/settings" 2>/dev/null)}
+	read -r -a tl <<<"$tests"
+	export VMRUN_TIMEOUT=$((600 + ${#tl[@]} * (${per:-45} + 10)))
+fi
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/xtcp-check.XXXXXX")
 trap 'rm -rf "$out"' EXIT

@@ -200,6 +200,8 @@ static void sniff(int pfd, uint16_t cport, struct handshake *hs)
 			return;
 		if (n < (ssize_t)(ETH_HLEN + sizeof(*ip) + sizeof(*th)))
 			continue;
+		if (buf[12] != 0x08 || buf[13] != 0x00)
+			continue;
 		ip = (struct iphdr *)(buf + ETH_HLEN);
 		if (ip->protocol != IPPROTO_TCP || ip->ihl != 5)
 			continue;
@@ -345,7 +347,8 @@ TEST_F(raw, attack)
 	ASSERT_LE(0, pfd);
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_IP);
+	/* ETH_P_ALL: a protocol-bound packet socket misses outgoing frames */
+	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = ifindex;
 	ASSERT_EQ(0, bind(pfd, (struct sockaddr *)&sll, sizeof(sll)));
 

@@ -531,7 +531,7 @@ TEST_F(api, reuseaddr_timewait)
 
 	SKIP_IF_NEEDED();
 	if (self->old_msl >= 0)
-		xtcp_test_msl(10000);
+		xtcp_test_msl(2000);
 	ASSERT_EQ(0, make_pair(self, &c, &s));
 	close(s);
 	ASSERT_EQ(0, read(c, &b, 1));

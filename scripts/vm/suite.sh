@@ -115,6 +115,7 @@ for m in veth sch_netem tun; do
 done
 
 loaded=0
+params=()
 if [ ! -f "$ko" ]; then
 	step fail "insmod $(basename "$ko")" "$ko missing: run make first"
 elif read -r -a params <<<"${XTCP_MODULE_PARAMS-}" &&
@@ -202,6 +203,15 @@ if [ -n "$list_err" ]; then
 fi
 
 for t in "${tests[@]}"; do
+	# A test may unload and reload xtcp.ko itself; if one left it unloaded,
+	# the next test still gets a loaded module.
+	if [ "$loaded" = 1 ] && [ ! -d /sys/module/xtcp ]; then
+		echo "# xtcp.ko was unloaded by the previous test: loading it again"
+		insmod "$ko" "${params[@]}" 2>&1 | comment
+		if [ ! -d /sys/module/xtcp ]; then
+			loaded=0
+		fi
+	fi
 	run_one "$t"
 	save_counts
 done
@@ -306,6 +316,9 @@ echo 1 >/proc/sys/kernel/kptr_restrict 2>/dev/null
 mod_base=
 mod_size=
 if [ "$loaded" = 1 ]; then
+	if [ ! -d /sys/module/xtcp ]; then
+		insmod "$ko" "${params[@]}" 2>&1 | comment
+	fi
 	read -r _ mod_size _ _ _ mod_base _ < <(grep '^xtcp ' /proc/modules)
 	mod_base=${mod_base#0x}
 	kmemleak_check "kmemleak with xtcp loaded"
