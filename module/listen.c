@@ -130,6 +130,7 @@ int xtcp_listen_start(struct sock *sk, int backlog)
 	return 0;
 
 err_state:
+	/* pairs with the lockless state reads of demux and /proc */
 	smp_store_release(&sk->sk_state, TCP_CLOSE);
 	xs->listen = NULL;
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {

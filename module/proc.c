@@ -20,12 +20,12 @@
 #include "xtcp.h"
 
 /* the same list builds the enum, so position i is XTCP_MIB_* value i */
-#define XTCP_MIB_NAME(e, s) s,
+#define XTCP_MIB(e, s) s,
 const char * const xtcp_mib_names[__XTCP_MIB_MAX] = {
-	XTCP_MIB_LIST(XTCP_MIB_NAME)
+#include "mib_list.h"
 };
 
-#undef XTCP_MIB_NAME
+#undef XTCP_MIB
 
 /*
  * Sum the per-cpu counters without stopping writers, so a value may miss

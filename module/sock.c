@@ -21,7 +21,7 @@
 
 #define XTCP_DEFAULT_BUF	(2 << 20)
 
-static struct proto_ops xtcp_stream_ops;
+static const struct proto_ops xtcp_stream_ops;
 
 void xtcp_write_space(struct sock *sk)
 {
@@ -979,8 +979,11 @@ out:
 	return err;
 }
 
-/* .family is set at registration: the module parameter decides it */
-static struct proto_ops xtcp_stream_ops __ro_after_init = {
+/*
+ * The socket layer dispatches on net_proto_family.family, set from the
+ * module parameter below; proto_ops.family is informational only.
+ */
+static const struct proto_ops xtcp_stream_ops = {
 	.family		= PF_XTCP,
 	.owner		= THIS_MODULE,
 	.release	= xtcp_release,
@@ -1012,7 +1015,6 @@ int xtcp_sock_register(void)
 	int err;
 
 	xtcp_family_ops.family = xtcp_family;
-	xtcp_stream_ops.family = xtcp_family;
 	err = sock_register(&xtcp_family_ops);
 	if (err == -EEXIST)
 		pr_err("address family %u is taken; load with family=N to pick a free one\n",
