@@ -83,6 +83,9 @@ static void link_detach(struct xtcp_link *link)
 	ASSERT_RTNL();
 	lockdep_assert_held(&xn->links_lock);
 
+	/* abort while the link still routes, so that the RSTs go out */
+	xtcp_demux_abort_addr(link->net, link->addr);
+
 	list_del_rcu(&link->node);
 	xn->nr_links--;
 	list_del(&link->all_node);
@@ -98,7 +101,10 @@ static void link_detach(struct xtcp_link *link)
 	 */
 	synchronize_net();
 
-	/* sockets bound here can never send again; their RSTs find no route */
+	/*
+	 * A connect() that raced with the first pass may have picked the
+	 * address meanwhile; it can never send again, so abort it too.
+	 */
 	xtcp_demux_abort_addr(link->net, link->addr);
 
 	xtcp_arp_destroy(link);
@@ -369,7 +375,11 @@ static int link_check_dev(const struct net_device *dev, bool *has_arp,
 		NL_SET_ERR_MSG(extack, "loopback cannot be attached");
 		return -EINVAL;
 	}
-	if (!dev->header_ops) {
+	/*
+	 * tun in IFF_TUN mode has header_ops with only parse_protocol (for
+	 * AF_PACKET): what matters is that it builds no link-layer header.
+	 */
+	if (!dev->header_ops || !dev->header_ops->create) {
 		*has_arp = false;
 		return 0;
 	}

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The life of a link and what hangs on it:
+ *  - deleting a link aborts the connections on its address, and the peer
+ *    sees a RST;
+ *  - unregistering the device does the same;
+ *  - a device without a link-layer header (tun, IFF_TUN) carries bare
+ *    IPv4 both ways, with no ARP: we read XTCP's SYN from the tun fd,
+ *    check its headers and checksums, and answer with a RST;
+ *  - a receiver that never reads holds a bounded amount of memory: the
+ *    sender runs into EAGAIN and the receiver's queue stays under its
+ *    buffer.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#include "xtcp_test.h"
+
+#define PORT	5300
+
+FIXTURE(link)
+{
+	struct xtcp_test_net net;
+	bool skip;
+	int old_msl;
+};
+
+FIXTURE_SETUP(link)
+{
+	const char *why = xtcp_test_unavailable();
+
+	self->skip = false;
+	self->old_msl = -1;
+	if (why) {
+		if (xtcp_test_required())
+			ASSERT_EQ(NULL, why);
+		self->skip = true;
+		SKIP(return, "%s", why);
+	}
+	self->old_msl = xtcp_test_msl(-1);
+	xtcp_test_msl(200);
+	/* client side XTCP, server side native Linux TCP */
+	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-link", true,
+					 false));
+}
+
+FIXTURE_TEARDOWN(link)
+{
+	if (self->skip)
+		return;
+	xtcp_test_net_cleanup(&self->net);
+	if (self->old_msl >= 0)
+		xtcp_test_msl(self->old_msl);
+}
+
+/* an XTCP client in ns[0] connected to a native server in ns[1] */
+static int connect_pair(FIXTURE_DATA(link) *self, int *c, int *s)
+{
+	struct sockaddr_in sin;
+	int l, one = 1;
+
+	*c = *s = -1;
+	l = xtcp_test_socket(self->net.ns[1], AF_INET, SOCK_STREAM);
+	if (l < 0)
+		return -1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, PORT);
+	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 4))
+		goto err;
+	*c = xtcp_test_socket(self->net.ns[0], -1, SOCK_STREAM);
+	if (*c < 0 || connect(*c, (struct sockaddr *)&sin, sizeof(sin)))
+		goto err;
+	*s = accept(l, NULL, NULL);
+	if (*s < 0)
+		goto err;
+	close(l);
+	return 0;
+err:
+	close(l);
+	return -1;
+}
+
+static void expect_aborted(struct __test_metadata *_metadata, int c, int s)
+{
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	char buf[16];
+
+	/* our side: the connection is gone, with the error link removal sets */
+	ASSERT_EQ(-1, read(c, buf, sizeof(buf)));
+	ASSERT_EQ(ECONNABORTED, errno);
+	/* the native peer got the RST that went out before the link did */
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(-1, read(s, buf, sizeof(buf)));
+	ASSERT_EQ(ECONNRESET, errno);
+}
+
+TEST_F(link, del_aborts_connections)
+{
+	int c, s;
+
+	if (self->skip)
+		return;
+	ASSERT_EQ(0, connect_pair(self, &c, &s));
+	ASSERT_EQ(XTCP_TEST_ESTABLISHED,
+		  xtcp_test_sk_state(self->net.ns[0], true,
+				     xtcp_test_local_port(c), PORT));
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s %s link del dev veth0",
+				   self->net.ns[0], xtcp_test_ctl()));
+	self->net.attached[0] = false;
+	expect_aborted(_metadata, c, s);
+	ASSERT_EQ(0, xtcp_test_wait_drained(self->net.ns[0], 5000));
+	close(c);
+	close(s);
+}
+
+TEST_F(link, unregister_aborts_connections)
+{
+	char buf[16];
+	int c, s;
+
+	if (self->skip)
+		return;
+	ASSERT_EQ(0, connect_pair(self, &c, &s));
+	/* deleting one veth end unregisters both */
+	ASSERT_EQ(0, xtcp_test_run("ip -n %s link del veth0",
+				   self->net.ns[0]));
+	self->net.attached[0] = false;
+	/* no RST can reach the peer through a deleted pair: just ours */
+	ASSERT_EQ(-1, read(c, buf, sizeof(buf)));
+	ASSERT_EQ(ECONNABORTED, errno);
+	ASSERT_EQ(0, xtcp_test_wait_drained(self->net.ns[0], 5000));
+	close(c);
+	close(s);
+}
+
+static uint16_t csum_fold32(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t tcp_csum(const struct iphdr *ip, const void *tcp, size_t len)
+{
+	uint32_t sum = 0;
+
+	sum = csum_add(sum, &ip->saddr, 4);
+	sum = csum_add(sum, &ip->daddr, 4);
+	sum += IPPROTO_TCP + (uint32_t)len;
+	sum = csum_add(sum, tcp, len);
+	return csum_fold32(sum);
+}
+
+TEST_F(link, tun_bare_ipv4)
+{
+	struct sockaddr_in sin;
+	struct ifreq ifr = { 0 };
+	unsigned char pkt[2048];
+	struct tcphdr *th, *rth;
+	struct iphdr *ip, *rip;
+	socklen_t len = sizeof(int);
+	struct pollfd wait_c = { .events = POLLOUT };
+	int tun, c, err = -1;
+	ssize_t n;
+	size_t tlen;
+
+	if (self->skip)
+		return;
+	ASSERT_EQ(0, xtcp_test_ns_enter(self->net.ns[0]));
+	tun = open("/dev/net/tun", O_RDWR);
+	if (tun < 0)
+		xtcp_test_ns_leave();
+	ASSERT_LE(0, tun) TH_LOG("/dev/net/tun: %s", strerror(errno));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strcpy(ifr.ifr_name, "xtun0");
+	ASSERT_EQ(0, ioctl(tun, TUNSETIFF, &ifr));
+	xtcp_test_ns_leave();
+	ASSERT_EQ(0, xtcp_test_run("ip -n %s link set xtun0 up",
+				   self->net.ns[0]));
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s %s link add dev xtun0 addr 203.0.113.1/24",
+				   self->net.ns[0], xtcp_test_ctl()));
+
+	c = xtcp_test_socket(self->net.ns[0], -1, SOCK_STREAM | SOCK_NONBLOCK);
+	ASSERT_LE(0, c);
+	xtcp_test_addr(&sin, "203.0.113.2", PORT);
+	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	wait_c.fd = c;
+
+	/* the SYN comes out as a bare IPv4 packet: no ARP, no link header */
+	do {
+		struct pollfd pfd = { .fd = tun, .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&pfd, 1, 5000));
+		n = read(tun, pkt, sizeof(pkt));
+		ASSERT_LT(0, n);
+		ip = (struct iphdr *)pkt;
+	} while (ip->version != 4 || ip->protocol != IPPROTO_TCP);
+	ASSERT_EQ(5, (int)ip->ihl);
+	ASSERT_EQ(n, ntohs(ip->tot_len));
+	ASSERT_EQ(inet_addr("203.0.113.1"), ip->saddr);
+	ASSERT_EQ(inet_addr("203.0.113.2"), ip->daddr);
+	ASSERT_EQ(0, csum_fold32(csum_add(0, ip, 20)));
+	th = (struct tcphdr *)(pkt + 20);
+	tlen = (size_t)n - 20;
+	ASSERT_EQ(PORT, ntohs(th->dest));
+	ASSERT_TRUE(th->syn == 1 && th->ack == 0);
+	ASSERT_EQ(0, tcp_csum(ip, th, tlen)) TH_LOG("bad TCP checksum");
+
+	/* answer with RST|ACK: connect() must report ECONNREFUSED */
+	memset(pkt + 1024, 0, 40);
+	rip = (struct iphdr *)(pkt + 1024);
+	rth = (struct tcphdr *)(rip + 1);
+	rip->version = 4;
+	rip->ihl = 5;
+	rip->ttl = 64;
+	rip->protocol = IPPROTO_TCP;
+	rip->tot_len = htons(40);
+	rip->saddr = ip->daddr;
+	rip->daddr = ip->saddr;
+	rip->check = htons(csum_fold32(csum_add(0, rip, 20)));
+	rth->source = th->dest;
+	rth->dest = th->source;
+	rth->ack_seq = htonl(ntohl(th->seq) + 1);
+	rth->doff = 5;
+	rth->rst = 1;
+	rth->ack = 1;
+	rth->check = htons(tcp_csum(rip, rth, 20));
+	ASSERT_EQ(40, write(tun, rip, 40));
+	ASSERT_EQ(1, poll(&wait_c, 1, 5000));
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len));
+	ASSERT_EQ(ECONNREFUSED, err);
+	close(c);
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s %s link del dev xtun0",
+				   self->net.ns[0], xtcp_test_ctl()));
+	close(tun);
+}
+
+TEST_F(link, slow_reader_bounded)
+{
+	static char buf[65536];
+	long long total = 0;
+	int c, s, rcvbuf = 0, sndbuf = 0;
+	socklen_t len = sizeof(int);
+	ssize_t n;
+	int inq = 0;
+
+	if (self->skip)
+		return;
+	/* XTCP sends, native receives and never reads */
+	ASSERT_EQ(0, connect_pair(self, &c, &s));
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len));
+	ASSERT_EQ(0, getsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
+	ASSERT_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
+	for (;;) {
+		n = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n < 0) {
+			struct pollfd pfd = { .fd = c, .events = POLLOUT };
+
+			ASSERT_EQ(EAGAIN, errno);
+			/* blocked for good once POLLOUT stays off */
+			if (poll(&pfd, 1, 1000) == 0)
+				break;
+			continue;
+		}
+		total += n;
+		ASSERT_LT(total, 4LL * (sndbuf + rcvbuf) + (1 << 20));
+	}
+	/* everything sent sits in our send buffer or the peer's queue */
+	ASSERT_LE(total, (long long)sndbuf + 2LL * rcvbuf);
+	ASSERT_EQ(0, ioctl(s, FIONREAD, &inq));
+	ASSERT_LE(inq, rcvbuf);
+	close(c);
+	close(s);
+	ASSERT_EQ(0, xtcp_test_wait_drained(self->net.ns[0], 5000));
+}
+
+TEST_HARNESS_MAIN
