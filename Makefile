@@ -39,7 +39,7 @@ CHECKPATCH_FILES = $(wildcard module/*.[ch] uapi/linux/*.h tools/*.c)
 KDIR_STAMP := module/.kdir
 
 .PHONY: all module tools selftests check test check-debug debug-kernel \
-	run vm style sparse clean setup help kdir-check
+	run vm style sparse clean setup help kdir-check kdir-stamp
 
 all: module tools selftests
 
@@ -61,7 +61,7 @@ kdir-check:
 # A module built for another kernel must never reach insmod: when KDIR
 # changes, throw away every module object before building. (check.sh also
 # compares the vermagic with the kernel it boots.)
-module: kdir-check
+kdir-stamp: kdir-check
 	$(Q)id="$$(cd "$(KDIR)" && pwd -P) $$(scripts/vm/kinfo.sh release "$(KDIR)" 2>/dev/null)"; \
 	if [ -f $(KDIR_STAMP) ] && [ "$$(cat $(KDIR_STAMP))" != "$$id" ]; then \
 		echo "  CLEAN   module/ (KDIR changed)"; \
@@ -71,6 +71,8 @@ module: kdir-check
 		rm -f Module.symvers modules.order .*.cmd; \
 	fi; \
 	echo "$$id" > $(KDIR_STAMP)
+
+module: kdir-stamp
 	$(Q)$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
 
 tools:
@@ -126,7 +128,7 @@ style:
 	$(Q)cp="$$(scripts/ksft-headers.sh --checkpatch)/checkpatch.pl" && \
 		"$$cp" --no-tree -f $(CHECKPATCH_FILES)
 
-sparse: kdir-check
+sparse: kdir-stamp
 	$(Q)command -v sparse >/dev/null || { echo "sparse missing: scripts/setup.sh" >&2; exit 1; }
 	$(Q)$(MAKE) -C "$(KDIR)" M="$(CURDIR)" C=2 W=1 modules
 

@@ -100,6 +100,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'die "step failed: $BASH_COMMAND (line $LINENO)"' ERR
 
+say "XTCP demo"
+explain "Three hosts (network namespaces) on one switch (a bridge). a and b" \
+	"run XTCP on their NIC, c is ordinary Linux. We move $BYTES bytes between" \
+	"each kind of pair and check that every byte arrived."
+cat <<EOF
+       $NS_A                $NS_SW                $NS_B
+     +---------------+       +-----------+       +---------------+
+     | XTCP          | a0 sa |           | sb b0 | XTCP          |
+     | $ADDR_A/24  |-------|    br0    |-------| $ADDR_B/24  |
+     +---------------+       +-----------+       +---------------+
+                                   | sc
+                                   | c0
+                           +---------------+
+                           | Linux TCP     |
+                           | $ADDR_C/24  |   $NS_C
+                           +---------------+
+EOF
+
 say "Loading the XTCP module"
 explain "xtcp.ko adds a socket family, AF_XTCP, with a TCP stack of its own." \
 	"It does not use the kernel's TCP: it owns the NICs it is given."
@@ -179,8 +197,9 @@ transfer() {
 	ip netns exec "$sns" "$CONNECT" -s "$sst" -l -p "$port" >"$sfile" 2>&1 &
 	spid=$!
 	if wait_listen "$sns" "$proc" "$port" "$spid"; then
+		# A seed per transfer, so each has its own bytes and hash.
 		run ip netns exec "$cns" "$CONNECT" -s "$cst" -c "$dst" -p "$port" -n "$BYTES" \
-			>"$cfile" 2>&1 || true
+			-S "$port" >"$cfile" 2>&1 || true
 		cat "$cfile"
 	else
 		echo "server never listened on port $port" >"$cfile"

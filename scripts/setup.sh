@@ -9,12 +9,17 @@
 #   -n  only report what is missing (exit 1 if anything is)
 set -eu
 
+# The selftests run in the VM with the host's binaries: what they call is
+# listed here too (ip, iptables with both backends, ping, setpriv, modprobe,
+# awk, diff; libmnl and libcrypto to build them; shellcheck for
+# `make -C selftests check-scripts`).
 PACKAGES=(
 	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
 	libelf-dev libssl-dev libmnl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static kmod cpio
-	iproute2 ethtool iperf3 tcpdump
+	iproute2 iptables iputils-ping util-linux procps mawk diffutils
+	ethtool iperf3 tcpdump shellcheck
 )
 
 usage() {

@@ -6,12 +6,18 @@
 #   ns1                               ns2
 #   veth1 198.51.100.1/24 <------> veth2 198.51.100.2/24
 #
-# Each side is XTCP (xtcpctl link add; the device has no kernel address)
-# or native TCP (ip addr add). Pairs: xtcp->xtcp, xtcp->tcp, tcp->xtcp,
-# sizes 0 1 1460 1461 64KiB 1MiB 64MiB one way, and 1MiB echoed back (-r).
+# Each side is XTCP (attached to XTCP; the device has no kernel address)
+# or native TCP (ip addr add). For each pair (xtcp->xtcp, xtcp->tcp,
+# tcp->xtcp) one topology and one server, which accepts one connection per
+# size in turn: sizes 0 1 1460 1461 64KiB 1MiB 64MiB one way, then 1461 and
+# 1MiB echoed back (-r) through a second, echoing server. Every transfer's
+# size and hash must be the same at both ends.
 #
-# XTCP_CONNECT_SIZES and XTCP_CONNECT_PAIRS override the lists (tcp:tcp is
-# the native reference, useful to check the script itself).
+# XTCP_CONNECT_SIZES, XTCP_CONNECT_ECHO_SIZES and XTCP_CONNECT_PAIRS
+# override the lists (tcp:tcp is the native reference, useful to check the
+# script itself). XTCP_CONNECT_TIMEOUT (seconds) bounds each client, so a
+# stalled transfer fails on its own instead of taking the whole program's
+# time; a server gets twice that for all its connections.
 
 # shellcheck source=xtcp_lib.sh
 . "$(dirname "$0")/xtcp_lib.sh"
@@ -21,6 +27,8 @@ ADDR2=198.51.100.2
 ns1=
 ns2=
 SIZES=${XTCP_CONNECT_SIZES:-0 1 1460 1461 65536 1048576 67108864}
+ECHO_SIZES=${XTCP_CONNECT_ECHO_SIZES:-1461 1048576}
+TIMEOUT=${XTCP_CONNECT_TIMEOUT:-100}
 
 # topo CLIENT_STACK SERVER_STACK: sets ns1 (client) and ns2 (server)
 topo() {
@@ -39,51 +47,61 @@ topo() {
 }
 
 stack_arg() {
-	[ "$1" = xtcp ] && echo XTCP || echo TCP
+	if [ "$1" = xtcp ]; then echo XTCP; else echo TCP; fi
 }
 
-# transfer CLIENT_STACK SERVER_STACK SIZE [-r]
-transfer() {
-	local cs=$1 ss=$2 size=$3 echo_flag=${4-} port srv_out cli_out
-	local srv_line cli_line hash
+# transfers CLIENT_STACK SERVER_STACK -r|- SIZE...: one server for all the
+# sizes, one client per size; checked once the server is done (an echoing
+# server prints its line after the client may already have finished)
+transfers() {
+	local cs=$1 ss=$2 echo_flag=$3 port out size i hash line
+	local cli=() srv=()
+	shift 3
+	[ "$echo_flag" = -r ] || echo_flag=
 	if [ "$cs" = xtcp ] || [ "$ss" = xtcp ]; then
 		xtcp_lib_require_xtcp
 	fi
 	topo "$cs" "$ss"
 	port=$(xtcp_lib_port)
-	srv_out=$xtcp_lib_tmp/srv.$BASHPID
-	cli_out=$xtcp_lib_tmp/cli.$BASHPID
+	out=$xtcp_lib_tmp/srv.$BASHPID
 
-	xtcp_lib_bg "$ns2" "$XTCP_CONNECT" -s "$(stack_arg "$ss")" -l \
-		-p "$port" -b "$ADDR2" -t 150 ${echo_flag:+"$echo_flag"} \
-		>"$srv_out"
+	xtcp_lib_connect_bg "$ns2" -s "$(stack_arg "$ss")" -l -p "$port" \
+		-b "$ADDR2" -n $# -t $((2 * TIMEOUT)) ${echo_flag:+"$echo_flag"} \
+		>"$out"
 	xtcp_lib_wait_listen "$ns2" "$ss" "$port"
-	ip netns exec "$ns1" "$XTCP_CONNECT" -s "$(stack_arg "$cs")" \
-		-c "$ADDR2" -p "$port" -n "$size" -t 150 \
-		${echo_flag:+"$echo_flag"} >"$cli_out"
+	for size in "$@"; do
+		# the first line: "sent SIZE sha256 HEX" (then "echoed ..." with -r,
+		# which the client checks itself)
+		xtcp_lib_connect "$ns1" -s "$(stack_arg "$cs")" -c "$ADDR2" \
+			-p "$port" -n "$size" -t "$TIMEOUT" \
+			${echo_flag:+"$echo_flag"} >"$out.cli" ||
+			xtcp_lib_fail "client of $size bytes failed (exit $?)"
+		read -r line <"$out.cli" || line=
+		cli+=("$line")
+		xtcp_lib_log "client: $line"
+		[ "${cli[-1]}" = "sent $size sha256 ${cli[-1]##* }" ] ||
+			xtcp_lib_fail "client of $size bytes failed"
+	done
 	wait "$xtcp_lib_bg_pid"
-
-	srv_line=$(cat "$srv_out")
-	cli_line=$(head -n1 "$cli_out")
-	xtcp_lib_log "client: $cli_line"
-	xtcp_lib_log "server: $srv_line"
-	hash=${cli_line##* }
-	[ "$cli_line" = "sent $size sha256 $hash" ] ||
-		xtcp_lib_fail "client sent the wrong size"
-	[ "$srv_line" = "received $size sha256 $hash" ] ||
-		xtcp_lib_fail "server hash or size differs from the client's"
+	mapfile -t srv <"$out"
+	i=0
+	for size in "$@"; do
+		hash=${cli[i]##* }
+		xtcp_lib_log "server: ${srv[i]-}"
+		[ "${srv[i]-}" = "received $size sha256 $hash" ] ||
+			xtcp_lib_fail "server's size or hash differs from the client's"
+		i=$((i + 1))
+	done
+	[ ${#srv[@]} = $# ] || xtcp_lib_fail "server printed ${#srv[@]} lines, not $#"
 }
 
 xtcp_lib_init
 for pair in ${XTCP_CONNECT_PAIRS:-xtcp:xtcp xtcp:tcp tcp:xtcp}; do
 	cs=${pair%:*}
 	ss=${pair#*:}
-	for size in $SIZES; do
-		xtcp_lib_test "connect_${cs}_to_${ss}_${size}" transfer "$cs" "$ss" "$size"
-	done
-	xtcp_lib_test "connect_${cs}_to_${ss}_echo_1048576" \
-		transfer "$cs" "$ss" 1048576 -r
-	xtcp_lib_test "connect_${cs}_to_${ss}_echo_1461" \
-		transfer "$cs" "$ss" 1461 -r
+	# shellcheck disable=SC2086 # lists of sizes
+	xtcp_lib_test "connect_${cs}_to_${ss}" transfers "$cs" "$ss" - $SIZES
+	# shellcheck disable=SC2086
+	xtcp_lib_test "connect_${cs}_to_${ss}_echo" transfers "$cs" "$ss" -r $ECHO_SIZES
 done
 xtcp_lib_exit

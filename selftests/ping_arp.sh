@@ -45,19 +45,19 @@ test_ping() {
 
 # XTCP connects out: it has to resolve the native peer first
 test_arp_resolve() {
-	local port neighs
+	local port neighs show
 	xtcp_lib_require_xtcp
 	topo
 	port=$(xtcp_lib_port)
-	xtcp_lib_bg "$nsn" "$XTCP_CONNECT" -s TCP -l -p "$port" -t 30 >/dev/null
+	xtcp_lib_connect_bg "$nsn" -s TCP -l -p "$port" -t 30 >/dev/null
 	xtcp_lib_wait_listen "$nsn" tcp "$port"
-	ip netns exec "$nsx" "$XTCP_CONNECT" -s XTCP -c 203.0.113.2 -p "$port" \
-		-n 1000 -t 30 >/dev/null
+	xtcp_lib_connect "$nsx" -s XTCP -c 203.0.113.2 -p "$port" -n 1000 \
+		-t 30 >/dev/null
 	wait "$xtcp_lib_bg_pid"
-	ip netns exec "$nsx" "$XTCPCTL" link show | sed 's/^/# /'
-	neighs=$(ip netns exec "$nsx" "$XTCPCTL" link show |
-		awk '$1 == "veth1:" { for (i = 2; i < NF; i++)
-			if ($i == "neighs") print $(i + 1) }')
+	show=$(ip netns exec "$nsx" "$XTCPCTL" link show)
+	xtcp_lib_log "$show"
+	neighs=$(awk '$1 == "veth1:" { for (i = 2; i < NF; i++)
+		if ($i == "neighs") print $(i + 1) }' <<<"$show")
 	[ "${neighs:-0}" -ge 1 ] || xtcp_lib_fail "no neighbour on veth1"
 	[ "$(xtcp_lib_counter "$nsx" OutArpRequests)" -ge 1 ] ||
 		xtcp_lib_fail "OutArpRequests did not count"

@@ -109,8 +109,7 @@ FIXTURE_SETUP(raw)
 		xtcp_test_msl(200);
 	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-raw", true, false));
 	/* make sure nothing below XTCP vouches for our bad checksums */
-	xtcp_test_run("ip netns exec %s ethtool -K veth0 rx off >/dev/null 2>&1",
-		      self->net.ns[0]);
+	ASSERT_EQ(0, xtcp_test_rx_csum(self->net.ns[0], "veth0", false));
 }
 
 FIXTURE_TEARDOWN(raw)

@@ -3,7 +3,8 @@
  * xtcp_connect: one data mover for both stacks.
  *
  *   server: xtcp_connect -s XTCP|TCP -l -p PORT [-b ADDR] [-n CONNS] [-r]
- *	accepts CONNS connections (default 1) one after the other, reads each
+ *	accepts CONNS connections (default 1; 0 listens and closes at once)
+ *	one after the other, reads each
  *	to EOF and prints "received BYTES sha256 HEX"; with -r it writes
  *	everything back as it reads and half-closes at EOF.
  *   client: xtcp_connect -s XTCP|TCP -c ADDR -p PORT -n BYTES [-r]
@@ -12,7 +13,9 @@
  *	read must be the same bytes, else it fails.
  *
  * Common: -t SECONDS (default 120) bounds the whole run; -S SEED changes the
- * byte stream. Exit 0 on success, 1 on failure, 2 on bad arguments.
+ * byte stream; -N NETNS runs in the named namespace (/run/netns/NETNS), like
+ * `ip netns exec NETNS xtcp_connect ...` but without a second process.
+ * Exit 0 on success, 1 on failure, 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,13 +48,14 @@ static struct {
 	bool n_set;
 	unsigned int timeout;
 	unsigned long long seed;
+	const char *netns;
 } opt = { .timeout = 120, .seed = 1 };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: xtcp_connect -s XTCP|TCP -l -p PORT [-b ADDR] [-n CONNS] [-r] [-t SEC]\n"
-		"       xtcp_connect -s XTCP|TCP -c ADDR -p PORT -n BYTES [-r] [-t SEC] [-S SEED]\n");
+		"usage: xtcp_connect -s XTCP|TCP -l -p PORT [-b ADDR] [-n CONNS] [-r] [-t SEC] [-N NETNS]\n"
+		"       xtcp_connect -s XTCP|TCP -c ADDR -p PORT -n BYTES [-r] [-t SEC] [-S SEED] [-N NETNS]\n");
 	exit(2);
 }
 
@@ -78,7 +82,7 @@ static void parse_args(int argc, char **argv)
 	bool have_s = false, have_c = false, have_b = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:lc:b:p:n:rt:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:lc:b:p:n:rt:S:N:h")) != -1) {
 		switch (c) {
 		case 's':
 			if (!strcasecmp(optarg, "XTCP"))
@@ -120,6 +124,9 @@ static void parse_args(int argc, char **argv)
 			if (!parse_ull(optarg, &opt.seed))
 				usage();
 			break;
+		case 'N':
+			opt.netns = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -132,8 +139,6 @@ static void parse_args(int argc, char **argv)
 		usage();
 	if (opt.listen && !opt.n_set)
 		opt.n = 1;
-	if (opt.listen && !opt.n)
-		usage();
 }
 
 static void hex(const unsigned char *md, unsigned int len, char *out)
@@ -353,5 +358,10 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	alarm(opt.timeout);
+	if (opt.netns && xtcp_test_ns_enter(opt.netns)) {
+		fprintf(stderr, "xtcp_connect: netns %s: %s\n", opt.netns,
+			strerror(errno));
+		return 1;
+	}
 	return opt.listen ? server() : client();
 }

@@ -8,6 +8,12 @@
 # checks that /proc/net/xtcp of each namespace it made drained, detaches the
 # XTCP links and deletes the namespaces. xtcp_lib_exit prints the TAP plan
 # and exits with the kselftest code.
+#
+# Starting a process is what costs in the TCG VM (a large part of a second
+# each, several times that on the debug kernel; `ip netns exec NS CMD` is
+# two of them). So the helpers go through xtcp_ns, one process doing what
+# ip/sysctl/xtcpctl/awk would do in several, poll inside it rather than
+# around it, and xtcp_connect enters the namespace itself (-N).
 
 KSFT_PASS=0
 KSFT_FAIL=1
@@ -17,6 +23,7 @@ xtcp_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 xtcp_lib_top=$(cd "$xtcp_lib_dir/.." && pwd)
 XTCPCTL=${XTCPCTL:-$xtcp_lib_top/tools/xtcpctl}
 XTCP_CONNECT=${XTCP_CONNECT:-$xtcp_lib_dir/xtcp_connect}
+XTCP_NS=${XTCP_NS:-$xtcp_lib_dir/xtcp_ns}
 XTCP_PARAMS=/sys/module/xtcp/parameters
 
 xtcp_lib_n=0
@@ -39,7 +46,7 @@ xtcp_lib_kmsg() {
 }
 
 xtcp_lib_have_xtcp() {
-	[ -r "$XTCP_PARAMS/family" ] && [ -x "$XTCPCTL" ]
+	[ -r "$XTCP_PARAMS/family" ] && [ -x "$XTCPCTL" ] && [ -x "$XTCP_NS" ]
 }
 
 # Called at the top of a test that needs the module: skips (standalone) or
@@ -48,7 +55,7 @@ xtcp_lib_require_xtcp() {
 	xtcp_lib_have_xtcp && return 0
 	if [ "${XTCP_REQUIRED:-0}" = 1 ]; then
 		xtcp_lib_log "XTCP required but not available" \
-			"($XTCP_PARAMS/family or $XTCPCTL missing)"
+			"($XTCP_PARAMS/family, $XTCPCTL or $XTCP_NS missing)"
 		exit "$KSFT_FAIL"
 	fi
 	xtcp_lib_skip "XTCP module not loaded"
@@ -94,36 +101,31 @@ xtcp_lib_final_cleanup() {
 # xtcp_lib_ns_create VAR...: a fresh namespace per VAR, named with a random
 # suffix, with lo up and IPv6 off (no stray router solicitations).
 xtcp_lib_ns_create() {
-	local var name
+	local var name names=()
 	for var in "$@"; do
-		name="xtcp-$var-$(mktemp -u XXXXXXXX)"
-		ip netns add "$name"
-		xtcp_lib_nss+=("$name")
-		ip -n "$name" link set lo up
-		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$name" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		printf -v name 'xtcp-%s-%04x%04x' "$var" "$RANDOM" "$RANDOM"
+		names+=("$name")
 		printf -v "$var" '%s' "$name"
 	done
+	xtcp_lib_nss+=("${names[@]}")
+	"$XTCP_NS" add "${names[@]}"
 }
 
 # xtcp_lib_veth NS1 DEV1 NS2 DEV2: a veth pair, both ends up
 xtcp_lib_veth() {
-	ip -n "$1" link add name "$2" type veth peer name "$4" netns "$3"
-	ip -n "$1" link set "$2" up
-	ip -n "$3" link set "$4" up
+	"$XTCP_NS" veth "$1" "$2" "$3" "$4"
 }
 
 # xtcp_lib_attach NS DEV ADDR/N [GW]: give DEV to XTCP with this address
+# (what `xtcpctl link add` does; xtcpctl.sh tests the tool itself)
 xtcp_lib_attach() {
-	local gw=()
-	[ $# -ge 4 ] && gw=(gw "$4")
-	ip netns exec "$1" "$XTCPCTL" link add dev "$2" addr "$3" "${gw[@]}"
+	"$XTCP_NS" attach "$@"
 	xtcp_lib_links+=("$1 $2")
 }
 
 # xtcp_lib_native NS DEV ADDR/N: a kernel address, for the native peer
 xtcp_lib_native() {
-	ip -n "$1" addr add "$3" dev "$2"
+	"$XTCP_NS" native "$1" "$2" "$3"
 }
 
 # xtcp_lib_bg NS CMD...: run CMD in NS in the background; pid in
@@ -136,35 +138,33 @@ xtcp_lib_bg() {
 	xtcp_lib_pids+=("$xtcp_lib_bg_pid")
 }
 
+# xtcp_lib_connect NS ARGS...: xtcp_connect ARGS in NS
+xtcp_lib_connect() {
+	local ns=$1
+	shift
+	"$XTCP_CONNECT" -N "$ns" "$@"
+}
+
+# xtcp_lib_connect_bg NS ARGS...: the same in the background, as xtcp_lib_bg
+xtcp_lib_connect_bg() {
+	local ns=$1
+	shift
+	"$XTCP_CONNECT" -N "$ns" "$@" &
+	xtcp_lib_bg_pid=$!
+	xtcp_lib_pids+=("$xtcp_lib_bg_pid")
+}
+
 # xtcp_lib_sk_state NS xtcp|tcp LPORT [RPORT]: the st column (hex, e.g.
 # 0A) of the matching socket, empty if none. A connected socket wins over
 # a listener on the same port.
 xtcp_lib_sk_state() {
-	local lp rp=
-	lp=$(printf '%04X' "$3")
-	[ "${4:-0}" != 0 ] && rp=$(printf '%04X' "$4")
-	ip netns exec "$1" awk -v lp="$lp" -v rp="$rp" '
-		NR > 1 {
-			split($2, l, ":"); split($3, r, ":")
-			if (l[2] != lp) next
-			if (rp != "" && r[2] != rp) next
-			if ($4 != "0A") { print $4; found = 1; exit }
-			lst = $4
-		}
-		END { if (!found && lst != "") print lst }' "/proc/net/$2"
+	"$XTCP_NS" state "$1" "$2" "$3" "${4:-0}"
 }
 
 # xtcp_lib_wait_state NS xtcp|tcp LPORT RPORT STATE [TIMEOUT_S]: poll
 # until the socket is in STATE ("" = gone); fails on timeout.
 xtcp_lib_wait_state() {
-	local i st tries=$(( ${6:-10} * 20 ))
-	for ((i = 0; i < tries; i++)); do
-		st=$(xtcp_lib_sk_state "$1" "$2" "$3" "$4")
-		[ "$st" = "$5" ] && return 0
-		sleep 0.05
-	done
-	xtcp_lib_log "socket $3->$4 in $1: state '${st}', wanted '$5'"
-	return 1
+	"$XTCP_NS" wait-state "$1" "$2" "$3" "$4" "$5" "${6:-10}"
 }
 
 # xtcp_lib_wait_listen NS xtcp|tcp PORT [TIMEOUT_S]
@@ -172,28 +172,14 @@ xtcp_lib_wait_listen() {
 	xtcp_lib_wait_state "$1" "$2" "$3" 0 0A "${4:-10}"
 }
 
-# xtcp_lib_sk_count NS: sockets in /proc/net/xtcp of NS
-xtcp_lib_sk_count() {
-	ip netns exec "$1" awk 'NR > 1 { n++ } END { print n + 0 }' /proc/net/xtcp
-}
-
 # xtcp_lib_wait_drained NS [TIMEOUT_S]: /proc/net/xtcp of NS gets empty
 xtcp_lib_wait_drained() {
-	local i n tries=$(( ${2:-10} * 20 ))
-	for ((i = 0; i < tries; i++)); do
-		n=$(xtcp_lib_sk_count "$1")
-		[ "$n" = 0 ] && return 0
-		sleep 0.05
-	done
-	xtcp_lib_log "$n socket(s) left in /proc/net/xtcp of $1:"
-	ip netns exec "$1" cat /proc/net/xtcp | sed 's/^/#   /'
-	return 1
+	"$XTCP_NS" wait-drained "$1" "${2:-10}"
 }
 
 # xtcp_lib_counter NS NAME: a counter of /proc/net/xtcp_stat in NS
 xtcp_lib_counter() {
-	ip netns exec "$1" awk -v k="$2" '$1 == k { print $2; f = 1 }
-		END { if (!f) print "missing" }' /proc/net/xtcp_stat
+	"$XTCP_NS" counter "$1" "$2"
 }
 
 # xtcp_lib_port: a random port for a test server
@@ -205,6 +191,11 @@ xtcp_lib_port() {
 xtcp_lib_test_cleanup() {
 	local rc=$? pid ns link drained=0
 	set +e
+	# a failure: what XTCP held at that moment, before anything is killed
+	if [ "$rc" != 0 ] && [ "$rc" != "$KSFT_SKIP" ] &&
+		[ ${#xtcp_lib_nss[@]} != 0 ] && xtcp_lib_have_xtcp; then
+		"$XTCP_NS" show "${xtcp_lib_nss[@]}"
+	fi
 	for pid in "${xtcp_lib_pids[@]}"; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -219,11 +210,9 @@ xtcp_lib_test_cleanup() {
 	for link in "${xtcp_lib_links[@]}"; do
 		# shellcheck disable=SC2086 # "NS DEV"
 		set -- $link
-		ip netns exec "$1" "$XTCPCTL" link del dev "$2" 2>/dev/null
+		"$XTCP_NS" detach "$1" "$2" 2>/dev/null
 	done
-	for ns in "${xtcp_lib_nss[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
+	[ ${#xtcp_lib_nss[@]} = 0 ] || "$XTCP_NS" del "${xtcp_lib_nss[@]}" 2>/dev/null
 	if [ "$rc" = 0 ] && [ "$drained" != 0 ]; then
 		xtcp_lib_log "FAIL: /proc/net/xtcp did not drain"
 		rc=$KSFT_FAIL

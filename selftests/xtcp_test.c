@@ -15,9 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <linux/veth.h>
 #include <linux/xtcp.h>
 
 #include "xtcp_test.h"
@@ -155,10 +166,407 @@ int xtcp_test_socket(const char *ns, int family, int type)
 	return fd;
 }
 
+/* --- topology over netlink ------------------------------------------- */
+
+static int fail(const char *what, const char *obj)
+{
+	int err = errno;
+
+	fprintf(stderr, "xtcp_test: %s %s: %s\n", what, obj ? obj : "",
+		strerror(err));
+	errno = err;
+	return -1;
+}
+
+/* A netlink socket of the given protocol inside namespace ns. */
+static struct mnl_socket *nl_open(const char *ns, int proto)
+{
+	struct mnl_socket *nl;
+	int err;
+
+	if (xtcp_test_ns_enter(ns)) {
+		fail("enter netns", ns);
+		return NULL;
+	}
+	nl = mnl_socket_open(proto);
+	err = errno;
+	xtcp_test_ns_leave();
+	if (!nl) {
+		errno = err;
+		fail("netlink socket in", ns);
+		return NULL;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID)) {
+		fail("netlink bind in", ns);
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+/* Sends one request and waits for its ACK: 0, or -1 with errno. */
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		   mnl_cb_t cb, void *data)
+{
+	static unsigned int seq;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int portid = mnl_socket_get_portid(nl);
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++seq + (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+	} while (ret > 0);
+	return ret < 0 ? -1 : 0;
+}
+
+static struct nlmsghdr *rtnl_msg(char *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	return nlh;
+}
+
+/* ip link set DEV up (lookup by name: ifi_index 0 and IFLA_IFNAME) */
+static int link_up(struct mnl_socket *nl, const char *dev)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_msg(buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, dev);
+	if (nl_talk(nl, nlh, NULL, NULL))
+		return fail("link up", dev);
+	return 0;
+}
+
+/* Writes "1" to a sysctl of the namespace we are in, if it exists. */
+static int sysctl_one(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail("open", path);
+	n = write(fd, "1\n", 2);
+	close(fd);
+	return n == 2 ? 0 : fail("write", path);
+}
+
+/* /run/netns as `ip netns add` leaves it: a shared mount point */
+static int netns_dir(void)
+{
+	bool bound = false;
+
+	if (mkdir("/run/netns", 0755) && errno != EEXIST)
+		return fail("mkdir", "/run/netns");
+	while (mount("", "/run/netns", "none", MS_SHARED | MS_REC, NULL)) {
+		if (errno != EINVAL || bound)
+			return fail("make-shared", "/run/netns");
+		if (mount("/run/netns", "/run/netns", "none", MS_BIND | MS_REC,
+			  NULL))
+			return fail("bind", "/run/netns");
+		bound = true;
+	}
+	return 0;
+}
+
+int xtcp_test_ns_add(const char *ns)
+{
+	struct mnl_socket *nl;
+	char path[128];
+	int fd, ret;
+
+	if (init_ns_fd < 0) {
+		init_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (init_ns_fd < 0)
+			return fail("open", "/proc/self/ns/net");
+	}
+	if (netns_dir())
+		return -1;
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("create", path);
+	close(fd);
+	if (unshare(CLONE_NEWNET)) {
+		fail("unshare netns for", ns);
+		unlink(path);
+		return -1;
+	}
+	ret = mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL);
+	if (ret)
+		fail("bind", path);
+	if (!ret)
+		ret = sysctl_one("/proc/sys/net/ipv6/conf/all/disable_ipv6");
+	if (!ret)
+		ret = sysctl_one("/proc/sys/net/ipv6/conf/default/disable_ipv6");
+	xtcp_test_ns_leave();
+	if (ret) {
+		umount2(path, MNT_DETACH);
+		unlink(path);
+		return -1;
+	}
+	nl = nl_open(ns, NETLINK_ROUTE);
+	ret = nl ? link_up(nl, "lo") : -1;
+	if (nl)
+		mnl_socket_close(nl);
+	if (ret)
+		xtcp_test_ns_del(ns);
+	return ret;
+}
+
+int xtcp_test_ns_del(const char *ns)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
+		return fail("umount", path);
+	if (unlink(path))
+		return fail("unlink", path);
+	return 0;
+}
+
+int xtcp_test_veth(const char *ns0, const char *dev0,
+		   const char *ns1, const char *dev1)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], path[128];
+	struct nlattr *linkinfo, *data, *peer;
+	struct mnl_socket *nl0, *nl1;
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	int fd1, ret = -1;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns1);
+	fd1 = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd1 < 0)
+		return fail("open", path);
+	nl0 = nl_open(ns0, NETLINK_ROUTE);
+	nl1 = nl_open(ns1, NETLINK_ROUTE);
+	if (!nl0 || !nl1)
+		goto out;
+
+	nlh = rtnl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, dev0);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* the peer's attributes follow an ifinfomsg of its own */
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, dev1);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)fd1);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	if (nl_talk(nl0, nlh, NULL, NULL)) {
+		fail("veth add", dev0);
+		goto out;
+	}
+	if (link_up(nl0, dev0) || link_up(nl1, dev1))
+		goto out;
+	ret = 0;
+out:
+	if (nl0)
+		mnl_socket_close(nl0);
+	if (nl1)
+		mnl_socket_close(nl1);
+	close(fd1);
+	return ret;
+}
+
+/* "A.B.C.D/N" */
+static int parse_cidr(const char *cidr, struct in_addr *addr, uint8_t *plen)
+{
+	char ip[INET_ADDRSTRLEN], *end;
+	const char *slash = strchr(cidr, '/');
+	unsigned long n;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
+		goto bad;
+	memcpy(ip, cidr, (size_t)(slash - cidr));
+	ip[slash - cidr] = '\0';
+	n = strtoul(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || n > 32 || inet_pton(AF_INET, ip, addr) != 1)
+		goto bad;
+	*plen = (uint8_t)n;
+	return 0;
+bad:
+	errno = EINVAL;
+	return fail("address", cidr);
+}
+
+/* the ifindex of dev in ns, or 0 */
+static unsigned int ns_ifindex(const char *ns, const char *dev)
+{
+	unsigned int idx;
+	int err;
+
+	if (xtcp_test_ns_enter(ns))
+		return 0;
+	idx = if_nametoindex(dev);
+	err = errno;
+	xtcp_test_ns_leave();
+	errno = err;
+	if (!idx)
+		fail("no device", dev);
+	return idx;
+}
+
+int xtcp_test_native(const char *ns, const char *dev, const char *cidr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct in_addr addr;
+	unsigned int idx;
+	uint8_t plen;
+	int ret;
+
+	if (parse_cidr(cidr, &addr, &plen))
+		return -1;
+	idx = ns_ifindex(ns, dev);
+	if (!idx)
+		return -1;
+	nl = nl_open(ns, NETLINK_ROUTE);
+	if (!nl)
+		return -1;
+	nlh = rtnl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_index = idx;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
+	ret = nl_talk(nl, nlh, NULL, NULL);
+	if (ret)
+		fail("addr add", cidr);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int genl_family_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
+	    !mnl_attr_validate(attr, MNL_TYPE_U16))
+		*(uint16_t *)data = mnl_attr_get_u16(attr);
+	return MNL_CB_OK;
+}
+
+static int genl_family_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, GENL_HDRLEN, genl_family_cb, data);
+}
+
+static struct nlmsghdr *genl_msg(char *buf, uint16_t type, uint8_t cmd,
+				 uint8_t version)
+{
+	struct nlmsghdr *nlh = rtnl_msg(buf, type, 0);
+	struct genlmsghdr *genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+/* XTCP_CMD_LINK_ADD or _DEL, as tools/xtcpctl sends them */
+static int xtcp_link(const char *ns, const char *dev, bool add,
+		     const char *cidr, const char *gw)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct in_addr addr, gwaddr;
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	uint16_t family = 0;
+	uint8_t plen = 0;
+	int ret = -1;
+
+	if (add && parse_cidr(cidr, &addr, &plen))
+		return -1;
+	if (gw && inet_pton(AF_INET, gw, &gwaddr) != 1) {
+		errno = EINVAL;
+		return fail("gateway", gw);
+	}
+	nl = nl_open(ns, NETLINK_GENERIC);
+	if (!nl)
+		return -1;
+	nlh = genl_msg(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, XTCP_GENL_NAME);
+	if (nl_talk(nl, nlh, genl_family_msg_cb, &family) || !family) {
+		fail("genl family", XTCP_GENL_NAME);
+		goto out;
+	}
+	nlh = genl_msg(buf, family, add ? XTCP_CMD_LINK_ADD : XTCP_CMD_LINK_DEL,
+		       XTCP_GENL_VERSION);
+	mnl_attr_put_strz(nlh, XTCP_A_LINK_IFNAME, dev);
+	if (add) {
+		mnl_attr_put_u32(nlh, XTCP_A_LINK_ADDR, addr.s_addr);
+		mnl_attr_put_u8(nlh, XTCP_A_LINK_PREFIXLEN, plen);
+		if (gw)
+			mnl_attr_put_u32(nlh, XTCP_A_LINK_GATEWAY, gwaddr.s_addr);
+	}
+	ret = nl_talk(nl, nlh, NULL, NULL);
+	if (ret)
+		fail(add ? "xtcp link add" : "xtcp link del", dev);
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int xtcp_test_attach(const char *ns, const char *dev, const char *cidr,
+		     const char *gw)
+{
+	return xtcp_link(ns, dev, true, cidr, gw);
+}
+
+int xtcp_test_detach(const char *ns, const char *dev)
+{
+	return xtcp_link(ns, dev, false, NULL, NULL);
+}
+
+int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_SRXCSUM, .data = on };
+	struct ifreq ifr;
+	int fd, ret;
+
+	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
+	if (fd < 0)
+		return fail("socket in", ns);
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&ev;
+	ret = ioctl(fd, SIOCETHTOOL, &ifr);
+	if (ret)
+		fail("ETHTOOL_SRXCSUM", dev);
+	close(fd);
+	return ret;
+}
+
 int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			bool xtcp0, bool xtcp1)
 {
-	static const char * const addr[2] = { XTCP_TEST_ADDR0, XTCP_TEST_ADDR1 };
+	static const char * const addr[2] = {
+		XTCP_TEST_ADDR0 "/24", XTCP_TEST_ADDR1 "/24"
+	};
+	static const char * const dev[2] = { "veth0", "veth1" };
 	int i;
 
 	memset(net, 0, sizeof(*net));
@@ -166,27 +574,18 @@ int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 	net->xtcp[1] = xtcp1;
 	for (i = 0; i < 2; i++) {
 		xtcp_test_ns_name(net->ns[i], sizeof(net->ns[i]), prefix);
-		if (xtcp_test_run("ip netns add %s", net->ns[i]))
+		if (xtcp_test_ns_add(net->ns[i]))
 			return -1;
 		net->created[i] = true;
-		if (xtcp_test_run("ip -n %s link set lo up && "
-				  "ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1",
-				  net->ns[i], net->ns[i]))
-			return -1;
 	}
-	if (xtcp_test_run("ip -n %s link add name veth0 type veth peer name veth1 netns %s",
-			  net->ns[0], net->ns[1]))
+	if (xtcp_test_veth(net->ns[0], dev[0], net->ns[1], dev[1]))
 		return -1;
 	for (i = 0; i < 2; i++) {
-		if (xtcp_test_run("ip -n %s link set veth%d up", net->ns[i], i))
-			return -1;
 		if (net->xtcp[i]) {
-			if (xtcp_test_run("ip netns exec %s %s link add dev veth%d addr %s/24",
-					  net->ns[i], xtcp_test_ctl(), i, addr[i]))
+			if (xtcp_test_attach(net->ns[i], dev[i], addr[i], NULL))
 				return -1;
 			net->attached[i] = true;
-		} else if (xtcp_test_run("ip -n %s addr add %s/24 dev veth%d",
-					 net->ns[i], addr[i], i)) {
+		} else if (xtcp_test_native(net->ns[i], dev[i], addr[i])) {
 			return -1;
 		}
 	}
@@ -195,17 +594,17 @@ int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 
 void xtcp_test_net_cleanup(struct xtcp_test_net *net)
 {
+	static const char * const dev[2] = { "veth0", "veth1" };
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		if (net->attached[i])
-			xtcp_test_run("ip netns exec %s %s link del dev veth%d 2>/dev/null",
-				      net->ns[i], xtcp_test_ctl(), i);
+			xtcp_test_detach(net->ns[i], dev[i]);
 		net->attached[i] = false;
 	}
 	for (i = 0; i < 2; i++) {
 		if (net->created[i])
-			xtcp_test_run("ip netns del %s 2>/dev/null", net->ns[i]);
+			xtcp_test_ns_del(net->ns[i]);
 		net->created[i] = false;
 	}
 }
@@ -315,6 +714,35 @@ int xtcp_test_wait_drained(const char *ns, int timeout_ms)
 			return n;
 		xtcp_test_msleep(20);
 	}
+}
+
+void xtcp_test_proc_dump(const char *ns, const char *file, FILE *out)
+{
+	char line[512];
+	FILE *f;
+
+	f = proc_open(ns, file);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		fprintf(out, "#   %s", line);
+	fclose(f);
+}
+
+void xtcp_test_proc_dump_nonzero(const char *ns, const char *file, FILE *out)
+{
+	char line[512], key[128];
+	long long v;
+	FILE *f;
+
+	f = proc_open(ns, file);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %lld", key, &v) == 2 && v)
+			fprintf(out, "#   %s %lld\n", key, v);
+	}
+	fclose(f);
 }
 
 long long xtcp_test_counter(const char *ns, const char *name)

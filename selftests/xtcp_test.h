@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 
 #define XTCP_TEST_ADDR0	"192.0.2.1"
@@ -68,6 +69,30 @@ void xtcp_test_ns_leave(void);
 int xtcp_test_socket(const char *ns, int family, int type);
 int xtcp_test_sock_family(bool xtcp);
 
+/*
+ * Topology without fork/exec (a process start costs about a second in the
+ * TCG VM): netlink and setns() from this process. Each returns 0 or -1
+ * after saying why on stderr.
+ *
+ * xtcp_test_ns_add: a named namespace, as `ip netns add` makes it
+ * (/run/netns/NAME), with lo up and IPv6 off (no stray solicitations).
+ * xtcp_test_ns_del: detaches and removes /run/netns/NAME.
+ * xtcp_test_veth: DEV0 in NS0 paired with DEV1 in NS1, both up.
+ * xtcp_test_attach: `xtcpctl link add dev DEV addr CIDR [gw GW]` in NS.
+ * xtcp_test_detach: `xtcpctl link del dev DEV` in NS.
+ * xtcp_test_native: `ip addr add CIDR dev DEV` in NS.
+ * xtcp_test_rx_csum: `ethtool -K DEV rx on|off` in NS.
+ */
+int xtcp_test_ns_add(const char *ns);
+int xtcp_test_ns_del(const char *ns);
+int xtcp_test_veth(const char *ns0, const char *dev0,
+		   const char *ns1, const char *dev1);
+int xtcp_test_attach(const char *ns, const char *dev, const char *cidr,
+		     const char *gw);
+int xtcp_test_detach(const char *ns, const char *dev);
+int xtcp_test_native(const char *ns, const char *dev, const char *cidr);
+int xtcp_test_rx_csum(const char *ns, const char *dev, bool on);
+
 int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			bool xtcp0, bool xtcp1);
 void xtcp_test_net_cleanup(struct xtcp_test_net *net);
@@ -89,6 +114,10 @@ int xtcp_test_wait_state(const char *ns, bool xtcp, uint16_t lport,
 int xtcp_test_sk_count(const char *ns);
 /* Poll until /proc/net/xtcp of ns is empty; returns what is left. */
 int xtcp_test_wait_drained(const char *ns, int timeout_ms);
+/* Copies /proc/net/<file> of ns to out, each line prefixed "#   ". */
+void xtcp_test_proc_dump(const char *ns, const char *file, FILE *out);
+/* The same for "NAME VALUE" lines whose value is not 0 */
+void xtcp_test_proc_dump_nonzero(const char *ns, const char *file, FILE *out);
 /* A counter of /proc/net/xtcp_stat in ns, or -1. */
 long long xtcp_test_counter(const char *ns, const char *name);
 

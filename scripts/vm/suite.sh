@@ -19,7 +19,8 @@
 # counts once by its exit status (4 is skip). Each of the other steps counts
 # once.
 #
-# Environment:
+# Environment (XTCP_REQUIRED=1 is exported to the tests: a missing module
+# fails them instead of skipping):
 #   XTCP_MODULE          module to load (default module/xtcp.ko)
 #   XTCP_MODULE_PARAMS   module parameters, e.g. "family=19"
 #   XTCP_TESTS           programs to run, relative to selftests/, separated
@@ -31,6 +32,10 @@
 #   XTCP_SUITE_EXTRA     tests the caller appends after ours (for the plan)
 #   XTCP_DRAIN_TIMEOUT   seconds to wait for sockets to go (default 10)
 set -u
+
+# Inside the suite the module is loaded by us: a test that cannot find it
+# must fail, not skip.
+export XTCP_REQUIRED=1
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 ko=${XTCP_MODULE:-$repo/module/xtcp.ko}
@@ -132,7 +137,7 @@ fi
 
 # run_one NAME: run selftests/NAME, stream its output, count its subtests.
 run_one() {
-	local t=$1 log rc p=0 f=0 s=0
+	local t=$1 log rc p=0 f=0 s=0 started
 	log=$(mktemp)
 	echo "# selftests: xtcp: $t"
 	if [ "$loaded" != 1 ]; then
@@ -151,10 +156,13 @@ run_one() {
 		return
 	fi
 	# Line-buffer C programs so their output interleaves as they wrote it.
+	started=$SECONDS
 	(cd "$repo/selftests" &&
 		exec timeout -k 5 "$per_test_timeout" stdbuf -oL -eL "./$t") 2>&1 |
 		tee "$log" | comment
 	rc=${PIPESTATUS[0]}
+	# what the timeout in selftests/settings has to cover
+	echo "# $t took $((SECONDS - started))s"
 
 	# The program's own top-level TAP lines; indented or "# "-prefixed ones
 	# belong to nested output.
