@@ -240,11 +240,12 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	buff = xtcp_alloc_skb(sk, 0, GFP_ATOMIC);
 	if (!buff)
 		return -ENOMEM;
+	/* the new skb's own overhead is new memory; its bytes just move */
+	sk_wmem_queued_add(sk, buff->truesize);
 	nlen = skb->len - len;
 	skb_split(skb, buff, len);
 	buff->truesize += nlen;
 	skb->truesize -= nlen;
-	sk_wmem_queued_add(sk, buff->truesize);
 
 	XTCP_SKB_CB(buff)->seq = cb->seq + len;
 	XTCP_SKB_CB(buff)->end_seq = cb->end_seq;
