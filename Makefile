@@ -16,7 +16,8 @@
 # Variables: KDIR (kernel build tree, default: newest Debian headers with a
 # matching /boot/vmlinuz), TESTS (programs for check, relative to
 # selftests/), KSFT_DIR (kselftest headers), V=1. Anything XTCP_* reaches the
-# suite in the VM: XTCP_MODULE_PARAMS, XTCP_TEST_TIMEOUT, ...
+# suite in the VM: XTCP_MODULE_PARAMS, XTCP_TEST_TIMEOUT, XTCP_TIMEOUT_SCALE
+# (check-debug sets 10: KASAN and lockdep under TCG are that much slower)...
 # See scripts/vm/README.
 
 ifneq ($(KERNELRELEASE),)
@@ -111,6 +112,8 @@ check-debug: setup
 	bzimage="$$(printf '%s\n' "$$out" | sed -n 2p)"; \
 	[ -f "$$bzimage" ] || { echo "no bzImage at $$bzimage" >&2; exit 1; }; \
 	$(MAKE) KDIR="$$kdir" all; \
+	XTCP_TIMEOUT_SCALE=$${XTCP_TIMEOUT_SCALE:-10} \
+	XTCP_TEST_TIMEOUT=$${XTCP_TEST_TIMEOUT:-1200} \
 	KDIR="$$kdir" scripts/check.sh -k "$$bzimage" $(TESTS)
 
 debug-kernel:

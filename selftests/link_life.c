@@ -303,4 +303,4 @@ TEST_F(link, slow_reader_bounded)
 	ASSERT_EQ(0, xtcp_test_wait_drained(self->net.ns[0], 5000));
 }
 
-TEST_HARNESS_MAIN
+XTCP_HARNESS_MAIN

@@ -426,4 +426,4 @@ TEST_F_TIMEOUT(many, concurrent_echo, 200)
 	run_many(_metadata, self, variant);
 }
 
-TEST_HARNESS_MAIN
+XTCP_HARNESS_MAIN

@@ -413,4 +413,4 @@ TEST_F(raw, attack)
 	EVP_MD_CTX_free(got);
 }
 
-TEST_HARNESS_MAIN
+XTCP_HARNESS_MAIN

@@ -684,4 +684,4 @@ TEST_F(api, close_server_first)
 	close_sequence(_metadata, self, 1);
 }
 
-TEST_HARNESS_MAIN
+XTCP_HARNESS_MAIN

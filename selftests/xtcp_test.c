@@ -677,7 +677,8 @@ int xtcp_test_sk_state(const char *ns, bool xtcp, uint16_t lport,
 int xtcp_test_wait_state(const char *ns, bool xtcp, uint16_t lport,
 			 uint16_t rport, int want, int timeout_ms)
 {
-	long long end = xtcp_test_now_ms() + timeout_ms;
+	long long end = xtcp_test_now_ms() +
+			(long long)timeout_ms * xtcp_test_timeout_scale();
 	int st;
 
 	for (;;) {
@@ -705,7 +706,8 @@ int xtcp_test_sk_count(const char *ns)
 
 int xtcp_test_wait_drained(const char *ns, int timeout_ms)
 {
-	long long end = xtcp_test_now_ms() + timeout_ms;
+	long long end = xtcp_test_now_ms() +
+			(long long)timeout_ms * xtcp_test_timeout_scale();
 	int n;
 
 	for (;;) {
@@ -827,4 +829,12 @@ void xtcp_test_fill(struct xtcp_test_prng *p, void *buf, size_t len)
 		p->word >>= 8;
 		p->left--;
 	}
+}
+
+int xtcp_test_timeout_scale(void)
+{
+	const char *v = getenv("XTCP_TIMEOUT_SCALE");
+	int scale = v ? atoi(v) : 1;
+
+	return scale > 1 ? scale : 1;
 }

@@ -140,4 +140,33 @@ struct xtcp_test_prng {
 void xtcp_test_prng_init(struct xtcp_test_prng *p, uint64_t seed);
 void xtcp_test_fill(struct xtcp_test_prng *p, void *buf, size_t len);
 
+/*
+ * XTCP_TIMEOUT_SCALE=N (default 1) stretches the harness's per-test
+ * timeouts and the helpers' waits, for kernels that run much slower than
+ * the stock one (KASAN and lockdep under TCG). It never shortens them.
+ */
+int xtcp_test_timeout_scale(void);
+
+#ifdef TEST_HARNESS_MAIN
+/* TEST_HARNESS_MAIN with every test's timeout scaled */
+#define XTCP_HARNESS_MAIN						\
+	static void __attribute__((constructor))			\
+	__constructor_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		int scale = xtcp_test_timeout_scale();			\
+		struct __fixture_metadata *f;				\
+		struct __test_metadata *t;				\
+									\
+		for (f = __fixture_list; f; f = f->next)		\
+			for (t = f->tests; t; t = t->next)		\
+				t->timeout *= scale;			\
+		return test_harness_run(argc, argv);			\
+	}
+#endif
+
 #endif /* _XTCP_TEST_H */
