@@ -368,12 +368,23 @@ static int link_check_addr(__be32 addr, u8 prefixlen, __be32 gw,
  * Ethernet gets ARP; devices without a link-layer header (tun, WireGuard)
  * get bare IPv4. Anything else would need a resolver XTCP does not have.
  */
-static int link_check_dev(const struct net_device *dev, bool *has_arp,
+static int link_check_dev(struct net_device *dev, bool *has_arp,
 			  struct netlink_ext_ack *extack)
 {
+	struct in_device *in_dev = __in_dev_get_rtnl(dev);
+
 	if (dev->flags & IFF_LOOPBACK) {
 		NL_SET_ERR_MSG(extack, "loopback cannot be attached");
 		return -EINVAL;
+	}
+	/*
+	 * With an IPv4 address of its own on the device, the kernel would
+	 * answer ARP and ping for it and reset XTCP's connections.
+	 */
+	if (in_dev && rtnl_dereference(in_dev->ifa_list)) {
+		NL_SET_ERR_MSG(extack,
+			       "device has kernel IPv4 addresses; remove them first");
+		return -EBUSY;
 	}
 	/*
 	 * tun in IFF_TUN mode has header_ops with only parse_protocol (for

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# rmmod and insmod xtcp.ko 10 times (XTCP_RELOAD_ROUNDS). Each round opens a socket, attaches a
+# rmmod and insmod xtcp.ko 20 times (XTCP_RELOAD_ROUNDS). Each round opens a socket, attaches a
 # device, runs a short XTCP connection to a native peer, closes it, waits
 # for the namespace's sockets to drain, detaches, deletes the namespaces and
 # unloads: rmmod must succeed every time. (A round is kept to a few
@@ -13,7 +13,7 @@
 # shellcheck source=xtcp_lib.sh
 . "$(dirname "$0")/xtcp_lib.sh"
 
-ROUNDS=${XTCP_RELOAD_ROUNDS:-10}
+ROUNDS=${XTCP_RELOAD_ROUNDS:-20}
 KO=${XTCP_KO:-$xtcp_lib_top/module/xtcp.ko}
 family=
 msl=

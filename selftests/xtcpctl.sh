@@ -68,6 +68,16 @@ t_add_twice() {
 	expect 1 link add dev veth0 addr 192.0.2.1/24
 }
 
+# a device the kernel's own IPv4 stack has an address on is refused
+t_kernel_addr() {
+	setup
+	ip -n "$ns" addr add 192.0.2.9/24 dev veth0
+	expect 1 link add dev veth0 addr 192.0.2.1/24
+	grep -q 'IPv4 address' "$err" || xtcp_lib_fail "no reason given"
+	ip -n "$ns" addr flush dev veth0
+	link_add dev veth0 addr 192.0.2.1/24
+}
+
 t_show() {
 	setup
 	link_add dev veth0 addr 192.0.2.1/24 gw 192.0.2.254
@@ -131,6 +141,7 @@ xtcp_lib_test xtcpctl_extra_argument t_extra_arg
 xtcp_lib_test xtcpctl_unknown_device t_unknown_dev
 xtcp_lib_test xtcpctl_del_not_attached t_del_unattached
 xtcp_lib_test xtcpctl_add_twice t_add_twice
+xtcp_lib_test xtcpctl_kernel_address t_kernel_addr
 xtcp_lib_test xtcpctl_show_and_del t_show
 xtcp_lib_test xtcpctl_stats t_stats
 xtcp_lib_test xtcpctl_needs_net_admin t_no_cap
