@@ -342,7 +342,9 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 		/* sender SWS avoidance: whole segments only, unless idle */
 		u32 cut = rounddown(quota, xs->mss);
 
-		if (!cut && !in_flight && quota >= xs->max_window / 2)
+		if (!cut && !in_flight &&
+		    (quota >= xs->max_window / 2 ||
+		     nonagle == XTCP_NAGLE_OVERRIDE))
 			cut = quota;
 		return cut;
 	}

@@ -143,7 +143,7 @@ static void xtcp_timer_probe(struct sock *sk)
 		 * Corked data, or a window too small for sender SWS
 		 * avoidance: the override timeout of RFC 1122 4.2.3.4.
 		 */
-		xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
+		xtcp_write_xmit(sk, XTCP_NAGLE_OVERRIDE);
 		if (xs->snd_una != xs->snd_nxt)
 			return;
 	}

@@ -6,7 +6,9 @@
  * Lock order (outer first):
  *	RTNL / xtcp_net.links_lock	(process context: link add/del)
  *	  sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq)
- *	    sk_lock of a child socket	(bh_lock_sock_nested, listener held)
+ *	    sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
+ *					 lock_sock_nested at teardown;
+ *					 listener held)
  *	      demux bucket locks	(spin_lock_bh, leaf)
  *	      neighbour table lock	(spin_lock_bh, leaf; never held across
  *					 dev_queue_xmit)
@@ -94,6 +96,8 @@ enum {
 	XTCP_NAGLE_ON,		/* hold it while data is in flight */
 	XTCP_NAGLE_OFF,		/* send it (TCP_NODELAY, FIN, timers) */
 	XTCP_NAGLE_CORK,	/* hold it: the app said MSG_MORE */
+	XTCP_NAGLE_OVERRIDE,	/* send even less than an MSS: the override
+				 * timeout of RFC 1122 4.2.3.4 */
 };
 
 /* bits of xtcp_sock.deferred: work a timer left for release_cb */
