@@ -378,7 +378,8 @@ static void run_many(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, listen(r->l, 4096));
 	ASSERT_EQ(0, ep_add(r, r->l, EPOLLIN, tag(T_LISTEN, 0)));
 
-	deadline = xtcp_test_now_ms() + 150 * 1000;
+	deadline = xtcp_test_now_ms() +
+		   150LL * 1000 * xtcp_test_timeout_scale();
 	while (r->done < NCONNS && !r->errors) {
 		while (r->started < NCONNS &&
 		       r->started - r->established < MAX_INFLIGHT)

@@ -383,7 +383,7 @@ TEST_F(raw, attack)
 	ASSERT_EQ((ssize_t)flen, sendto(pfd, frame, flen, 0,
 					(struct sockaddr *)&sll, sizeof(sll)));
 	/* the frame is handled in softirq: poll for the counter */
-	deadline = xtcp_test_now_ms() + 3000;
+	deadline = xtcp_test_now_ms() + 3000LL * xtcp_test_timeout_scale();
 	do {
 		after = counters_sum(self->net.ns[0], variant->counters);
 		if (after > before)

@@ -28,6 +28,8 @@
 . "$(dirname "$0")/xtcp_lib.sh"
 
 SIZE=1048576
+# a transfer's time limit, stretched on slow (debug) kernels
+TMO=$((100 * ${XTCP_TIMEOUT_SCALE:-1}))
 ns1=
 ns2=
 nsr=
@@ -53,9 +55,9 @@ transfer() {
 	local port out
 	port=$(xtcp_lib_port)
 	out=$xtcp_lib_tmp/srv.$BASHPID
-	xtcp_lib_connect_bg "$3" -s "$4" -l -p "$port" -t 100 >"$out"
+	xtcp_lib_connect_bg "$3" -s "$4" -l -p "$port" -t "$TMO" >"$out"
 	xtcp_lib_wait_listen "$3" "${4,,}" "$port"
-	cli=$(xtcp_lib_connect "$1" -s "$2" -c "$5" -p "$port" -n "$SIZE" -t 100)
+	cli=$(xtcp_lib_connect "$1" -s "$2" -c "$5" -p "$port" -n "$SIZE" -t "$TMO")
 	wait "$xtcp_lib_bg_pid"
 	srv=$(cat "$out")
 	xtcp_lib_log "client: $cli"
