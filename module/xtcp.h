@@ -96,8 +96,8 @@ enum {
 	XTCP_NAGLE_ON,		/* hold it while data is in flight */
 	XTCP_NAGLE_OFF,		/* send it (TCP_NODELAY, FIN, timers) */
 	XTCP_NAGLE_CORK,	/* hold it: the app said MSG_MORE */
-	XTCP_NAGLE_OVERRIDE,	/* send even less than an MSS: the override
-				 * timeout of RFC 1122 4.2.3.4 */
+	/* send even less than an MSS: RFC 1122 4.2.3.4's override timeout */
+	XTCP_NAGLE_OVERRIDE,
 };
 
 /* bits of xtcp_sock.deferred: work a timer left for release_cb */

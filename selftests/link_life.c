@@ -149,36 +149,6 @@ TEST_F(link, unregister_aborts_connections)
 	close(s);
 }
 
-static uint16_t csum_fold32(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t tcp_csum(const struct iphdr *ip, const void *tcp, size_t len)
-{
-	uint32_t sum = 0;
-
-	sum = csum_add(sum, &ip->saddr, 4);
-	sum = csum_add(sum, &ip->daddr, 4);
-	sum += IPPROTO_TCP + (uint32_t)len;
-	sum = csum_add(sum, tcp, len);
-	return csum_fold32(sum);
-}
-
 TEST_F(link, tun_bare_ipv4)
 {
 	struct sockaddr_in sin;
@@ -228,12 +198,12 @@ TEST_F(link, tun_bare_ipv4)
 	ASSERT_EQ(n, ntohs(ip->tot_len));
 	ASSERT_EQ(inet_addr("203.0.113.1"), ip->saddr);
 	ASSERT_EQ(inet_addr("203.0.113.2"), ip->daddr);
-	ASSERT_EQ(0, csum_fold32(csum_add(0, ip, 20)));
+	ASSERT_EQ(0, xtcp_test_csum_fold(xtcp_test_csum_add(0, ip, 20)));
 	th = (struct tcphdr *)(pkt + 20);
 	tlen = (size_t)n - 20;
 	ASSERT_EQ(PORT, ntohs(th->dest));
 	ASSERT_TRUE(th->syn == 1 && th->ack == 0);
-	ASSERT_EQ(0, tcp_csum(ip, th, tlen)) TH_LOG("bad TCP checksum");
+	ASSERT_EQ(0, xtcp_test_tcp_csum(ip, th, tlen)) TH_LOG("bad TCP checksum");
 
 	/* answer with RST|ACK: connect() must report ECONNREFUSED */
 	memset(pkt + 1024, 0, 40);
@@ -246,14 +216,14 @@ TEST_F(link, tun_bare_ipv4)
 	rip->tot_len = htons(40);
 	rip->saddr = ip->daddr;
 	rip->daddr = ip->saddr;
-	rip->check = htons(csum_fold32(csum_add(0, rip, 20)));
+	rip->check = htons(xtcp_test_csum_fold(xtcp_test_csum_add(0, rip, 20)));
 	rth->source = th->dest;
 	rth->dest = th->source;
 	rth->ack_seq = htonl(ntohl(th->seq) + 1);
 	rth->doff = 5;
 	rth->rst = 1;
 	rth->ack = 1;
-	rth->check = htons(tcp_csum(rip, rth, 20));
+	rth->check = htons(xtcp_test_tcp_csum(rip, rth, 20));
 	ASSERT_EQ(40, write(tun, rip, 40));
 	ASSERT_EQ(1, poll(&wait_c, 1, 5000));
 	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len));

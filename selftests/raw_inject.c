@@ -128,38 +128,6 @@ FIXTURE_TEARDOWN(raw)
 		xtcp_test_msl(self->old_msl);
 }
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	return sum;
-}
-
-static uint16_t tcp_csum(const struct iphdr *ip, const void *tcp, size_t len)
-{
-	uint32_t sum = 0;
-
-	sum = csum_add(sum, &ip->saddr, 4);
-	sum = csum_add(sum, &ip->daddr, 4);
-	sum += IPPROTO_TCP + (uint32_t)len;
-	sum = csum_add(sum, tcp, len);
-	return htons(csum_fold(sum));
-}
-
 static int get_mac(const char *ns, const char *dev, unsigned char *mac,
 		   int *ifindex)
 {
@@ -263,7 +231,7 @@ static size_t craft(unsigned char *f, enum breakage kind,
 	if (kind == DOFF_LARGE)
 		th->doff = 15;
 	if (kind != TCP_SHORT)
-		th->check = tcp_csum(ip, th, tcp_len);
+		th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
 	if (kind == TCP_CSUM)
 		th->check ^= htons(0x1234);
 	if (kind == FRAGMENT)
@@ -273,7 +241,8 @@ static size_t craft(unsigned char *f, enum breakage kind,
 	frame = ETH_HLEN + sizeof(*ip) + tcp_len;
 	if (kind == IP_LEN_LONG)
 		ip->tot_len = htons((uint16_t)(sizeof(*ip) + tcp_len + 200));
-	ip->check = htons(csum_fold(csum_add(0, ip, sizeof(*ip))));
+	ip->check = htons(xtcp_test_csum_fold(xtcp_test_csum_add(0, ip,
+								   sizeof(*ip))));
 	if (kind == IP_CSUM)
 		ip->check ^= htons(0x1234);
 	return frame;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/ip.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -837,4 +838,37 @@ int xtcp_test_timeout_scale(void)
 	int scale = v ? atoi(v) : 1;
 
 	return scale > 1 ? scale : 1;
+}
+
+uint16_t xtcp_test_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint32_t xtcp_test_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 1) {
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	return sum;
+}
+
+uint16_t xtcp_test_tcp_csum(const struct iphdr *ip, const void *tcp,
+			    size_t len)
+{
+	uint32_t sum = 0;
+
+	sum = xtcp_test_csum_add(sum, &ip->saddr, 4);
+	sum = xtcp_test_csum_add(sum, &ip->daddr, 4);
+	sum += IPPROTO_TCP + (uint32_t)len;
+	sum = xtcp_test_csum_add(sum, tcp, len);
+	return xtcp_test_csum_fold(sum);
 }

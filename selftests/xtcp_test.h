@@ -141,6 +141,16 @@ void xtcp_test_prng_init(struct xtcp_test_prng *p, uint64_t seed);
 void xtcp_test_fill(struct xtcp_test_prng *p, void *buf, size_t len);
 
 /*
+ * Internet checksums in host order (RFC 1071): fold, add bytes, and the
+ * TCP checksum over the IPv4 pseudo-header; 0 means a segment checks out.
+ */
+struct iphdr;
+uint16_t xtcp_test_csum_fold(uint32_t sum);
+uint32_t xtcp_test_csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t xtcp_test_tcp_csum(const struct iphdr *ip, const void *tcp,
+			    size_t len);
+
+/*
  * XTCP_TIMEOUT_SCALE=N (default 1) stretches the harness's per-test
  * timeouts and the helpers' waits, for kernels that run much slower than
  * the stock one (KASAN and lockdep under TCG). It never shortens them.
