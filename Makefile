@@ -112,7 +112,7 @@ check-debug: setup
 	bzimage="$$(printf '%s\n' "$$out" | sed -n 2p)"; \
 	[ -f "$$bzimage" ] || { echo "no bzImage at $$bzimage" >&2; exit 1; }; \
 	$(MAKE) KDIR="$$kdir" all; \
-	VMRUN_APPEND="$${VMRUN_APPEND:-kasan_multi_shot}" \
+	VMRUN_APPEND="$${VMRUN_APPEND:-kasan_multi_shot acpi=noirq}" \
 	XTCP_TIMEOUT_SCALE=$${XTCP_TIMEOUT_SCALE:-10} \
 	XTCP_TEST_TIMEOUT=$${XTCP_TEST_TIMEOUT:-1200} \
 	KDIR="$$kdir" scripts/check.sh -k "$$bzimage" $(TESTS)
