@@ -36,7 +36,7 @@ endif
 
 MAKEFLAGS += --no-print-directory
 
-CHECKPATCH_FILES = $(wildcard module/*.[ch] uapi/linux/*.h tools/*.c)
+CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard module/*.[ch] uapi/linux/*.h tools/*.c))
 KDIR_STAMP := module/.kdir
 
 .PHONY: all module tools selftests check test check-debug debug-kernel \

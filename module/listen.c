@@ -122,7 +122,8 @@ int xtcp_listen_start(struct sock *sk, int backlog)
 	}
 	/* LISTEN first, so that a racing listen() sees us in its check */
 	WRITE_ONCE(sk->sk_ack_backlog, 0);
-	xs->listen = l;
+	/* pairs with xtcp_listen_walk(): /proc sees @l initialised */
+	smp_store_release(&xs->listen, l);
 	xtcp_set_state(sk, TCP_LISTEN);
 	err = xtcp_demux_listen_check(sk);
 	if (err)
@@ -132,11 +133,14 @@ int xtcp_listen_start(struct sock *sk, int backlog)
 err_state:
 	/* pairs with the lockless state reads of demux and /proc */
 	smp_store_release(&sk->sk_state, TCP_CLOSE);
-	xs->listen = NULL;
+	WRITE_ONCE(xs->listen, NULL);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 		xtcp_demux_unbind(sk);
 		sk->sk_num = 0;
 	}
+	/* a /proc walker may have picked @l up already */
+	kfree_rcu(l, rcu);
+	return err;
 err_free:
 	kfree(l);
 	return err;
@@ -183,8 +187,8 @@ void xtcp_listen_stop(struct sock *sk)
 }
 
 /*
- * The handshake completed: a full socket for the request. Runs under the
- * listener's lock in softirq or with BH disabled.
+ * The handshake completed: a full socket for the request, returned
+ * bh-locked. Runs under the listener's lock in softirq or with BH disabled.
  */
 static struct sock *xtcp_listen_child(struct sock *lsk,
 				      const struct xtcp_request *req,
@@ -245,9 +249,16 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
 						req->sent_us, 1));
 
+	/*
+	 * Locked before it is hashed: once in the bind hash, link removal
+	 * may lock_sock() it, and once in the ehash, softirq may deliver to
+	 * it. Both wait until the caller has handed it the ACK.
+	 */
+	bh_lock_sock_nested(sk);
 	xtcp_demux_inherit_port(lsk, sk);
 	if (xtcp_demux_hash(sk)) {
 		xtcp_demux_unbind(sk);
+		bh_unlock_sock(sk);
 		sk_free(sk);
 		return NULL;
 	}
@@ -303,7 +314,6 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 	xtcp_listen_drop_req(lxs->listen, req);
 
 	/* the ACK may carry data or even a FIN: the child takes it */
-	bh_lock_sock_nested(child);
 	xtcp_rcv_state_process(child, skb);
 	bh_unlock_sock(child);
 
@@ -486,7 +496,8 @@ void xtcp_listen_walk(struct sock *sk,
 				 __be32 laddr, u32 expires, void *arg),
 		      void *arg)
 {
-	struct xtcp_listen *l = READ_ONCE(xtcp_sk(sk)->listen);
+	/* pairs with xtcp_listen_start(): the lock and hash are set up */
+	struct xtcp_listen *l = smp_load_acquire(&xtcp_sk(sk)->listen);
 	struct xtcp_request *req;
 	int i;
 
