@@ -17,9 +17,9 @@
 # configured as x86_64_defconfig + kernel/configs/kvm_guest.config +
 # scripts/vm/debug.config, merged with the kernel's own merge_config.sh, and
 # built in ${XDG_CACHE_HOME:-~/.cache}/xtcp/debug-<key>/. The key hashes the
-# fragment, the linux-source package version and RECIPE below, so editing
-# the fragment or upgrading the package starts a new tree, and a finished
-# tree is reused at once. An interrupted build resumes where make stopped.
+# fragment's settings (not its comments), the linux-source package version
+# and RECIPE below, so changing an option or upgrading the package starts a
+# new tree, and a finished tree is reused at once. An interrupted build resumes where make stopped.
 #
 # Nothing here touches the host kernel: the result is only booted under QEMU.
 
@@ -45,8 +45,12 @@ unset MAKEFLAGS MFLAGS MAKELEVEL KBUILD_OUTPUT O M ARCH CROSS_COMPILE
 version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null) ||
 	die "$PKG is not installed: apt-get install $PKG"
 
-key=$({ echo "recipe $RECIPE"; echo "$PKG $version"; cat "$FRAGMENT"; } |
-	sha256sum | cut -c1-12)
+# Only the settings count: a comment edit must not cost a 40-minute build.
+key=$({
+	echo "recipe $RECIPE"
+	echo "$PKG $version"
+	grep -E '^(CONFIG_|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$FRAGMENT"
+} | sha256sum | cut -c1-12)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/xtcp/debug-$key
 src=$cache/$PKG
 buildlog=$cache/build.log
