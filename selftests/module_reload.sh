@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# rmmod and insmod xtcp.ko 20 times (XTCP_RELOAD_ROUNDS). Each round opens a socket, attaches a
-# device, runs a short XTCP connection to a native peer, closes it, waits
-# for the namespace's sockets to drain, detaches, deletes the namespaces and
-# unloads: rmmod must succeed every time. (A round is kept to a few
-# processes: each costs a large part of a second in the TCG VM.) The module is left loaded with
+# rmmod and insmod xtcp.ko 20 times (XTCP_RELOAD_ROUNDS). Each round opens
+# a socket, attaches a device, runs a short XTCP connection to a native
+# peer, closes it, waits for the namespace's sockets to drain, detaches,
+# deletes the namespaces and unloads: rmmod must succeed every time. (A
+# round is kept to a few processes: each costs a large part of a second in
+# the TCG VM.) The module is left loaded with
 # the parameters it had (family, msl_ms).
 #
 # The module file is $XTCP_KO, else <repo>/module/xtcp.ko.
