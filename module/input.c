@@ -291,6 +291,66 @@ static void xtcp_ofo_drain(struct sock *sk)
 	}
 }
 
+/* receive memory past the limit a peer may make us hold */
+static bool xtcp_rmem_over(const struct sock *sk)
+{
+	/*
+	 * Twice the buffer, counted in truesize: the window offers half of
+	 * sk_rcvbuf as payload (xtcp_rcv_space()), and skb overhead can be
+	 * as large as the payload, so a peer that keeps to our window stays
+	 * below sk_rcvbuf and this only stops one that ignores it.
+	 */
+	return atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Make room for skb by dropping out-of-order data from its far end, the
+ * bytes the sender will come to last, like tcp_prune_ofo_queue(). Nothing
+ * at or below skb's own sequence number goes: when skb would itself be
+ * the farthest data queued, it is skb that is dropped. We never SACK, so
+ * the pruned bytes are simply still unacknowledged and the sender resends
+ * them. Each pruned skb counts in OfoPrune. Returns true when there is
+ * room now.
+ */
+static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seq = XTCP_SKB_CB(in)->seq;
+	struct rb_node *node;
+
+	while (xtcp_rmem_over(sk) && (node = rb_last(&xs->ofo_root))) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		if (xtcp_before(XTCP_SKB_CB(skb)->seq, seq))
+			break;
+		rb_erase(node, &xs->ofo_root);
+		kfree_skb(skb);
+		XTCP_INC_STATS(sock_net(sk), OFOPRUNE);
+	}
+	return !xtcp_rmem_over(sk);
+}
+
+/*
+ * May skb's text be charged to the receive buffer? In-window data is
+ * accepted up to xtcp_rmem_over(); past it, like tcp_data_queue() with
+ * tcp_try_rmem_schedule():
+ * - in-order data is taken anyway while the receive queue is empty.
+ *   Otherwise an out-of-order queue that fills the budget would keep out
+ *   the very segment that fills the hole in front of it, and with nothing
+ *   for the application to read, nothing would ever free room: the
+ *   connection would be wedged for good;
+ * - else out-of-order data beyond skb is pruned to make room.
+ */
+static bool xtcp_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
+{
+	if (!xtcp_rmem_over(sk))
+		return true;
+	if (!xtcp_after(XTCP_SKB_CB(skb)->seq, xtcp_sk(sk)->rcv_nxt) &&
+	    skb_queue_empty(&sk->sk_receive_queue))
+		return true;
+	return xtcp_prune_ofo(sk, skb);
+}
+
 /*
  * RFC 9293 3.10.7.4, seventh check: segment text. Returns true when the
  * skb was kept; *ack_now says whether to answer at once.
@@ -301,12 +361,9 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	bool fin = cb->flags & XTCP_FLAG_FIN;
+	bool queued;
 
-	/* in-window data is accepted, but a peer that ignores our window
-	 * cannot make us hold more than twice the buffer
-	 */
-	if (skb->len &&
-	    atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf)) {
+	if (skb->len && !xtcp_rmem_schedule(sk, skb)) {
 		XTCP_INC_STATS(sock_net(sk), DROP_RCVBUF);
 		*ack_now = true;
 		return false;
@@ -327,25 +384,24 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		cb->seq = xs->rcv_nxt;
 	}
 
-	if (xtcp_queue_rcv(sk, skb)) {
-		if (!RB_EMPTY_ROOT(&xs->ofo_root)) {
-			xtcp_ofo_drain(sk);
-			*ack_now = true;
-		}
-		/* xtcp_ofo_drain() may have met the FIN already */
-		if (fin && !sock_flag(sk, SOCK_DONE))
-			xtcp_fin(sk);
-		if (fin)
-			*ack_now = true;
-		if (!sock_flag(sk, SOCK_DEAD))
-			sk->sk_data_ready(sk);
-		return true;
-	}
+	queued = xtcp_queue_rcv(sk, skb);
+	/*
+	 * The FIN before the out-of-order queue, as tcp_data_queue() does:
+	 * the stream ends at this FIN (RFC 9293 3.10.7.4, eighth check), so
+	 * what the peer queued beyond it is no data of the stream, and
+	 * xtcp_fin() purges it rather than let the drain below hand it to
+	 * the application and move RCV.NXT past the FIN.
+	 */
 	if (fin) {
 		xtcp_fin(sk);
 		*ack_now = true;
+	} else if (!RB_EMPTY_ROOT(&xs->ofo_root)) {
+		xtcp_ofo_drain(sk);
+		*ack_now = true;
 	}
-	return false;
+	if (queued && !sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	return queued;
 }
 
 /* RFC 1122 4.2.3.2: ACK at least every second full segment, else delay */

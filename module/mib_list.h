@@ -22,6 +22,8 @@ XTCP_MIB(TIMEOUTS, "Timeouts")
 XTCP_MIB(SYNRETRANS, "SynRetrans")
 XTCP_MIB(DELAYEDACKS, "DelayedAcks")
 XTCP_MIB(OFOQUEUE, "OfoQueue")
+/* out-of-order skbs dropped to make room in the receive buffer */
+XTCP_MIB(OFOPRUNE, "OfoPrune")
 XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")

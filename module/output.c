@@ -77,24 +77,44 @@ static u32 xtcp_receive_window(const struct xtcp_sock *xs)
 }
 
 /*
- * The window to put in an outgoing segment, already scaled down. It is
- * never smaller than what we advertised before (RFC 9293 3.8.6.2.2: the
- * right edge must not move left), and it does not grow by less than an
- * MSS, which is receiver-side SWS avoidance (RFC 1122 4.2.3.3).
+ * The window to offer now, in bytes, without committing to it: RFC 9293
+ * 3.8.6.2.2's receiver-side SWS avoidance (RFC 1122 4.2.3.3). The right
+ * edge, RCV.NXT + RCV.WND, never moves left, and it moves right only once
+ * it can move by at least min(Fr * RCV.BUFF, Eff.snd.MSS), with Fr = 1/2,
+ * RCV.BUFF the window an empty buffer offers and Eff.snd.MSS our advmss.
+ * Until then the window shrinks as data arrives and the edge stays put.
+ *
+ * With the half-buffer term, a buffer smaller than two segments still
+ * opens: the window is zero only while the free space is below half the
+ * buffer and below an MSS, which is also where Linux's
+ * __tcp_select_window() clamps the MSS to the full space and returns
+ * zero. Linux also rounds an unscaled window down to a multiple of the
+ * MSS; XTCP does not.
  */
+u32 xtcp_window_offer(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 max_win = 65535U << xs->rcv_wscale;
+	u32 full = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, max_win);
+	u32 step = min_t(u32, full / 2, xs->advmss);
+	u32 cur = xtcp_receive_window(xs);
+	u32 free = min_t(u32, xtcp_rcv_space(sk), max_win);
+	u32 win = cur;
+
+	if (free >= cur + step)
+		win = round_down(free, 1U << xs->rcv_wscale);
+	/* the scaled field cannot say cur exactly: round the edge up */
+	if (win < cur)
+		win = min(ALIGN(cur, 1U << xs->rcv_wscale), max_win);
+	return win;
+}
+
+/* the window to put in an outgoing segment, already scaled down */
 u32 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 cur = xtcp_receive_window(xs);
-	u32 win = xtcp_rcv_space(sk);
-	u32 max_win = 65535U << xs->rcv_wscale;
+	u32 win = xtcp_window_offer(sk);
 
-	if (win < xs->advmss)
-		win = 0;
-	win = min(win, max_win);
-	win = round_down(win, 1U << xs->rcv_wscale);
-	if (win < cur)
-		win = min(ALIGN(cur, 1U << xs->rcv_wscale), max_win);
 	xs->rcv_wnd = win;
 	xs->rcv_wup = xs->rcv_nxt;
 	return win >> xs->rcv_wscale;

@@ -857,7 +857,8 @@ do_error:
 /*
  * After the application read, announce a window that opened a lot (like
  * tcp_cleanup_rbuf()): at least doubled, so that a sender stalled on a
- * small window need not wait for its probe timer.
+ * small window need not wait for its probe timer. xtcp_window_offer()
+ * applies receiver SWS avoidance, so this never announces a sliver.
  */
 static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
 {
@@ -875,9 +876,9 @@ static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
 		return;
 	}
 	if (2 * now <= clamp) {
-		u32 space = min_t(u32, xtcp_rcv_space(sk), clamp);
+		u32 offer = xtcp_window_offer(sk);
 
-		if (space >= xs->advmss && space >= 2 * now)
+		if (offer && offer >= 2 * now)
 			xtcp_send_ack(sk);
 	}
 }

@@ -281,6 +281,7 @@ void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
 			     u32 seq, u32 ack, u32 window);
 long xtcp_rcv_space(const struct sock *sk);
+u32 xtcp_window_offer(const struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);
 u32 xtcp_initial_window(const struct sock *sk);
 u8 xtcp_choose_wscale(const struct sock *sk);
