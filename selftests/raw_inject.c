@@ -128,26 +128,6 @@ FIXTURE_TEARDOWN(raw)
 		xtcp_test_msl(self->old_msl);
 }
 
-static int get_mac(const char *ns, const char *dev, unsigned char *mac,
-		   int *ifindex)
-{
-	struct ifreq ifr;
-	int fd, ret;
-
-	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	if (!ret)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	if (!ret && ifindex)
-		ret = ioctl(fd, SIOCGIFINDEX, &ifr), *ifindex = ifr.ifr_ifindex;
-	close(fd);
-	return ret;
-}
-
 struct handshake {
 	uint32_t client_isn, server_isn;
 	bool have_client, have_server;
@@ -192,55 +172,59 @@ static size_t craft(unsigned char *f, enum breakage kind,
 		    const unsigned char *dmac, const unsigned char *smac,
 		    uint16_t cport, uint32_t seq, uint32_t ack)
 {
-	struct ether_header *eth = (struct ether_header *)f;
 	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
 	struct tcphdr *th = (struct tcphdr *)(ip + 1);
-	size_t tcp_len = sizeof(*th) + EVIL_LEN;
-	size_t frame;
+	unsigned char evil[EVIL_LEN];
+	struct xtcp_test_seg seg = {
+		.saddr = inet_addr(XTCP_TEST_ADDR1),
+		.daddr = inet_addr(XTCP_TEST_ADDR0),
+		.sport = PORT,
+		.dport = cport,
+		.seq = seq,
+		.ack = ack,
+		.flags = TH_ACK | TH_PUSH,
+		.window = 65535,
+		.data = evil,
+		.len = EVIL_LEN,
+	};
+	size_t tcp_len, frame;
 
-	if (kind == DOFF_LARGE)
-		tcp_len = sizeof(*th);		/* doff 15 = 60 > 20 */
-	if (kind == TCP_SHORT)
-		tcp_len = 10;			/* half a header */
-	memset(f, 0, ETH_HLEN + sizeof(*ip) + sizeof(*th) + EVIL_LEN);
-	memcpy(eth->ether_dhost, dmac, ETH_ALEN);
-	memcpy(eth->ether_shost, smac, ETH_ALEN);
-	eth->ether_type = htons(ETHERTYPE_IP);
-
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + tcp_len));
-	ip->id = htons(0x4242);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = inet_addr(XTCP_TEST_ADDR1);
-	ip->daddr = inet_addr(XTCP_TEST_ADDR0);
-
-	th->source = htons(PORT);
-	th->dest = htons(cport);
-	th->seq = htonl(seq);
-	th->ack_seq = htonl(ack);
-	th->doff = 5;
-	th->ack = 1;
-	th->psh = 1;
-	th->window = htons(65535);
-	memset(th + 1, 'E', EVIL_LEN);
-	if (kind == DOFF_SMALL)
-		th->doff = 4;
-	if (kind == DOFF_LARGE)
-		th->doff = 15;
-	if (kind != TCP_SHORT)
-		th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
-	if (kind == TCP_CSUM)
+	memset(evil, 'E', sizeof(evil));
+	memcpy(seg.dmac, dmac, ETH_ALEN);
+	memcpy(seg.smac, smac, ETH_ALEN);
+	if (kind == DOFF_LARGE || kind == TCP_SHORT)
+		seg.len = 0;
+	frame = xtcp_test_tcp_frame(f, 2048, &seg);
+	tcp_len = frame - ETH_HLEN - sizeof(*ip);
+	switch (kind) {
+	case TCP_CSUM:
 		th->check ^= htons(0x1234);
-	if (kind == FRAGMENT)
-		ip->frag_off = htons(IP_MF);
-	if (kind == IHL_SMALL)
-		ip->ihl = 4;
-	frame = ETH_HLEN + sizeof(*ip) + tcp_len;
-	if (kind == IP_LEN_LONG)
+		break;
+	case DOFF_SMALL:
+	case DOFF_LARGE:
+		/* a checksum that is right for the wrong offset */
+		th->doff = kind == DOFF_SMALL ? 4 : 15;	/* 15: 60 > 20 */
+		th->check = 0;
+		th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
+		break;
+	case TCP_SHORT:
+		tcp_len = 10;				/* half a header */
+		frame = ETH_HLEN + sizeof(*ip) + tcp_len;
+		ip->tot_len = htons((uint16_t)(sizeof(*ip) + tcp_len));
+		break;
+	case IP_LEN_LONG:
 		ip->tot_len = htons((uint16_t)(sizeof(*ip) + tcp_len + 200));
+		break;
+	case FRAGMENT:
+		ip->frag_off = htons(IP_MF);
+		break;
+	case IHL_SMALL:
+		ip->ihl = 4;
+		break;
+	default:
+		break;
+	}
+	ip->check = 0;
 	ip->check = htons(xtcp_test_csum_fold(xtcp_test_csum_add(0, ip,
 								   sizeof(*ip))));
 	if (kind == IP_CSUM)
@@ -295,7 +279,6 @@ TEST_F(raw, attack)
 	EVP_MD_CTX *sent = EVP_MD_CTX_new(), *got = EVP_MD_CTX_new();
 	struct handshake hs = { 0 };
 	struct xtcp_test_prng prng;
-	struct sockaddr_ll sll;
 	struct sockaddr_in sin;
 	long long before, after, deadline;
 	int l, c, s, pfd, ifindex, one = 1;
@@ -308,17 +291,12 @@ TEST_F(raw, attack)
 	ASSERT_TRUE(sent && got);
 	ASSERT_EQ(1, EVP_DigestInit_ex(sent, EVP_sha256(), NULL));
 	ASSERT_EQ(1, EVP_DigestInit_ex(got, EVP_sha256(), NULL));
-	ASSERT_EQ(0, get_mac(self->net.ns[0], "veth0", xmac, NULL));
-	ASSERT_EQ(0, get_mac(self->net.ns[1], "veth1", nmac, &ifindex));
+	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[0], "veth0", xmac, NULL));
+	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[1], "veth1", nmac, &ifindex));
 
-	pfd = xtcp_test_socket(self->net.ns[1], AF_PACKET, SOCK_RAW);
+	/* it must see the handshake's SYN-ACK, which veth1 sends */
+	pfd = xtcp_test_packet_socket(self->net.ns[1], ifindex, true);
 	ASSERT_LE(0, pfd);
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	/* ETH_P_ALL: a protocol-bound packet socket misses outgoing frames */
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = ifindex;
-	ASSERT_EQ(0, bind(pfd, (struct sockaddr *)&sll, sizeof(sll)));
 
 	l = xtcp_test_socket(self->net.ns[1], AF_INET, SOCK_STREAM);
 	ASSERT_LE(0, l);
@@ -347,10 +325,8 @@ TEST_F(raw, attack)
 	ASSERT_LE(0, before);
 	flen = craft(frame, variant->kind, xmac, nmac, cport,
 		     hs.server_isn + 1 + CHUNK_A, hs.client_isn + 1 + 1);
-	memcpy(sll.sll_addr, xmac, ETH_ALEN);
-	sll.sll_halen = ETH_ALEN;
-	ASSERT_EQ((ssize_t)flen, sendto(pfd, frame, flen, 0,
-					(struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ((ssize_t)flen, xtcp_test_packet_send(pfd, ifindex, frame,
+						       flen));
 	/* the frame is handled in softirq: poll for the counter */
 	deadline = xtcp_test_now_ms() + 3000LL * xtcp_test_timeout_scale();
 	do {

@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
+#include <netpacket/packet.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -561,8 +564,8 @@ int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
 	return ret;
 }
 
-int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
-			bool xtcp0, bool xtcp1)
+static int net_setup(struct xtcp_test_net *net, const char *prefix,
+		     bool xtcp0, bool xtcp1, bool bare1)
 {
 	static const char * const addr[2] = {
 		XTCP_TEST_ADDR0 "/24", XTCP_TEST_ADDR1 "/24"
@@ -586,11 +589,25 @@ int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			if (xtcp_test_attach(net->ns[i], dev[i], addr[i], NULL))
 				return -1;
 			net->attached[i] = true;
+		} else if (i == 1 && bare1) {
+			continue;
 		} else if (xtcp_test_native(net->ns[i], dev[i], addr[i])) {
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
+			bool xtcp0, bool xtcp1)
+{
+	return net_setup(net, prefix, xtcp0, xtcp1, false);
+}
+
+int xtcp_test_net_setup_bare(struct xtcp_test_net *net, const char *prefix,
+			     bool xtcp0)
+{
+	return net_setup(net, prefix, xtcp0, false, true);
 }
 
 void xtcp_test_net_cleanup(struct xtcp_test_net *net)
@@ -768,6 +785,35 @@ long long xtcp_test_counter(const char *ns, const char *name)
 	return val;
 }
 
+long long xtcp_test_netstat(const char *ns, const char *name)
+{
+	char names[4096], vals[4096];
+	char *np, *vp, *n, *v;
+	long long val = -1;
+	FILE *f;
+
+	f = proc_open(ns, "netstat");
+	if (!f)
+		return -1;
+	/* pairs of lines: "Proto: name name ..." then "Proto: value value ..." */
+	while (val < 0 && fgets(names, sizeof(names), f) &&
+	       fgets(vals, sizeof(vals), f)) {
+		n = strtok_r(names, " \n", &np);
+		v = strtok_r(vals, " \n", &vp);
+		if (!n || !v || strcmp(n, "TcpExt:") || strcmp(v, "TcpExt:"))
+			continue;
+		while ((n = strtok_r(NULL, " \n", &np)) &&
+		       (v = strtok_r(NULL, " \n", &vp))) {
+			if (!strcmp(n, name)) {
+				val = atoll(v);
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return val;
+}
+
 int xtcp_test_msl(int ms)
 {
 	const char *path = "/sys/module/xtcp/parameters/msl_ms";
@@ -871,4 +917,112 @@ uint16_t xtcp_test_tcp_csum(const struct iphdr *ip, const void *tcp,
 	sum += IPPROTO_TCP + (uint32_t)len;
 	sum = xtcp_test_csum_add(sum, tcp, len);
 	return xtcp_test_csum_fold(sum);
+}
+
+int xtcp_test_mac(const char *ns, const char *dev, unsigned char *mac,
+		  int *ifindex)
+{
+	struct ifreq ifr;
+	int fd, ret;
+
+	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (!ret)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	if (!ret && ifindex) {
+		ret = ioctl(fd, SIOCGIFINDEX, &ifr);
+		*ifindex = ifr.ifr_ifindex;
+	}
+	close(fd);
+	return ret;
+}
+
+int xtcp_test_packet_socket(const char *ns, int ifindex, bool outgoing)
+{
+	struct sockaddr_ll sll;
+	int fd, one = 1;
+
+	fd = xtcp_test_socket(ns, AF_PACKET, SOCK_RAW);
+	if (fd < 0)
+		return -1;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	/* ETH_P_ALL: a protocol-bound packet socket misses outgoing frames */
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if ((!outgoing && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+				     &one, sizeof(one))) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ssize_t xtcp_test_packet_send(int fd, int ifindex, const void *frame,
+			      size_t len)
+{
+	const struct ether_header *eth = frame;
+	struct sockaddr_ll sll;
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = eth->ether_type;
+	sll.sll_ifindex = ifindex;
+	sll.sll_halen = ETH_ALEN;
+	memcpy(sll.sll_addr, eth->ether_dhost, ETH_ALEN);
+	return sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+}
+
+void xtcp_test_ip_csum(struct iphdr *ip)
+{
+	ip->check = 0;
+	ip->check = htons(xtcp_test_csum_fold(xtcp_test_csum_add(0, ip,
+								 ip->ihl * 4u)));
+}
+
+size_t xtcp_test_tcp_frame(unsigned char *f, size_t size,
+			   const struct xtcp_test_seg *seg)
+{
+	struct ether_header *eth = (struct ether_header *)f;
+	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	size_t tcp_len = sizeof(*th) + seg->optlen + seg->len;
+	size_t frame = ETH_HLEN + sizeof(*ip) + tcp_len;
+
+	if (frame > size || seg->optlen % 4 || seg->optlen > 40)
+		return 0;
+	memset(f, 0, ETH_HLEN + sizeof(*ip) + sizeof(*th));
+	memcpy(eth->ether_dhost, seg->dmac, ETH_ALEN);
+	memcpy(eth->ether_shost, seg->smac, ETH_ALEN);
+	eth->ether_type = htons(ETHERTYPE_IP);
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + tcp_len));
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = seg->saddr;
+	ip->daddr = seg->daddr;
+	xtcp_test_ip_csum(ip);
+
+	th->source = htons(seg->sport);
+	th->dest = htons(seg->dport);
+	th->seq = htonl(seg->seq);
+	th->ack_seq = htonl(seg->ack);
+	th->doff = (sizeof(*th) + seg->optlen) / 4;
+	th->th_flags = seg->flags;
+	th->window = htons(seg->window);
+	if (seg->optlen)
+		memcpy(th + 1, seg->opts, seg->optlen);
+	if (seg->len)
+		memcpy((unsigned char *)(th + 1) + seg->optlen, seg->data,
+		       seg->len);
+	th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
+	return frame;
 }

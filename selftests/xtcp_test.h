@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #define XTCP_TEST_ADDR0	"192.0.2.1"
 #define XTCP_TEST_ADDR1	"192.0.2.2"
@@ -95,6 +96,13 @@ int xtcp_test_rx_csum(const char *ns, const char *dev, bool on);
 
 int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			bool xtcp0, bool xtcp1);
+/*
+ * The same topology with side 1 left bare: veth1 is up in ns[1] but has
+ * no address, so the host there neither answers ARP nor TCP, and a raw
+ * peer on an AF_PACKET socket plays 192.0.2.2 alone.
+ */
+int xtcp_test_net_setup_bare(struct xtcp_test_net *net, const char *prefix,
+			     bool xtcp0);
 void xtcp_test_net_cleanup(struct xtcp_test_net *net);
 
 void xtcp_test_addr(struct sockaddr_in *sin, const char *ip, uint16_t port);
@@ -120,6 +128,9 @@ void xtcp_test_proc_dump(const char *ns, const char *file, FILE *out);
 void xtcp_test_proc_dump_nonzero(const char *ns, const char *file, FILE *out);
 /* A counter of /proc/net/xtcp_stat in ns, or -1. */
 long long xtcp_test_counter(const char *ns, const char *name);
+
+/* A TcpExt counter of /proc/net/netstat in ns (native TCP), or -1. */
+long long xtcp_test_netstat(const char *ns, const char *name);
 
 /* /sys/module/xtcp/parameters/msl_ms: read, or write when ms >= 0 */
 int xtcp_test_msl(int ms);
@@ -149,6 +160,44 @@ uint16_t xtcp_test_csum_fold(uint32_t sum);
 uint32_t xtcp_test_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t xtcp_test_tcp_csum(const struct iphdr *ip, const void *tcp,
 			    size_t len);
+
+/*
+ * A raw peer on an AF_PACKET socket (raw_inject.c, rcv_edge.c).
+ *
+ * xtcp_test_mac: the MAC address of DEV in NS, and its ifindex if asked.
+ * xtcp_test_packet_socket: an AF_PACKET socket in NS bound to the device
+ * for every protocol; with outgoing false it does not see the frames the
+ * host itself sends there (PACKET_IGNORE_OUTGOING).
+ * xtcp_test_packet_send: one frame out of the device, to its Ethernet
+ * destination.
+ * xtcp_test_tcp_frame: an Ethernet + IPv4 + TCP frame (DF, TTL 64, no IP
+ * options) with both checksums right, into f of size bytes; returns its
+ * length, 0 if it does not fit. Addresses are in network order, ports
+ * and numbers in host order, flags are TH_* of netinet/tcp.h.
+ * xtcp_test_ip_csum: recomputes the IPv4 header checksum, for a frame a
+ * test altered.
+ */
+struct xtcp_test_seg {
+	unsigned char dmac[6], smac[6];
+	in_addr_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	const void *opts;	/* optlen bytes, a multiple of 4 */
+	size_t optlen;
+	const void *data;
+	size_t len;
+};
+
+int xtcp_test_mac(const char *ns, const char *dev, unsigned char *mac,
+		  int *ifindex);
+int xtcp_test_packet_socket(const char *ns, int ifindex, bool outgoing);
+ssize_t xtcp_test_packet_send(int fd, int ifindex, const void *frame,
+			      size_t len);
+size_t xtcp_test_tcp_frame(unsigned char *f, size_t size,
+			   const struct xtcp_test_seg *seg);
+void xtcp_test_ip_csum(struct iphdr *ip);
 
 /*
  * XTCP_TIMEOUT_SCALE=N (default 1) stretches the harness's per-test
