@@ -296,9 +296,9 @@ static bool xtcp_rmem_over(const struct sock *sk)
 {
 	/*
 	 * Twice the buffer, counted in truesize: the window offers half of
-	 * sk_rcvbuf as payload (xtcp_rcv_space()), and skb overhead can be
-	 * as large as the payload, so a peer that keeps to our window stays
-	 * below sk_rcvbuf and this only stops one that ignores it.
+	 * sk_rcvbuf as payload (xtcp_rcv_space()), reckoning skb overhead
+	 * as large as the payload, so this stops a peer that ignores our
+	 * window, or one whose segments are tiny for their overhead.
 	 */
 	return atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf);
 }
