@@ -2,10 +2,11 @@
 /*
  * A receive buffer smaller than two segments still moves data (issue 15,
  * items 5 and 14). The listener sets SO_RCVBUF=1024, which the kernel
- * doubles and raises to its floor (SOCK_MIN_RCVBUF, 4608 bytes on 6.1),
- * and which accepted children inherit: the window an empty buffer offers
- * is then below two MSS of a 1500-byte veth. A client sends 10 KiB; the
- * server must read all of it, intact, within the deadline.
+ * doubles and raises to its floor (SOCK_MIN_RCVBUF, 2304 bytes on the 6.1
+ * test kernel), and which accepted children inherit: the window an empty
+ * buffer offers, half of that, is then below one MSS of a 1500-byte veth.
+ * A client sends 10 KiB; the server must read all of it, intact, without
+ * a 10 s pause.
  *
  * XTCP used to advertise a zero window whenever the free space was below
  * one MSS, so the window closed after the first segment and only the
@@ -160,7 +161,7 @@ TEST_F_TIMEOUT(rwin, small_rcvbuf, 120)
 	ASSERT_EQ(0, getsockopt(s, SOL_SOCKET, SO_RCVBUF, &val, &len));
 	TH_LOG("accepted socket's SO_RCVBUF: %d", val);
 	ASSERT_GE(val, 2 * SMALL_RCVBUF);
-	ASSERT_GT(2 * 1460, val / 2) TH_LOG("buffer not below two MSS");
+	ASSERT_GT(1460, val / 2) TH_LOG("window not below one MSS");
 
 	xtcp_test_prng_init(&prng, 15005);
 	xtcp_test_fill(&prng, sent, TOTAL);
