@@ -40,9 +40,11 @@
  * ip_opts       (item 17) SOL_IP round trips and errno, as Linux's
  *               do_ip_setsockopt() gives them, on a client and a server
  *               socket; then IP_TOS/IP_TTL on the client and on the
- *               listener: every packet of the connection, the SYN-ACK and
- *               the client's RST included, carries them, and the accepted
- *               socket answers the listener's values.
+ *               listener, and IP_MTU_DISCOVER DONT on the client: every
+ *               packet of the connection, the SYN-ACK and the client's RST
+ *               included, carries them (the client's without DF, the
+ *               server's with it), and the accepted socket answers the
+ *               listener's values.
  *
  * Deterministic: frames are read after the fact, all within one veth pair
  * and in the order the taps saw them.
@@ -200,8 +202,9 @@ err:
 	return -1;
 }
 
-static int cli_connect(FIXTURE_DATA(wire) *self, uint16_t port, int tos,
-		       int ttl)
+/* A connected client, with IP_TOS/IP_TTL/IP_MTU_DISCOVER set when >= 0 */
+static int cli_connect_fd(FIXTURE_DATA(wire) *self, uint16_t port, int tos,
+			  int ttl, int pmtudisc)
 {
 	struct sockaddr_in sin;
 	int c = cli_socket(self);
@@ -209,7 +212,9 @@ static int cli_connect(FIXTURE_DATA(wire) *self, uint16_t port, int tos,
 	if (c < 0)
 		return -1;
 	if ((tos >= 0 && set_int(c, SOL_IP, IP_TOS, tos)) ||
-	    (ttl >= 0 && set_int(c, SOL_IP, IP_TTL, ttl)))
+	    (ttl >= 0 && set_int(c, SOL_IP, IP_TTL, ttl)) ||
+	    (pmtudisc >= 0 &&
+	     set_int(c, SOL_IP, IP_MTU_DISCOVER, pmtudisc)))
 		goto err;
 	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, port);
 	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)))
@@ -218,6 +223,12 @@ static int cli_connect(FIXTURE_DATA(wire) *self, uint16_t port, int tos,
 err:
 	close(c);
 	return -1;
+}
+
+static int cli_connect(FIXTURE_DATA(wire) *self, uint16_t port, int tos,
+		       int ttl)
+{
+	return cli_connect_fd(self, port, tos, ttl, -1);
 }
 
 static int read_full(int fd, void *buf, size_t len)
@@ -844,7 +855,8 @@ TEST_F(wire, ip_opts)
 	ASSERT_LE(0, pfd);
 	l = srv_listen(self, self->port, stos, sttl);
 	ASSERT_LE(0, l);
-	c = cli_connect(self, self->port, ctos, cttl);
+	/* TCP sends DF only with DO and WANT (ip_dont_fragment()) */
+	c = cli_connect_fd(self, self->port, ctos, cttl, IP_PMTUDISC_DONT);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -882,13 +894,15 @@ TEST_F(wire, ip_opts)
 			}
 			/* ECN bits are the stack's: compare the rest */
 			if ((f.ip.tos & ~3) != (from_c ? ctos : stos) ||
-			    f.ip.ttl != (from_c ? cttl : sttl)) {
+			    f.ip.ttl != (from_c ? cttl : sttl) ||
+			    !!(ntohs(f.ip.frag_off) & IP_DF) == from_c) {
 				if (!bad++)
-					TH_LOG("%s packet%s%s with TOS 0x%x TTL %u",
+					TH_LOG("%s packet%s%s with TOS 0x%x TTL %u frag_off 0x%x",
 					       from_c ? "client" : "server",
 					       f.th.syn ? " SYN" : "",
 					       f.th.rst ? " RST" : "",
-					       f.ip.tos, f.ip.ttl);
+					       f.ip.tos, f.ip.ttl,
+					       ntohs(f.ip.frag_off));
 			}
 		}
 		xtcp_test_msleep(10);
