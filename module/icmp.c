@@ -19,6 +19,17 @@
 static void icmp_echo(struct xtcp_link *link, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
+	/*
+	 * No connection owns a reply: ID 0 with DF, as Linux numbers DF
+	 * packets without a connected socket (ip_select_ident_segs()), so
+	 * the reply's ID says nothing about what else the host sent.
+	 */
+	struct xtcp_ip_params ipp = {
+		.saddr = iph->daddr,
+		.daddr = iph->saddr,
+		.proto = IPPROTO_ICMP,
+		.df = true,
+	};
 	unsigned int len = skb->len;
 	struct icmphdr *icmph;
 	struct sk_buff *reply;
@@ -40,8 +51,7 @@ static void icmp_echo(struct xtcp_link *link, struct sk_buff *skb)
 	icmph->checksum = ip_compute_csum(icmph, len);
 
 	XTCP_INC_STATS(link->net, OUT_ECHO_REPLIES);
-	xtcp_link_output(link->net, reply, iph->daddr, iph->saddr,
-			 IPPROTO_ICMP);
+	xtcp_link_output(link->net, reply, &ipp);
 	consume_skb(skb);
 }
 

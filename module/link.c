@@ -138,35 +138,38 @@ void xtcp_link_xmit(struct xtcp_link *link, struct sk_buff *skb,
 	}
 }
 
-/* A GSO packet becomes this many datagrams, each taking an IPv4 ID. */
-static unsigned int link_gso_segs(struct sk_buff *skb)
+/*
+ * The qdisc layer and some drivers account per segment: fill the count of
+ * a GSO packet in if the caller left it out.
+ */
+static void link_gso_segs(struct sk_buff *skb)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int hdrlen;
 
-	if (!skb_is_gso(skb))
-		return 1;
-	/*
-	 * The qdisc layer and some drivers account per segment; fill the
-	 * count in if the caller left it out.
-	 */
-	if (!shinfo->gso_segs) {
+	if (skb_is_gso(skb) && !shinfo->gso_segs) {
 		hdrlen = skb_transport_offset(skb) + tcp_hdrlen(skb);
 		shinfo->gso_segs = DIV_ROUND_UP(skb->len - hdrlen,
 						shinfo->gso_size);
 	}
-	return shinfo->gso_segs;
 }
 
+/*
+ * Sends skb from ipp->saddr to ipp->daddr. The IPv4 ID is the caller's:
+ * a connection numbers its own packets, as Linux's inet_id does, and
+ * everything else goes with ID 0 and DF (see xtcp_ip_params), so no
+ * counter here is shared between connections or visible to a pinging
+ * stranger (CVE-2016-5696, CVE-2019-10638).
+ */
 void xtcp_link_output(struct net *net, struct sk_buff *skb,
-		      __be32 saddr, __be32 daddr, u8 proto)
+		      const struct xtcp_ip_params *ipp)
 {
+	__be32 saddr = ipp->saddr, daddr = ipp->daddr;
 	struct xtcp_link *link;
 	struct net_device *dev;
-	unsigned int segs;
 	struct iphdr *iph;
 	__be32 nexthop;
-	u16 id;
+	u8 ttl;
 
 	rcu_read_lock();
 	link = link_find_addr(xtcp_net(net), saddr);
@@ -182,24 +185,24 @@ void xtcp_link_output(struct net *net, struct sk_buff *skb,
 				  sizeof(*iph))))
 		goto drop_nomem;
 
-	segs = link_gso_segs(skb);
-	id = atomic_add_return(segs, &link->ip_id) - segs;
-
+	link_gso_segs(skb);
 	iph = skb_push(skb, sizeof(*iph));
 	skb_reset_network_header(skb);
-	/* DF is set and XTCP never fragments, so len fits for GSO too */
+	/* XTCP never fragments (DF or not), so len fits for GSO too */
 	if (unlikely(skb->len > IP_MAX_MTU ||
 		     (!skb_is_gso(skb) && skb->len > READ_ONCE(dev->mtu))))
 		goto drop_toobig;
 
 	iph->version = 4;
 	iph->ihl = sizeof(*iph) / 4;
-	iph->tos = 0;
+	iph->tos = ipp->tos;
 	iph->tot_len = htons(skb->len);
-	iph->id = htons(id);
-	iph->frag_off = htons(IP_DF);
-	iph->ttl = IPDEFTTL;
-	iph->protocol = proto;
+	iph->id = htons(ipp->id);
+	iph->frag_off = ipp->df ? htons(IP_DF) : 0;
+	/* like ip_select_ttl(): the socket's IP_TTL, else the sysctl */
+	ttl = ipp->ttl ?: READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+	iph->ttl = ttl;
+	iph->protocol = ipp->proto;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
 	iph->check = 0;
@@ -455,7 +458,6 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 	link->mask = inet_make_mask(prefixlen);
 	link->gw = gw;
 	link->has_arp = has_arp;
-	atomic_set(&link->ip_id, get_random_u32());
 	xtcp_arp_init(link);
 	netdev_hold(dev, &link->dev_tracker, GFP_KERNEL);
 
@@ -607,6 +609,33 @@ int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 	rcu_read_unlock();
 
 	return err;
+}
+
+/*
+ * What the device of the link owning saddr accepts in one GSO packet, for
+ * the socket to cache at connect and accept time as sk_setup_caps() does:
+ * the whole packet below gso_max_size, at most gso_max_segs segments.
+ * Like Linux, XTCP builds GSO packets whether or not the device does TSO:
+ * without it the core cuts them in software before the driver (and before
+ * the packet taps) sees them, which costs less than sending each segment
+ * down the stack. Limits of 0 when no link owns saddr (any more).
+ */
+void xtcp_link_gso_caps(struct net *net, __be32 saddr,
+			unsigned int *max_size, u16 *max_segs)
+{
+	struct xtcp_link *link;
+
+	*max_size = 0;
+	*max_segs = 0;
+	rcu_read_lock();
+	link = link_find_addr(xtcp_net(net), saddr);
+	if (link) {
+		/* pairs with WRITE_ONCE() in netif_set_gso_max_size/segs() */
+		*max_size = READ_ONCE(link->dev->gso_max_size);
+		*max_segs = min_t(u32, READ_ONCE(link->dev->gso_max_segs),
+				  U16_MAX);
+	}
+	rcu_read_unlock();
 }
 
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr)

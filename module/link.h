@@ -49,7 +49,7 @@ struct xtcp_arp_table {
  * output path, route lookups; writers hold RTNL and links_lock) and on
  * link.c's list of all links (RTNL), from xtcp_link_add() until it is
  * detached by xtcp_link_del(), the netdevice notifier or the netns exit.
- * Apart from ip_id and arp, nothing changes after it is published.
+ * Apart from arp, nothing changes after it is published.
  */
 struct xtcp_link {
 	struct list_head node;		/* in xtcp_net.links */
@@ -64,7 +64,6 @@ struct xtcp_link {
 	__be32 gw;			/* 0: no gateway */
 	u8 prefixlen;
 	bool has_arp;			/* Ethernet: resolve next hops */
-	atomic_t ip_id;			/* next IPv4 ID */
 	struct xtcp_arp_table arp;
 };
 

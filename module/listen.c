@@ -93,7 +93,7 @@ static void xtcp_listen_drop_req(struct xtcp_listen *l,
 static void xtcp_listen_send_synack(struct sock *lsk,
 				    const struct xtcp_request *req)
 {
-	xtcp_send_synack(sock_net(lsk), req->laddr, req->raddr,
+	xtcp_send_synack(lsk, req->laddr, req->raddr,
 			 htons(lsk->sk_num), req->rport, req->iss,
 			 req->irs + 1, req->advmss, req->rcv_wscale,
 			 req->wscale_ok, req->rcv_wnd);
@@ -225,6 +225,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_rcv_saddr = req->laddr;
 	sk->sk_daddr = req->raddr;
 	sk->sk_dport = req->rport;
+	xtcp_output_init_child(lsk, sk);
 
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;

@@ -14,6 +14,7 @@
  * (owner) or softirq (bh_lock_sock), except the stateless senders at the
  * end, which need no socket at all.
  */
+#include <linux/random.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
@@ -152,6 +153,53 @@ static struct tcphdr *xtcp_build_header(struct sk_buff *skb, __be32 saddr,
 }
 
 /*
+ * The IPv4 header of one of sk's packets, as ip_queue_xmit() fills it for
+ * a TCP socket: its IP_TOS and IP_TTL, DF unless IP_MTU_DISCOVER asked
+ * for none (ip_dont_fragment(); XTCP has no locked route MTU), and the
+ * next IDs of the connection's own counter, one per datagram a GSO packet
+ * becomes (ip_select_ident_segs() with a connected socket). The counter
+ * is the TCB's, so no atomic and no cache line is shared per packet, and
+ * nobody who cannot see the connection learns how much it sent.
+ */
+static void xtcp_ip_params_sk(struct sock *sk, struct sk_buff *skb,
+			      struct xtcp_ip_params *ipp)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u16 segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+
+	sock_owned_by_me(sk);
+	ipp->saddr = sk->sk_rcv_saddr;
+	ipp->daddr = sk->sk_daddr;
+	ipp->proto = IPPROTO_TCP;
+	ipp->tos = xs->ip_tos;
+	ipp->ttl = xs->ip_ttl;
+	ipp->df = !xs->ip_pmtudisc_set || xs->ip_pmtudisc == IP_PMTUDISC_DO ||
+		  xs->ip_pmtudisc == IP_PMTUDISC_WANT;
+	ipp->id = xs->ip_id;
+	xs->ip_id += segs;
+}
+
+/*
+ * The IPv4 header of a packet no connection owns (an RST or ACK for a
+ * segment without a full socket, a SYN-ACK): ID 0 with DF, as Linux
+ * sends DF packets without a connected socket (ip_select_ident_segs()).
+ * RFC 6864 4.1 lets an atomic datagram carry any ID; 0 rather than a
+ * per-destination counter like Linux's ip_idents because XTCP sets DF on
+ * all of these and reassembly never needs the field, and a constant
+ * tells an observer nothing, while even a hashed counter can be read
+ * by a host that shares the bucket.
+ */
+static void xtcp_ip_params_stateless(struct xtcp_ip_params *ipp,
+				     __be32 saddr, __be32 daddr)
+{
+	memset(ipp, 0, sizeof(*ipp));
+	ipp->saddr = saddr;
+	ipp->daddr = daddr;
+	ipp->proto = IPPROTO_TCP;
+	ipp->df = true;
+}
+
+/*
  * Send one segment of the TCB: a clone of a write-queue skb, or a control
  * skb of our own (clone == false).
  */
@@ -160,6 +208,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(sk);
+	struct xtcp_ip_params ipp;
 	unsigned int optlen = 0;
 	struct tcphdr *th;
 	u16 window;
@@ -202,8 +251,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
 	XTCP_ADD_STATS(net, OUTSEGS, max_t(u16, skb_shinfo(skb)->gso_segs, 1));
-	xtcp_link_output(net, skb, sk->sk_rcv_saddr, sk->sk_daddr,
-			 IPPROTO_TCP);
+	xtcp_ip_params_sk(sk, skb, &ipp);
+	xtcp_link_output(net, skb, &ipp);
 	return 0;
 }
 
@@ -246,7 +295,9 @@ static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Cut skb at len bytes, putting the tail in a new skb right after it.
- * Like tcp_fragment(); the FIN and PSH flags travel with the tail.
+ * Like tcp_fragment(); the FIN and PSH flags travel with the tail, so
+ * PSH stays on the last segment of a write however it is cut (software
+ * and hardware GSO likewise keep it on the last segment only).
  */
 static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
@@ -322,10 +373,37 @@ static struct sk_buff *xtcp_write_queue_next(struct sock *sk,
 	return skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next;
 }
 
+/*
+ * Learn what the device sk sends through takes in one GSO packet, at
+ * connect and accept time as Linux's sk_setup_caps() does. As there, the
+ * size is kept net of the largest headers, so that a packet of
+ * sk_gso_max_size payload bytes still fits the device's gso_max_size.
+ */
+static void xtcp_setup_gso_caps(struct sock *sk)
+{
+	unsigned int max_size;
+	u16 max_segs;
+
+	xtcp_link_gso_caps(sock_net(sk), sk->sk_rcv_saddr, &max_size,
+			   &max_segs);
+	sk->sk_gso_max_size = max_size > XTCP_MAX_HEADER ?
+			      max_size - XTCP_MAX_HEADER : 0;
+	sk->sk_gso_max_segs = max_segs;
+}
+
+/*
+ * The payload bytes one skb on the write queue may carry, like Linux's
+ * tcp_xmit_size_goal(): a whole number of MSS, within what the device
+ * takes in one GSO packet (sk_gso_max_size, sk_gso_max_segs) and below
+ * half the peer's largest window; never less than one MSS.
+ */
 unsigned int xtcp_size_goal(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 goal = rounddown(XTCP_GSO_MAX_BYTES, xs->mss);
+
+	goal = min(goal, rounddown(sk->sk_gso_max_size, xs->mss));
+	goal = min(goal, (u32)sk->sk_gso_max_segs * xs->mss);
 
 	/* like Linux, keep a super-packet below half the peer's window */
 	if (xs->max_window > 2 * xs->mss)
@@ -521,6 +599,11 @@ void xtcp_send_syn(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
+	/* a connection starts its IDs at random, as tcp_v4_connect() does */
+	sock_owned_by_me(sk);
+	xs->ip_id = get_random_u16();
+	xtcp_setup_gso_caps(sk);
+
 	skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation | __GFP_NOFAIL);
 	XTCP_SKB_CB(skb)->seq = xs->iss;
 	XTCP_SKB_CB(skb)->end_seq = xs->iss + 1;
@@ -560,6 +643,7 @@ void xtcp_send_fin(struct sock *sk)
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 
 	skb = xtcp_alloc_skb(sk, 0, gfp);
@@ -570,8 +654,9 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 			  xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0, 0);
 	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
 	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
-	xtcp_link_output(sock_net(sk), skb, sk->sk_rcv_saddr, sk->sk_daddr,
-			 IPPROTO_TCP);
+	/* the connection's own header: its TOS, TTL and next ID */
+	xtcp_ip_params_sk(sk, skb, &ipp);
+	xtcp_link_output(sock_net(sk), skb, &ipp);
 }
 
 /*
@@ -583,6 +668,7 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in)
 {
 	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
 	const struct tcphdr *ith = tcp_hdr(in);
+	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 	u32 seq = 0, ack = 0;
 	u8 flags = XTCP_FLAG_RST;
@@ -602,7 +688,8 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in)
 			  seq, ack, flags, 0, 0);
 	XTCP_INC_STATS(net, OUTRSTS);
 	XTCP_INC_STATS(net, OUTSEGS);
-	xtcp_link_output(net, skb, icb->daddr, icb->saddr, IPPROTO_TCP);
+	xtcp_ip_params_stateless(&ipp, icb->daddr, icb->saddr);
+	xtcp_link_output(net, skb, &ipp);
 }
 
 /* a bare ACK for a connection that has no full socket */
@@ -611,6 +698,7 @@ void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
 {
 	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
 	const struct tcphdr *ith = tcp_hdr(in);
+	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
@@ -620,15 +708,23 @@ void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
 			  seq, ack, XTCP_FLAG_ACK, min_t(u32, window, 65535U),
 			  0);
 	XTCP_INC_STATS(net, OUTSEGS);
-	xtcp_link_output(net, skb, icb->daddr, icb->saddr, IPPROTO_TCP);
+	xtcp_ip_params_stateless(&ipp, icb->daddr, icb->saddr);
+	xtcp_link_output(net, skb, &ipp);
 }
 
-/* SYN-ACK of a half-open request in a listener's SYN queue */
-void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
+/*
+ * SYN-ACK of a half-open request in a listener's SYN queue. No connection
+ * owns it yet: ID 0 with DF, as ip_build_and_send_pkt() does; the TOS and
+ * TTL are the listener's, which the child inherits.
+ */
+void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
 		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window)
 {
 	unsigned int optlen = xtcp_syn_options_len(wscale_ok);
+	const struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct net *net = sock_net(lsk);
+	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 
@@ -640,7 +736,55 @@ void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
 			       min_t(u32, window, 65535U), optlen);
 	xtcp_write_syn_options((u8 *)(th + 1), mss, wscale_ok, rcv_wscale);
 	XTCP_INC_STATS(net, OUTSEGS);
-	xtcp_link_output(net, skb, saddr, daddr, IPPROTO_TCP);
+	xtcp_ip_params_stateless(&ipp, saddr, daddr);
+	ipp.tos = READ_ONCE(lxs->ip_tos);
+	ipp.ttl = READ_ONCE(lxs->ip_ttl);
+	xtcp_link_output(net, skb, &ipp);
+}
+
+/*
+ * What a child takes from its listener below TCP, as inet_csk_clone_lock()
+ * copies inet_sock in Linux: the SOL_IP settings. Its IPv4 IDs start at
+ * random, as tcp_v4_syn_recv_sock() seeds inet_id, and it learns the GSO
+ * limits of its device. Called under the listener's lock, with the child's
+ * addresses set and before it is hashed, so nobody else sees it yet.
+ */
+void xtcp_output_init_child(const struct sock *lsk, struct sock *sk)
+{
+	const struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ip_tos = lxs->ip_tos;
+	xs->ip_ttl = lxs->ip_ttl;
+	xs->ip_pmtudisc = lxs->ip_pmtudisc;
+	xs->ip_pmtudisc_set = lxs->ip_pmtudisc_set;
+	xs->ip_recverr = lxs->ip_recverr;
+	xs->ip_freebind = lxs->ip_freebind;
+	xs->ip_bind_address_no_port = lxs->ip_bind_address_no_port;
+	xs->ip_id = get_random_u16();
+	xtcp_setup_gso_caps(sk);
+}
+
+/*
+ * PSH on the last byte queued so far, for the end of a write() (RFC 9293
+ * 3.9.1.2, MUST-61: with no PUSH flag on SEND, the last buffered segment
+ * carries PSH). Like tcp_mark_push() at the end of tcp_sendmsg_locked(),
+ * and like there a full skb is never sent while the write goes on, so the
+ * mark always lands on a segment not sent yet; xtcp_fragment() then keeps
+ * it on the tail piece.
+ */
+void xtcp_mark_push(struct sock *sk)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+	struct xtcp_skb_cb *cb;
+
+	sock_owned_by_me(sk);
+	if (!xtcp_sk(sk)->send_head || !tail)
+		return;
+	cb = XTCP_SKB_CB(tail);
+	if (!(cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN)) &&
+	    cb->end_seq != cb->seq)
+		cb->flags |= XTCP_FLAG_PSH;
 }
 
 /*

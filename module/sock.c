@@ -818,7 +818,12 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 
 		if (n > 0) {
 			copied += n;
-			if (skb_peek_tail(&sk->sk_write_queue)->len >= size_goal)
+			/*
+			 * A full skb goes now, unless it is the write's last:
+			 * that one gets PSH first (tcp_sendmsg_locked() too).
+			 */
+			if (msg_data_left(msg) &&
+			    skb_peek_tail(&sk->sk_write_queue)->len >= size_goal)
 				xtcp_write_xmit(sk, XTCP_NAGLE_ON);
 			continue;
 		}
@@ -828,8 +833,11 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		/* out of buffer: send what we have, then wait for ACKs */
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-		if (copied)
+		if (copied) {
+			/* the peer may wait for this much: push it */
+			xtcp_mark_push(sk);
 			xtcp_push(sk, flags & ~MSG_MORE);
+		}
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
@@ -839,12 +847,17 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		size_goal = xtcp_size_goal(sk);
 	}
+	/* RFC 9293 3.9.1.2: PSH ends each write, unless more is coming */
+	if (!(flags & MSG_MORE))
+		xtcp_mark_push(sk);
 	xtcp_push(sk, flags);
 	release_sock(sk);
 	return copied;
 
 do_error:
 	if (copied) {
+		if (!(flags & MSG_MORE))
+			xtcp_mark_push(sk);
 		xtcp_push(sk, flags);
 		release_sock(sk);
 		return copied;

@@ -1,14 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Socket options at SOL_TCP. SOL_SOCKET never reaches us: the socket
- * layer's sock_setsockopt() handles SO_REUSEADDR, SO_RCVBUF, SO_LINGER and
- * the rest on struct sock, which XTCP reads where they matter.
+ * Socket options at SOL_TCP and SOL_IP. SOL_SOCKET never reaches us: the
+ * socket layer's sock_setsockopt() handles SO_REUSEADDR, SO_RCVBUF,
+ * SO_LINGER and the rest on struct sock, which XTCP reads where they
+ * matter.
  *
- * The allow-list below is explicit: an option XTCP does not implement
+ * The allow-lists below are explicit: an option XTCP does not implement
  * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK,
  * TCP_KEEP* and TCP_CONGESTION come with the lifecycle issue.
+ *
+ * SOL_IP, with do_ip_setsockopt()'s validation, errno and int-or-char
+ * optval, for the options programs commonly set on TCP sockets:
+ *	IP_TOS			the TOS byte of every packet the socket
+ *				sends (data, ACKs, its RSTs; a listener's
+ *				SYN-ACKs); the ECN bits stay the stack's, as
+ *				__ip_sock_set_tos() keeps them for TCP
+ *	IP_TTL			1..255, or -1 for net.ipv4.ip_default_ttl
+ *	IP_MTU_DISCOVER		DO and WANT (the default) send DF, the others
+ *				do not, as ip_dont_fragment() says for TCP.
+ *				Stored and answered only otherwise: XTCP does
+ *				no path MTU discovery yet (icmp.c drops the
+ *				errors), so there is nothing to probe
+ *	IP_RECVERR		stored and answered, no effect yet: XTCP
+ *				queues no ICMP errors to sk_error_queue
+ *	IP_FREEBIND		stored and answered, no effect yet: bind()
+ *				still wants the address of an attached link
+ *				(EADDRNOTAVAIL), as Linux does without it
+ *	IP_BIND_ADDRESS_NO_PORT	stored and answered, no effect yet: bind()
+ *				with port 0 still picks the port at once,
+ *				not at connect() as Linux does with it
+ * All are inherited by accepted children (xtcp_output_init_child()), as
+ * inet_csk_clone_lock() copies inet_sock. Other SOL_IP options get
+ * ENOPROTOOPT; the socket-API issue lists them.
  */
+#include <linux/ip.h>
 #include <linux/tcp.h>
+#include <net/inet_ecn.h>
+#include <net/route.h>
 #include "xtcp.h"
 
 static int xtcp_setsockopt_int(sockptr_t optval, unsigned int optlen,
@@ -21,6 +49,94 @@ static int xtcp_setsockopt_int(sockptr_t optval, unsigned int optlen,
 	return 0;
 }
 
+/*
+ * do_ip_setsockopt()'s reading of optval: an int, or a single byte when
+ * optlen is shorter; optlen 0 reads as 0.
+ */
+static int xtcp_ip_optval(sockptr_t optval, unsigned int optlen, int *val)
+{
+	unsigned char ucval;
+
+	*val = 0;
+	if (optlen >= sizeof(int))
+		return copy_from_sockptr(val, optval, sizeof(*val)) ?
+		       -EFAULT : 0;
+	if (optlen >= sizeof(char)) {
+		if (copy_from_sockptr(&ucval, optval, sizeof(ucval)))
+			return -EFAULT;
+		*val = ucval;
+	}
+	return 0;
+}
+
+static int xtcp_setsockopt_ip(struct sock *sk, int optname,
+			      sockptr_t optval, unsigned int optlen)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, err;
+
+	switch (optname) {
+	case IP_TOS:
+	case IP_TTL:
+	case IP_MTU_DISCOVER:
+	case IP_RECVERR:
+	case IP_FREEBIND:
+	case IP_BIND_ADDRESS_NO_PORT:
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	err = xtcp_ip_optval(optval, optlen, &val);
+	if (err)
+		return err;
+
+	/* Linux's checks, before the lock as far as they need no state */
+	switch (optname) {
+	case IP_TTL:
+		if (optlen < 1 || (val != -1 && (val < 1 || val > 255)))
+			return -EINVAL;
+		break;
+	case IP_MTU_DISCOVER:
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		break;
+	case IP_FREEBIND:
+		if (optlen < 1)
+			return -EINVAL;
+		break;
+	}
+
+	lock_sock(sk);
+	switch (optname) {
+	case IP_TOS:
+		/* the ECN field is the stack's (RFC 3168 6.1.1) */
+		val = (val & ~INET_ECN_MASK) | (xs->ip_tos & INET_ECN_MASK);
+		WRITE_ONCE(xs->ip_tos, val);
+		WRITE_ONCE(sk->sk_priority, rt_tos2priority(val));
+		break;
+	case IP_TTL:
+		WRITE_ONCE(xs->ip_ttl, val == -1 ? 0 : val);
+		break;
+	case IP_MTU_DISCOVER:
+		WRITE_ONCE(xs->ip_pmtudisc, val);
+		xs->ip_pmtudisc_set = 1;
+		break;
+	case IP_RECVERR:
+		xs->ip_recverr = !!val;
+		if (!val)
+			skb_queue_purge(&sk->sk_error_queue);
+		break;
+	case IP_FREEBIND:
+		xs->ip_freebind = !!val;
+		break;
+	case IP_BIND_ADDRESS_NO_PORT:
+		xs->ip_bind_address_no_port = !!val;
+		break;
+	}
+	release_sock(sk);
+	return 0;
+}
+
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
@@ -28,6 +144,8 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val, err;
 
+	if (level == SOL_IP)
+		return xtcp_setsockopt_ip(sk, optname, optval, optlen);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 
@@ -60,6 +178,63 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	}
 }
 
+/*
+ * do_ip_getsockopt(): a value 0..255 asked for with less than an int
+ * comes back as one byte.
+ */
+static int xtcp_getsockopt_ip(struct sock *sk, int optname,
+			      char __user *optval, int __user *optlen)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned char ucval;
+	int len, val;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	lock_sock(sk);
+	switch (optname) {
+	case IP_TOS:
+		val = xs->ip_tos;
+		break;
+	case IP_TTL:
+		val = xs->ip_ttl ? :
+		      READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_default_ttl);
+		break;
+	case IP_MTU_DISCOVER:
+		val = xs->ip_pmtudisc_set ? xs->ip_pmtudisc : IP_PMTUDISC_WANT;
+		break;
+	case IP_RECVERR:
+		val = xs->ip_recverr;
+		break;
+	case IP_FREEBIND:
+		val = xs->ip_freebind;
+		break;
+	case IP_BIND_ADDRESS_NO_PORT:
+		val = xs->ip_bind_address_no_port;
+		break;
+	default:
+		release_sock(sk);
+		return -ENOPROTOOPT;
+	}
+	release_sock(sk);
+
+	if (len < sizeof(int) && len > 0 && val >= 0 && val <= 255) {
+		ucval = val;
+		len = 1;
+		if (put_user(len, optlen) ||
+		    copy_to_user(optval, &ucval, 1))
+			return -EFAULT;
+		return 0;
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		    char __user *optval, int __user *optlen)
 {
@@ -67,6 +242,8 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int len, val;
 
+	if (level == SOL_IP)
+		return xtcp_getsockopt_ip(sk, optname, optval, optlen);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))

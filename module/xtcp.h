@@ -171,6 +171,23 @@ struct xtcp_sock {
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
 	struct list_head accept_node;	/* child: in the accept queue */
+
+	/*
+	 * The IPv4 header of what this socket sends (SOL_IP options, see
+	 * sockopt.c), inherited by accepted children as inet_csk_clone_lock()
+	 * copies inet_sock. Socket lock; a listener's SYN-ACKs read its TOS
+	 * and TTL under its bh lock. The GSO limits of the device live in
+	 * struct sock's sk_gso_max_size and sk_gso_max_segs (socket lock),
+	 * learned at connect and accept time.
+	 */
+	u16 ip_id;		/* next IPv4 ID, like inet_id: per connection */
+	u8 ip_tos;		/* IP_TOS; the ECN bits stay ours (0) */
+	u8 ip_ttl;		/* IP_TTL, 0: the netns default */
+	u8 ip_pmtudisc;		/* IP_MTU_DISCOVER, valid if ip_pmtudisc_set */
+	u8 ip_pmtudisc_set:1,	/* else IP_PMTUDISC_WANT, Linux's default */
+	   ip_recverr:1,	/* IP_RECVERR */
+	   ip_freebind:1,	/* IP_FREEBIND */
+	   ip_bind_address_no_port:1; /* IP_BIND_ADDRESS_NO_PORT */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -201,6 +218,20 @@ static inline u32 xtcp_packets_out_bytes(const struct xtcp_sock *xs)
 {
 	return xs->snd_nxt - xs->snd_una;
 }
+
+/*
+ * How xtcp_link_output() fills the IPv4 header of one packet (or of each
+ * datagram of a GSO packet, whose IDs count up from id).
+ */
+struct xtcp_ip_params {
+	__be32 saddr;
+	__be32 daddr;
+	u16 id;			/* 0 for what no connection owns, with df */
+	u8 proto;
+	u8 tos;
+	u8 ttl;			/* 0: the netns default */
+	bool df;
+};
 
 /* per network namespace state */
 struct xtcp_net {
@@ -268,6 +299,7 @@ void xtcp_ofo_purge(struct sock *sk);
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
 void xtcp_write_xmit(struct sock *sk, int nonagle);
 void xtcp_push(struct sock *sk, int msg_flags);
+void xtcp_mark_push(struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_syn(struct sock *sk);
@@ -275,7 +307,8 @@ void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
-void xtcp_send_synack(struct net *net, __be32 saddr, __be32 daddr,
+void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
+void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
 		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
@@ -372,7 +405,9 @@ int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		    unsigned int *mtu);
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr);
 void xtcp_link_output(struct net *net, struct sk_buff *skb,
-		      __be32 saddr, __be32 daddr, u8 proto);
+		      const struct xtcp_ip_params *ipp);
+void xtcp_link_gso_caps(struct net *net, __be32 saddr,
+			unsigned int *max_size, u16 *max_segs);
 
 /* netlink.c APIs */
 int xtcp_genl_init(void);

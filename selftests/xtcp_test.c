@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netpacket/packet.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -29,7 +28,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/ethtool.h>
 #include <linux/genetlink.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
@@ -562,6 +563,63 @@ int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
 		fail("ETHTOOL_SRXCSUM", dev);
 	close(fd);
 	return ret;
+}
+
+int xtcp_test_tso(const char *ns, const char *dev, bool on)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = on };
+	struct ifreq ifr;
+	int fd, ret;
+
+	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
+	if (fd < 0)
+		return fail("socket in", ns);
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&ev;
+	ret = ioctl(fd, SIOCETHTOOL, &ifr);
+	if (ret)
+		fail("ETHTOOL_STSO", dev);
+	close(fd);
+	return ret;
+}
+
+int xtcp_test_capture(const char *ns, const char *dev)
+{
+	struct sockaddr_ll sll;
+	int fd, ifindex, size = 64 << 20;
+	unsigned char mac[6];
+
+	if (xtcp_test_mac(ns, dev, mac, &ifindex))
+		return -1;
+	fd = xtcp_test_socket(ns, AF_PACKET, SOCK_RAW);
+	if (fd < 0)
+		return fail("AF_PACKET socket in", ns);
+	/* GSO packets are up to 64 KiB each: room for a whole transfer */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		goto err;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	/* ETH_P_ALL: a protocol-bound packet socket misses outgoing frames */
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		goto err;
+	return fd;
+err:
+	fail("AF_PACKET setup on", dev);
+	close(fd);
+	return -1;
+}
+
+int xtcp_test_capture_drops(int fd)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return -1;
+	return (int)st.tp_drops;
 }
 
 static int net_setup(struct xtcp_test_net *net, const char *prefix,

@@ -93,6 +93,16 @@ int xtcp_test_attach(const char *ns, const char *dev, const char *cidr,
 int xtcp_test_detach(const char *ns, const char *dev);
 int xtcp_test_native(const char *ns, const char *dev, const char *cidr);
 int xtcp_test_rx_csum(const char *ns, const char *dev, bool on);
+/* `ethtool -K DEV tso on|off` in NS */
+int xtcp_test_tso(const char *ns, const char *dev, bool on);
+/*
+ * An AF_PACKET socket in NS seeing every frame DEV sends and receives
+ * (sll_pkttype tells PACKET_OUTGOING from PACKET_HOST), with a receive
+ * buffer large enough for a transfer's worth of GSO packets.
+ * xtcp_test_capture_drops: frames it missed since the last call, or -1.
+ */
+int xtcp_test_capture(const char *ns, const char *dev);
+int xtcp_test_capture_drops(int fd);
 
 int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			bool xtcp0, bool xtcp1);
