@@ -434,6 +434,14 @@ int xtcp_demux_hash(struct sock *sk)
 
 	if (WARN_ON_ONCE(sk_hashed(sk)))
 		return -EINVAL;
+	/*
+	 * The local address may have gone since the caller chose it: link
+	 * removal aborts what it finds in the bind hash, and the caller's
+	 * port is there already, so either that walk finds this socket or
+	 * this check sees the link dead (xtcp_demux_abort_addr()).
+	 */
+	if (!xtcp_link_addr_is_local(net, laddr))
+		return -EADDRNOTAVAIL;
 
 	spin_lock_bh(&el->lock);
 	hlist_for_each_entry(sk2, chain, sk_node) {
@@ -590,12 +598,96 @@ void xtcp_demux_unbind(struct sock *sk)
 		__sock_put(sk);
 }
 
+/* Does @sk hold a port on @addr in @net, whatever its state? */
+static bool xtcp_abort_match(const struct sock *sk, const struct net *net,
+			     __be32 addr)
+{
+	return READ_ONCE(sk->sk_rcv_saddr) == addr && net_eq(sock_net(sk), net);
+}
+
 static bool xtcp_abort_candidate(const struct sock *sk, const struct net *net,
 				 __be32 addr)
 {
-	return READ_ONCE(sk->sk_rcv_saddr) == addr &&
-	       READ_ONCE(sk->sk_state) != TCP_CLOSE &&
-	       net_eq(sock_net(sk), net);
+	return xtcp_abort_match(sk, net, addr) &&
+	       READ_ONCE(sk->sk_state) != TCP_CLOSE;
+}
+
+/* Takes the socket in its own time and aborts it; drops the caller's ref. */
+static void xtcp_abort_one(struct sock *sk, const struct net *net,
+			   __be32 addr)
+{
+	lock_sock(sk);
+	/* It may have closed, or never got further than bind(). */
+	if (xtcp_abort_candidate(sk, net, addr))
+		xtcp_abort(sk, ECONNABORTED);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+/* The sockets xtcp_demux_abort_addr() collected, each with a reference. */
+struct xtcp_abort_set {
+	struct sock **sk;
+	unsigned int n;
+	unsigned int cap;
+};
+
+/*
+ * Adds every socket of @b on @addr to @set, or none of them if @set has no
+ * room: then *need says how many there were.
+ */
+static bool xtcp_bhash_collect(struct xtcp_bhash_bucket *b,
+			       const struct net *net, __be32 addr,
+			       struct xtcp_abort_set *set, unsigned int *need)
+{
+	unsigned int first = set->n;
+	struct sock *sk;
+
+	*need = 0;
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(sk, &b->chain, sk_bind_node) {
+		if (!xtcp_abort_match(sk, net, addr))
+			continue;
+		(*need)++;
+		if (set->n < set->cap) {
+			sock_hold(sk);
+			set->sk[set->n++] = sk;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+
+	if (first + *need <= set->cap)
+		return true;
+	/* Too many: give this bucket's back, the caller grows the set. */
+	while (set->n > first)
+		sock_put(set->sk[--set->n]);
+	return false;
+}
+
+/*
+ * Aborts what @set holds. A socket that a process owns now, such as one
+ * blocked in recv() on a faulting page, may stay owned for long: take
+ * those last, so that one of them does not hold up the others. Ownership
+ * is only a hint here; lock_sock() waits either way.
+ */
+static void xtcp_abort_set_run(struct xtcp_abort_set *set,
+			       const struct net *net, __be32 addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++) {
+		if (sock_owned_by_user_nocheck(set->sk[i]))
+			continue;
+		xtcp_abort_one(set->sk[i], net, addr);
+		set->sk[i] = NULL;
+		cond_resched();
+	}
+	for (i = 0; i < set->n; i++) {
+		if (!set->sk[i])
+			continue;
+		xtcp_abort_one(set->sk[i], net, addr);
+		cond_resched();
+	}
+	set->n = 0;
 }
 
 /* A socket of @b to abort, with a reference; NULL when none is left. */
@@ -616,36 +708,82 @@ static struct sock *xtcp_bhash_grab(struct xtcp_bhash_bucket *b,
 }
 
 /*
- * @addr is leaving @net (link.c): abort every socket using it, as Linux's
- * tcp_abort() does for SOCK_DESTROY. Sockets in TCP_CLOSE keep their
- * binding, as a socket bound to a vanished address does in Linux; wildcard
- * sockets are not touched. Process context: lock_sock() may sleep.
+ * Out of memory for a bucket's sockets: abort them one at a time. A
+ * connect() still between bind and SYN_SENT looks closed here and is
+ * missed; xtcp_demux_hash() then refuses it (see below).
+ */
+static void xtcp_bhash_abort_slow(struct xtcp_bhash_bucket *b,
+				  const struct net *net, __be32 addr)
+{
+	struct sock *sk;
+	bool stuck;
+
+	while ((sk = xtcp_bhash_grab(b, net, addr))) {
+		sock_hold(sk);
+		xtcp_abort_one(sk, net, addr);
+		/* xtcp_abort() ends in TCP_CLOSE: don't spin if not. */
+		stuck = xtcp_abort_candidate(sk, net, addr);
+		sock_put(sk);
+		if (WARN_ON_ONCE(stuck))
+			break;
+		cond_resched();
+	}
+}
+
+/*
+ * @addr has left @net (link.c's abort_work): abort every socket using it,
+ * as Linux's tcp_abort() does for SOCK_DESTROY. Sockets in TCP_CLOSE keep
+ * their binding, as a socket bound to a vanished address does in Linux;
+ * wildcard sockets are not touched.
+ *
+ * Process context, with no lock held: lock_sock() sleeps for as long as a
+ * process owns the socket, so the caller must not hold RTNL, links_lock or
+ * anything else that others wait for. link.c runs it from a work item.
+ *
+ * The sockets are collected with references first, each bucket under its
+ * lock, whatever their state, and checked again under their own lock. So
+ * a connect() that picked @addr before the link died and has not reached
+ * SYN_SENT yet is either found here, and aborted once its connect()
+ * releases the socket, or it took its port after this walk passed its
+ * bucket: then the bucket lock orders the link's dead flag, published
+ * before this walk began, before its xtcp_demux_hash(), which refuses
+ * an address that is no longer local.
  */
 void xtcp_demux_abort_addr(struct net *net, __be32 addr)
 {
-	struct sock *sk;
-	unsigned int i;
-	bool stuck;
+	struct xtcp_abort_set set = { .cap = 16 };
+	unsigned int i, need, cap;
+	struct sock **grown;
 
 	might_sleep();
 
+	set.sk = kvmalloc_array(set.cap, sizeof(*set.sk), GFP_KERNEL);
+	if (!set.sk)
+		set.cap = 0;
+
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
-		while ((sk = xtcp_bhash_grab(&xtcp_bhash[i], net, addr))) {
-			stuck = false;
-			lock_sock(sk);
-			/* It may have closed while we waited for the lock. */
-			if (xtcp_abort_candidate(sk, net, addr)) {
-				xtcp_abort(sk, ECONNABORTED);
-				stuck = xtcp_abort_candidate(sk, net, addr);
-			}
-			release_sock(sk);
-			sock_put(sk);
-			/* xtcp_abort() ends in TCP_CLOSE: don't spin if not. */
-			if (WARN_ON_ONCE(stuck))
+		while (!xtcp_bhash_collect(&xtcp_bhash[i], net, addr, &set,
+					   &need)) {
+			/* a listener's children all share its bucket */
+			cap = max(2 * set.cap, set.n + need);
+			grown = kvmalloc_array(cap, sizeof(*set.sk),
+					       GFP_KERNEL);
+			if (!grown) {
+				xtcp_abort_set_run(&set, net, addr);
+				xtcp_bhash_abort_slow(&xtcp_bhash[i], net,
+						      addr);
 				break;
+			}
+			if (set.n)
+				memcpy(grown, set.sk, set.n * sizeof(*set.sk));
+			kvfree(set.sk);
+			set.sk = grown;
+			set.cap = cap;
 		}
 		cond_resched();
 	}
+	xtcp_abort_set_run(&set, net, addr);
+	kvfree(set.sk);
 }
 
 /*

@@ -5,12 +5,18 @@
  *
  * Lock order (outer first):
  *	RTNL / xtcp_net.links_lock	(process context: link add/del)
- *	  sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq)
- *	    sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
+ *	  neighbour table lock		(link removal, NETDEV_DOWN)
+ *
+ *	sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq;
+ *					 never under RTNL or links_lock: link
+ *					 removal aborts sockets from a work
+ *					 item holding neither, since a process
+ *					 may own a socket indefinitely)
+ *	  sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
  *					 lock_sock_nested at teardown;
  *					 listener held)
- *	      demux bucket locks	(spin_lock_bh, leaf)
- *	      neighbour table lock	(spin_lock_bh, leaf; never held across
+ *	    demux bucket locks		(spin_lock_bh, leaf)
+ *	    neighbour table lock	(spin_lock_bh, leaf; never held across
  *					 dev_queue_xmit)
  * Softirq code and timers never touch a TCB that a process owns: they queue
  * to the backlog (RX) or set a bit in xtcp_sock.deferred for release_cb.
