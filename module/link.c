@@ -90,12 +90,14 @@ static __be32 link_nexthop(const struct xtcp_link *link, __be32 daddr)
  * system, nor under links_lock or the genl mutex:
  *
  *  link_kill()    RTNL and links_lock: sets dead, so that routes, binds
- *                 and dumps stop finding the link, and queues abort_work.
- *  abort_work     no lock: xtcp_demux_abort_addr() locks and aborts each
- *                 socket on the address in the socket's own time, as
- *                 Linux's tcp_abort() runs without RTNL for SOCK_DESTROY.
- *                 Then RTNL and links_lock for link_detach(), unless
- *                 someone detached the link meanwhile, and kfree().
+ *                 and dumps stop finding the link, collects the sockets
+ *                 on its address with references (bucket locks only) and
+ *                 queues abort_work.
+ *  abort_work     no lock: xtcp_demux_abort_run() locks and aborts each
+ *                 of them in the socket's own time, as Linux's
+ *                 tcp_abort() runs without RTNL for SOCK_DESTROY. Then
+ *                 RTNL and links_lock for link_detach(), unless someone
+ *                 detached the link meanwhile, and kfree().
  *  link_detach()  RTNL and links_lock: unlists the link, removes its
  *                 packet handlers, waits for RCU readers and releases the
  *                 device.
@@ -111,10 +113,15 @@ static __be32 link_nexthop(const struct xtcp_link *link, __be32 daddr)
  *
  * A connect() that picked the address before it died is caught by
  * xtcp_demux_hash(), which refuses an address that is no longer local (see
- * xtcp_demux_abort_addr() for why one of the two always sees the other).
+ * xtcp_demux_abort_collect() for why one of the two always sees the
+ * other). Collecting when the link dies, not in abort_work, also keeps a
+ * new link with the same address out of the old one's aborts.
  */
 
-/* Called with RTNL and links_lock held. Never sleeps. */
+/*
+ * Called with RTNL and links_lock held. Never waits for a socket: it only
+ * takes the bind hash's bucket locks, and allocates.
+ */
 static void link_kill(struct xtcp_link *link)
 {
 	ASSERT_RTNL();
@@ -123,12 +130,15 @@ static void link_kill(struct xtcp_link *link)
 	if (link->dead)
 		return;
 	/*
-	 * Published before the work is queued, and so before its walk of
-	 * the bind hash: pairs with the check in xtcp_demux_hash().
+	 * Published before the walk of the bind hash: the bucket locks
+	 * pair it with the check in xtcp_demux_hash().
 	 */
 	WRITE_ONCE(link->dead, true);
 	/* an exiting netns has no socket left, and no reference to give */
 	link->abort_net = maybe_get_net(link->net);
+	if (link->abort_net)
+		link->abort_set = xtcp_demux_abort_collect(link->net,
+							   link->addr);
 	queue_work(xtcp_link_wq, &link->abort_work);
 }
 
@@ -172,7 +182,10 @@ static void link_abort_work(struct work_struct *work)
 					      abort_work);
 	struct xtcp_net *xn;
 
-	if (link->abort_net)
+	if (link->abort_set)
+		xtcp_demux_abort_run(link->abort_set);
+	else if (link->abort_net)
+		/* link_kill() ran out of memory collecting them */
 		xtcp_demux_abort_addr(link->abort_net, link->addr);
 
 	rtnl_lock();

@@ -82,10 +82,13 @@ struct xtcp_link {
 	struct xtcp_arp_table arp;
 	/*
 	 * Aborts the sockets on addr without RTNL, then detaches and frees
-	 * the link. abort_net is the reference it holds on net for the
-	 * aborts, NULL when net is already exiting (no socket is left).
+	 * the link. abort_set holds the sockets found when the link died
+	 * (NULL if out of memory: abort_work looks for them itself);
+	 * abort_net is a reference on net, NULL when net is already exiting
+	 * (no socket is left).
 	 */
 	struct work_struct abort_work;
+	struct xtcp_abort_set *abort_set;
 	struct net *abort_net;
 };
 

@@ -356,6 +356,9 @@ int xtcp_demux_connect_port(struct sock *sk);
 int xtcp_demux_listen_check(struct sock *sk);
 void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child);
 void xtcp_demux_unbind(struct sock *sk);
+struct xtcp_abort_set;
+struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr);
+void xtcp_demux_abort_run(struct xtcp_abort_set *set);
 void xtcp_demux_abort_addr(struct net *net, __be32 addr);
 void xtcp_demux_walk(struct net *net,
 		     void (*fn)(struct sock *sk, void *arg), void *arg);
