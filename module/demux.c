@@ -438,8 +438,12 @@ int xtcp_demux_hash(struct sock *sk)
 	 * The local address may have gone since the caller chose it: link
 	 * removal aborts what it finds in the bind hash, and the caller's
 	 * port is there already, so either that walk finds this socket or
-	 * this check sees the link dead (xtcp_demux_abort_collect()).
+	 * this check sees the link dead (xtcp_demux_abort_collect()). A
+	 * socket bound to the wildcard got its address from connect()
+	 * without a bucket lock: order that store before reading dead, as
+	 * link_kill() orders dead before its walk reads the address.
 	 */
+	smp_mb();
 	if (!xtcp_link_addr_is_local(net, laddr))
 		return -EADDRNOTAVAIL;
 
@@ -692,7 +696,11 @@ static void xtcp_abort_set_free(struct xtcp_abort_set *set)
  * orders the link's dead flag, set before this walk, before its check in
  * xtcp_demux_hash(), which fails. A child created from a segment that sat
  * in a listener's backlog is covered the same way
- * (xtcp_demux_inherit_port(), then xtcp_demux_hash()).
+ * (xtcp_demux_inherit_port(), then xtcp_demux_hash()). A socket bound to
+ * the wildcard port-wise is in the bind hash already, and connect() only
+ * stores its address: there a full barrier on each side (link_kill()
+ * between dead and this walk, xtcp_demux_hash() between the address and
+ * its check) makes sure that one of them sees the other's store.
  */
 struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr)
 {

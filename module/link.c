@@ -129,11 +129,13 @@ static void link_kill(struct xtcp_link *link)
 
 	if (link->dead)
 		return;
-	/*
-	 * Published before the walk of the bind hash: the bucket locks
-	 * pair it with the check in xtcp_demux_hash().
-	 */
 	WRITE_ONCE(link->dead, true);
+	/*
+	 * dead before the walk of the bind hash reads any address: pairs
+	 * with the smp_mb() in xtcp_demux_hash(), where connect() checks
+	 * its address after storing it (xtcp_demux_abort_collect()).
+	 */
+	smp_mb();
 	/* an exiting netns has no socket left, and no reference to give */
 	link->abort_net = maybe_get_net(link->net);
 	if (link->abort_net)
