@@ -5,6 +5,7 @@
  *
  * Lock order (outer first):
  *	RTNL / xtcp_net.links_lock	(process context: link add/del)
+ *	  demux bucket locks		(link removal collecting sockets)
  *	  neighbour table lock		(link removal, NETDEV_DOWN)
  *
  *	sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq;

@@ -25,6 +25,11 @@
  *                  returns its data, the next one ECONNABORTED, and the
  *                  native peer gets the RST, since the link keeps routing
  *                  until its sockets are aborted;
+ *  xtcp_readd      as xtcp_link_del, then the link is added again (same
+ *                  device and address) while the old socket is still
+ *                  owned, and a new connection is made on it: the old
+ *                  link's pending aborts must neither refuse the new link
+ *                  nor touch the new connection;
  *  xtcp_unregister deleting the veth pair (NETDEV_UNREGISTER, which runs
  *                  under RTNL): aborted the same way, no RST (no device);
  *  tcp_addr_del    the reference: a Linux TCP client owned the same way,
@@ -94,7 +99,8 @@ FIXTURE(rtnl)
 	int uffd;
 	void *area;
 	size_t page;
-	int c, s;
+	int c, s, l;
+	int c2, s2;			/* xtcp_readd: the new connection */
 	struct mnl_socket *probe;	/* NETLINK_ROUTE in ns[1] */
 	unsigned int ifindex0;		/* veth0 in ns[0] */
 	struct job reader, remover, dump;
@@ -104,12 +110,20 @@ FIXTURE_VARIANT(rtnl)
 {
 	bool xtcp;		/* the client is XTCP, else Linux TCP */
 	enum removal how;
+	bool readd;		/* link add again while the socket is owned */
 };
 
 FIXTURE_VARIANT_ADD(rtnl, xtcp_link_del)
 {
 	.xtcp = true,
 	.how = REMOVE_XTCP_LINK,
+};
+
+FIXTURE_VARIANT_ADD(rtnl, xtcp_readd)
+{
+	.xtcp = true,
+	.how = REMOVE_XTCP_LINK,
+	.readd = true,
 };
 
 FIXTURE_VARIANT_ADD(rtnl, xtcp_unregister)
@@ -326,7 +340,8 @@ FIXTURE_SETUP(rtnl)
 	self->uffd = -1;
 	self->area = NULL;
 	self->page = (size_t)sysconf(_SC_PAGESIZE);
-	self->c = self->s = -1;
+	self->c = self->s = self->l = -1;
+	self->c2 = self->s2 = -1;
 	self->probe = NULL;
 	memset(&self->net, 0, sizeof(self->net));
 	if (why) {
@@ -364,6 +379,12 @@ FIXTURE_TEARDOWN(rtnl)
 		close(self->c);
 	if (self->s >= 0)
 		close(self->s);
+	if (self->c2 >= 0)
+		close(self->c2);
+	if (self->s2 >= 0)
+		close(self->s2);
+	if (self->l >= 0)
+		close(self->l);
 	if (self->area)
 		munmap(self->area, self->page);
 	if (self->uffd >= 0)
@@ -376,28 +397,63 @@ FIXTURE_TEARDOWN(rtnl)
 static int connect_pair(FIXTURE_DATA(rtnl) *self, bool xtcp)
 {
 	struct sockaddr_in sin;
-	int l, one = 1;
+	int one = 1;
 
-	l = xtcp_test_socket(self->net.ns[1], AF_INET, SOCK_STREAM);
-	if (l < 0)
+	/* kept listening: xtcp_readd connects again */
+	self->l = xtcp_test_socket(self->net.ns[1], AF_INET, SOCK_STREAM);
+	if (self->l < 0)
 		return -1;
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(self->l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, PORT);
-	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 4))
-		goto err;
+	if (bind(self->l, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(self->l, 4))
+		return -1;
 	self->c = xtcp_test_socket(self->net.ns[0], xtcp ? -1 : AF_INET,
 				   SOCK_STREAM);
 	if (self->c < 0 ||
 	    connect(self->c, (struct sockaddr *)&sin, sizeof(sin)))
-		goto err;
-	self->s = accept(l, NULL, NULL);
-	if (self->s < 0)
-		goto err;
-	close(l);
-	return 0;
-err:
-	close(l);
-	return -1;
+		return -1;
+	self->s = accept(self->l, NULL, NULL);
+	return self->s < 0 ? -1 : 0;
+}
+
+/*
+ * xtcp_readd, with the old socket still owned: link add again and connect
+ * a second client, without blocking for long whatever the module does.
+ * Returns 0, or the step that failed.
+ */
+static int readd_connect(FIXTURE_DATA(rtnl) *self)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	int scale = xtcp_test_timeout_scale();
+	socklen_t len = sizeof(int);
+	struct sockaddr_in sin;
+	int err = -1;
+
+	if (xtcp_test_attach(self->net.ns[0], "veth0",
+			     XTCP_TEST_ADDR0 "/24", NULL))
+		return 1;
+	self->net.attached[0] = true;
+	self->c2 = xtcp_test_socket(self->net.ns[0], -1,
+				    SOCK_STREAM | SOCK_NONBLOCK);
+	if (self->c2 < 0)
+		return 2;
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, PORT);
+	if (!connect(self->c2, (struct sockaddr *)&sin, sizeof(sin)))
+		err = 0;
+	else if (errno != EINPROGRESS)
+		return 3;
+	pfd.fd = self->c2;
+	if (err && (poll(&pfd, 1, 5000 * scale) != 1 ||
+		    getsockopt(self->c2, SOL_SOCKET, SO_ERROR, &err, &len) ||
+		    err))
+		return 4;
+	pfd.fd = self->l;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000 * scale) != 1)
+		return 5;
+	self->s2 = accept(self->l, NULL, NULL);
+	return self->s2 < 0 ? 6 : 0;
 }
 
 TEST_F(rtnl, remove_while_owned)
@@ -407,6 +463,7 @@ TEST_F(rtnl, remove_while_owned)
 	char data[DATA_LEN], buf[16];
 	bool dump_in_time, removed_in_time, faulted = false;
 	int scale = xtcp_test_timeout_scale();
+	int readd = 0;
 	uint16_t lport;
 	ssize_t n;
 
@@ -447,6 +504,8 @@ TEST_F(rtnl, remove_while_owned)
 		resolve_fault(self);
 	}
 	dump_in_time = wait_job(&self->dump, RTNL_MS);
+	if (variant->readd && removed_in_time)
+		readd = readd_connect(self);
 
 	/* let the reader go in every case, then look at what happened */
 	ASSERT_EQ(0, resolve_fault(self));
@@ -456,7 +515,8 @@ TEST_F(rtnl, remove_while_owned)
 	join(&self->reader);
 	join(&self->remover);
 	join(&self->dump);
-	if (variant->how != REMOVE_ADDR)
+	/* xtcp_readd attached it again, if it could */
+	if (variant->how != REMOVE_ADDR && !variant->readd)
 		self->net.attached[0] = false;
 
 	ASSERT_TRUE(removed_in_time)
@@ -469,6 +529,9 @@ TEST_F(rtnl, remove_while_owned)
 		TH_LOG("removal: %s", strerror(self->remover.err));
 	ASSERT_EQ(0, self->dump.ret)
 		TH_LOG("dump: %s", strerror(self->dump.err));
+	ASSERT_EQ(0, readd)
+		TH_LOG("adding the link again and connecting failed at step %d",
+		       readd);
 	/* the blocked recv() gets the bytes it was copying */
 	ASSERT_EQ(DATA_LEN, self->reader.ret)
 		TH_LOG("recv: %s", strerror(self->reader.err));
@@ -492,6 +555,17 @@ TEST_F(rtnl, remove_while_owned)
 		ASSERT_EQ(1, poll(&pfd, 1, 5000 * scale));
 		ASSERT_EQ(-1, read(self->s, buf, sizeof(buf)));
 		ASSERT_EQ(ECONNRESET, errno);
+	}
+	if (variant->readd) {
+		/* the old link's aborts left the new connection alone */
+		ASSERT_EQ(XTCP_TEST_ESTABLISHED,
+			  xtcp_test_sk_state(self->net.ns[0], true,
+					     xtcp_test_local_port(self->c2),
+					     PORT));
+		ASSERT_EQ(DATA_LEN, send(self->s2, data, sizeof(data), 0));
+		pfd.fd = self->c2;
+		ASSERT_EQ(1, poll(&pfd, 1, 5000 * scale));
+		ASSERT_LT(0, recv(self->c2, data, sizeof(data), 0));
 	}
 }
 
