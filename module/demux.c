@@ -83,7 +83,7 @@ struct xtcp_bhash_bucket {
 	 * Protects @chain, and makes "is this port free? then take it" one
 	 * step, so that two racing binds can't both win. Taken with
 	 * spin_lock_bh() from process context (bind, listen, connect, close,
-	 * xtcp_demux_abort_addr()) and from softirq (accepted children,
+	 * xtcp_demux_abort_collect()) and from softirq (accepted children,
 	 * resets, TIME_WAIT expiry). A leaf lock.
 	 */
 	spinlock_t lock;
@@ -434,6 +434,18 @@ int xtcp_demux_hash(struct sock *sk)
 
 	if (WARN_ON_ONCE(sk_hashed(sk)))
 		return -EINVAL;
+	/*
+	 * The local address may have gone since the caller chose it: link
+	 * removal aborts what it finds in the bind hash, and the caller's
+	 * port is there already, so either that walk finds this socket or
+	 * this check sees the link dead (xtcp_demux_abort_collect()). A
+	 * socket bound to the wildcard got its address from connect()
+	 * without a bucket lock: order that store before reading dead, as
+	 * link_kill() orders dead before its walk reads the address.
+	 */
+	smp_mb();
+	if (!xtcp_link_addr_is_local(net, laddr))
+		return -EADDRNOTAVAIL;
 
 	spin_lock_bh(&el->lock);
 	hlist_for_each_entry(sk2, chain, sk_node) {
@@ -590,12 +602,173 @@ void xtcp_demux_unbind(struct sock *sk)
 		__sock_put(sk);
 }
 
+/* Does @sk hold a port on @addr in @net, whatever its state? */
+static bool xtcp_abort_match(const struct sock *sk, const struct net *net,
+			     __be32 addr)
+{
+	return READ_ONCE(sk->sk_rcv_saddr) == addr && net_eq(sock_net(sk), net);
+}
+
 static bool xtcp_abort_candidate(const struct sock *sk, const struct net *net,
 				 __be32 addr)
 {
-	return READ_ONCE(sk->sk_rcv_saddr) == addr &&
-	       READ_ONCE(sk->sk_state) != TCP_CLOSE &&
-	       net_eq(sock_net(sk), net);
+	return xtcp_abort_match(sk, net, addr) &&
+	       READ_ONCE(sk->sk_state) != TCP_CLOSE;
+}
+
+/* Takes the socket in its own time and aborts it; drops the caller's ref. */
+static void xtcp_abort_one(struct sock *sk, const struct net *net,
+			   __be32 addr)
+{
+	lock_sock(sk);
+	/* It may have closed, or never got further than bind(). */
+	if (xtcp_abort_candidate(sk, net, addr))
+		xtcp_abort(sk, ECONNABORTED);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+/*
+ * The sockets on an address that is going, each with a reference, for
+ * link.c to abort later (xtcp_demux_abort_collect()).
+ */
+struct xtcp_abort_set {
+	struct net *net;	/* no reference: each socket holds it */
+	__be32 addr;
+	unsigned int n;
+	unsigned int cap;
+	struct sock **sk;	/* n sockets, room for cap */
+};
+
+/*
+ * Adds every socket of @b on the set's address to @set, or none of them
+ * if @set has no room: then *need says how many there were.
+ */
+static bool xtcp_bhash_collect(struct xtcp_bhash_bucket *b,
+			       struct xtcp_abort_set *set, unsigned int *need)
+{
+	unsigned int first = set->n;
+	struct sock *sk;
+
+	*need = 0;
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(sk, &b->chain, sk_bind_node) {
+		if (!xtcp_abort_match(sk, set->net, set->addr))
+			continue;
+		(*need)++;
+		if (set->n < set->cap) {
+			sock_hold(sk);
+			set->sk[set->n++] = sk;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+
+	if (first + *need <= set->cap)
+		return true;
+	/* Too many: give this bucket's back, the caller grows the set. */
+	while (set->n > first)
+		sock_put(set->sk[--set->n]);
+	return false;
+}
+
+static void xtcp_abort_set_free(struct xtcp_abort_set *set)
+{
+	while (set->n)
+		sock_put(set->sk[--set->n]);
+	kvfree(set->sk);
+	kfree(set);
+}
+
+/*
+ * @addr is leaving @net: collect every socket bound to it, whatever its
+ * state, with a reference each, for xtcp_demux_abort_run(). Takes only
+ * the bucket locks and never waits for a socket, so link.c calls it under
+ * RTNL, at the moment the link dies. NULL when out of memory.
+ *
+ * Why any state, TCP_CLOSE included: a connect() that picked @addr before
+ * the link died holds its socket lock from the route lookup to SYN_SENT,
+ * and takes its port in the bind hash before xtcp_demux_hash(), which
+ * refuses an address that is no longer local. For the bucket of that
+ * port, either this walk's critical section comes after the connect()'s
+ * and collects the socket, still in TCP_CLOSE maybe, which
+ * xtcp_demux_abort_run() then aborts once connect() lets go of it; or it
+ * comes before, and then the connect()'s acquisition of the bucket lock
+ * orders the link's dead flag, set before this walk, before its check in
+ * xtcp_demux_hash(), which fails. A child created from a segment that sat
+ * in a listener's backlog is covered the same way
+ * (xtcp_demux_inherit_port(), then xtcp_demux_hash()). A socket bound to
+ * the wildcard port-wise is in the bind hash already, and connect() only
+ * stores its address: there a full barrier on each side (link_kill()
+ * between dead and this walk, xtcp_demux_hash() between the address and
+ * its check) makes sure that one of them sees the other's store.
+ */
+struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr)
+{
+	struct xtcp_abort_set *set;
+	unsigned int i, need, cap;
+	struct sock **grown;
+
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set)
+		return NULL;
+	set->net = net;
+	set->addr = addr;
+
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		while (!xtcp_bhash_collect(&xtcp_bhash[i], set, &need)) {
+			/* a listener's children all share its bucket */
+			cap = max3(16U, 2 * set->cap, set->n + need);
+			grown = kvmalloc_array(cap, sizeof(*grown), GFP_KERNEL);
+			if (!grown) {
+				xtcp_abort_set_free(set);
+				return NULL;
+			}
+			if (set->n)
+				memcpy(grown, set->sk, set->n * sizeof(*grown));
+			kvfree(set->sk);
+			set->sk = grown;
+			set->cap = cap;
+		}
+		cond_resched();
+	}
+	return set;
+}
+
+/*
+ * Aborts what xtcp_demux_abort_collect() found, as Linux's tcp_abort()
+ * does for SOCK_DESTROY, and frees @set. Sockets now in TCP_CLOSE keep
+ * their binding, as a socket bound to a vanished address does in Linux;
+ * wildcard sockets were not collected.
+ *
+ * Process context, with no lock held: lock_sock() sleeps for as long as a
+ * process owns the socket, so the caller must not hold RTNL, links_lock or
+ * anything else others wait for (link.c runs it from a work item). A
+ * socket a process owns now, such as one blocked in recv() on a faulting
+ * page, may stay owned for long: those go last, so that one of them does
+ * not hold up the others. Ownership is only a hint; lock_sock() waits
+ * either way.
+ */
+void xtcp_demux_abort_run(struct xtcp_abort_set *set)
+{
+	unsigned int i;
+
+	might_sleep();
+
+	for (i = 0; i < set->n; i++) {
+		if (sock_owned_by_user_nocheck(set->sk[i]))
+			continue;
+		xtcp_abort_one(set->sk[i], set->net, set->addr);
+		set->sk[i] = NULL;
+		cond_resched();
+	}
+	for (i = 0; i < set->n; i++) {
+		if (!set->sk[i])
+			continue;
+		xtcp_abort_one(set->sk[i], set->net, set->addr);
+		cond_resched();
+	}
+	set->n = 0;
+	xtcp_abort_set_free(set);
 }
 
 /* A socket of @b to abort, with a reference; NULL when none is left. */
@@ -616,31 +789,33 @@ static struct sock *xtcp_bhash_grab(struct xtcp_bhash_bucket *b,
 }
 
 /*
- * @addr is leaving @net (link.c): abort every socket using it, as Linux's
- * tcp_abort() does for SOCK_DESTROY. Sockets in TCP_CLOSE keep their
- * binding, as a socket bound to a vanished address does in Linux; wildcard
- * sockets are not touched. Process context: lock_sock() may sleep.
+ * xtcp_demux_abort_collect() and xtcp_demux_abort_run() in one, for when
+ * the collection at removal time ran out of memory: same context rules as
+ * xtcp_demux_abort_run(). If memory is still short, the sockets are taken
+ * one at a time, and a connect() still between bind and SYN_SENT, which
+ * looks closed, is left to xtcp_demux_hash().
  */
 void xtcp_demux_abort_addr(struct net *net, __be32 addr)
 {
+	struct xtcp_abort_set *set;
 	struct sock *sk;
 	unsigned int i;
 	bool stuck;
 
 	might_sleep();
 
+	set = xtcp_demux_abort_collect(net, addr);
+	if (set) {
+		xtcp_demux_abort_run(set);
+		return;
+	}
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		while ((sk = xtcp_bhash_grab(&xtcp_bhash[i], net, addr))) {
-			stuck = false;
-			lock_sock(sk);
-			/* It may have closed while we waited for the lock. */
-			if (xtcp_abort_candidate(sk, net, addr)) {
-				xtcp_abort(sk, ECONNABORTED);
-				stuck = xtcp_abort_candidate(sk, net, addr);
-			}
-			release_sock(sk);
+			sock_hold(sk);
+			xtcp_abort_one(sk, net, addr);
+			/* xtcp_abort() ends in TCP_CLOSE: don't spin if not */
+			stuck = xtcp_abort_candidate(sk, net, addr);
 			sock_put(sk);
-			/* xtcp_abort() ends in TCP_CLOSE: don't spin if not. */
 			if (WARN_ON_ONCE(stuck))
 				break;
 		}

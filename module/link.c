@@ -28,6 +28,13 @@
  */
 static LIST_HEAD(xtcp_link_all);
 
+/*
+ * Runs each link's abort_work: aborting a socket takes its lock, which may
+ * wait as long as a process owns the socket, so it is done here, without
+ * RTNL. Drained at module exit, after the last link is detached.
+ */
+static struct workqueue_struct *xtcp_link_wq __ro_after_init;
+
 static struct xtcp_link *link_find_dev(const struct net_device *dev)
 {
 	struct xtcp_link *link;
@@ -75,20 +82,85 @@ static __be32 link_nexthop(const struct xtcp_link *link, __be32 daddr)
 	return link->gw;
 }
 
-/* Called with RTNL and links_lock held; may sleep. */
+/*
+ * Link removal. The sockets on the link's address must be aborted, and
+ * aborting one takes its lock, which sleeps for as long as a process owns
+ * the socket (a recv() blocked in a page fault owns it indefinitely). So
+ * nothing here does that under RTNL, which is one mutex for the whole
+ * system, nor under links_lock or the genl mutex:
+ *
+ *  link_kill()    RTNL and links_lock: sets dead, so that routes, binds
+ *                 and dumps stop finding the link, collects the sockets
+ *                 on its address with references (bucket locks only) and
+ *                 queues abort_work.
+ *  abort_work     no lock: xtcp_demux_abort_run() locks and aborts each
+ *                 of them in the socket's own time, as Linux's
+ *                 tcp_abort() runs without RTNL for SOCK_DESTROY. Then
+ *                 RTNL and links_lock for link_detach(), unless someone
+ *                 detached the link meanwhile, and kfree().
+ *  link_detach()  RTNL and links_lock: unlists the link, removes its
+ *                 packet handlers, waits for RCU readers and releases the
+ *                 device.
+ *
+ * `xtcpctl link del` kills the link and returns: the link keeps its
+ * packet handlers and stays on xtcp_net.links for xtcp_link_output() until
+ * its sockets are aborted, so their RSTs go out, as they did when removal
+ * aborted them under RTNL. Device unregistration, netns exit and module
+ * exit kill and detach at once, since the device reference must go now:
+ * their sockets are aborted without RSTs, which have no device to leave
+ * by (Linux sends none when a device goes either). A new link on the same
+ * device or address detaches a dead one at once for the same reason.
+ *
+ * A connect() that picked the address before it died is caught by
+ * xtcp_demux_hash(), which refuses an address that is no longer local (see
+ * xtcp_demux_abort_collect() for why one of the two always sees the
+ * other). Collecting when the link dies, not in abort_work, also keeps a
+ * new link with the same address out of the old one's aborts.
+ */
+
+/*
+ * Called with RTNL and links_lock held. Never waits for a socket: it only
+ * takes the bind hash's bucket locks, and allocates.
+ */
+static void link_kill(struct xtcp_link *link)
+{
+	ASSERT_RTNL();
+	lockdep_assert_held(&xtcp_net(link->net)->links_lock);
+
+	if (link->dead)
+		return;
+	WRITE_ONCE(link->dead, true);
+	/*
+	 * dead before the walk of the bind hash reads any address: pairs
+	 * with the smp_mb() in xtcp_demux_hash(), where connect() checks
+	 * its address after storing it (xtcp_demux_abort_collect()).
+	 */
+	smp_mb();
+	/* an exiting netns has no socket left, and no reference to give */
+	link->abort_net = maybe_get_net(link->net);
+	if (link->abort_net)
+		link->abort_set = xtcp_demux_abort_collect(link->net,
+							   link->addr);
+	queue_work(xtcp_link_wq, &link->abort_work);
+}
+
+/*
+ * Called with RTNL and links_lock held, on a dead link. Sleeps in
+ * synchronize_net() only: it never waits for a socket.
+ */
 static void link_detach(struct xtcp_link *link)
 {
 	struct xtcp_net *xn = xtcp_net(link->net);
 
 	ASSERT_RTNL();
 	lockdep_assert_held(&xn->links_lock);
+	WARN_ON_ONCE(!link->dead);
 
-	/* abort while the link still routes, so that the RSTs go out */
-	xtcp_demux_abort_addr(link->net, link->addr);
-
+	if (list_empty(&link->all_node))
+		return;
 	list_del_rcu(&link->node);
 	xn->nr_links--;
-	list_del(&link->all_node);
+	list_del_init(&link->all_node);
 
 	__dev_remove_pack(&link->pt_ip);
 	if (link->has_arp)
@@ -101,14 +173,38 @@ static void link_detach(struct xtcp_link *link)
 	 */
 	synchronize_net();
 
-	/*
-	 * A connect() that raced with the first pass may have picked the
-	 * address meanwhile; it can never send again, so abort it too.
-	 */
-	xtcp_demux_abort_addr(link->net, link->addr);
-
 	xtcp_arp_destroy(link);
 	netdev_put(link->dev, &link->dev_tracker);
+}
+
+/* abort_work: process context, no lock held */
+static void link_abort_work(struct work_struct *work)
+{
+	struct xtcp_link *link = container_of(work, struct xtcp_link,
+					      abort_work);
+	struct xtcp_net *xn;
+
+	if (link->abort_set)
+		xtcp_demux_abort_run(link->abort_set);
+	else if (link->abort_net)
+		/* link_kill() ran out of memory collecting them */
+		xtcp_demux_abort_addr(link->abort_net, link->addr);
+
+	rtnl_lock();
+	/*
+	 * Still attached means nobody detached it, so its netns has not
+	 * exited: abort_net holds it.
+	 */
+	if (!list_empty(&link->all_node)) {
+		xn = xtcp_net(link->net);
+		mutex_lock(&xn->links_lock);
+		link_detach(link);
+		mutex_unlock(&xn->links_lock);
+	}
+	rtnl_unlock();
+
+	if (link->abort_net)
+		put_net(link->abort_net);
 	kfree(link);
 }
 
@@ -409,8 +505,8 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 		  __be32 addr, u8 prefixlen, __be32 gw,
 		  struct netlink_ext_ack *extack)
 {
+	struct xtcp_link *link, *old_dev, *old_addr;
 	struct xtcp_net *xn = xtcp_net(net);
-	struct xtcp_link *link;
 	struct net_device *dev;
 	bool has_arp;
 	int err;
@@ -440,16 +536,27 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 	err = link_check_dev(dev, &has_arp, extack);
 	if (err)
 		goto err_unlock;
-	if (link_find_dev(dev)) {
+	old_dev = link_find_dev(dev);
+	if (old_dev && !old_dev->dead) {
 		NL_SET_ERR_MSG(extack, "device already attached");
 		err = -EEXIST;
 		goto err_unlock;
 	}
-	if (link_find_addr(xn, addr)) {
+	old_addr = link_find_addr(xn, addr);
+	if (old_addr && !old_addr->dead) {
 		NL_SET_ERR_MSG(extack, "address already used by another link");
 		err = -EADDRINUSE;
 		goto err_unlock;
 	}
+	/*
+	 * A removed link still aborting its sockets yields to the new one:
+	 * one link per device and per address, and what it has left to
+	 * abort goes without RSTs.
+	 */
+	if (old_dev)
+		link_detach(old_dev);
+	if (old_addr && old_addr != old_dev)
+		link_detach(old_addr);
 
 	link->net = net;
 	link->dev = dev;
@@ -458,6 +565,7 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 	link->mask = inet_make_mask(prefixlen);
 	link->gw = gw;
 	link->has_arp = has_arp;
+	INIT_WORK(&link->abort_work, link_abort_work);
 	xtcp_arp_init(link);
 	netdev_hold(dev, &link->dev_tracker, GFP_KERNEL);
 
@@ -497,6 +605,9 @@ int xtcp_link_del(struct net *net, const char *ifname, int ifindex,
 	rtnl_lock();
 	mutex_lock(&xn->links_lock);
 	list_for_each_entry(link, &xn->links, node) {
+		/* already on its way out: as good as gone */
+		if (link->dead)
+			continue;
 		/* device names are stable under RTNL */
 		if (ifname ? !strcmp(link->dev->name, ifname) :
 			     link->dev->ifindex == ifindex) {
@@ -504,8 +615,9 @@ int xtcp_link_del(struct net *net, const char *ifname, int ifindex,
 			break;
 		}
 	}
+	/* detached by abort_work, once the RSTs are out */
 	if (found)
-		link_detach(found);
+		link_kill(found);
 	else
 		NL_SET_ERR_MSG(extack, "device not attached");
 	mutex_unlock(&xn->links_lock);
@@ -519,10 +631,13 @@ void xtcp_link_net_exit(struct net *net)
 	struct xtcp_net *xn = xtcp_net(net);
 	struct xtcp_link *link, *tmp;
 
+	/* every socket of the netns is gone: abort_work only frees */
 	rtnl_lock();
 	mutex_lock(&xn->links_lock);
-	list_for_each_entry_safe(link, tmp, &xn->links, node)
+	list_for_each_entry_safe(link, tmp, &xn->links, node) {
+		link_kill(link);
 		link_detach(link);
+	}
 	mutex_unlock(&xn->links_lock);
 	rtnl_unlock();
 }
@@ -559,6 +674,9 @@ int xtcp_link_dump(struct net *net, int skip,
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(link, &xn->links, node) {
+		/* removed, and only sending its last RSTs */
+		if (READ_ONCE(link->dead))
+			continue;
 		if (idx < skip) {
 			idx++;
 			continue;
@@ -588,6 +706,9 @@ int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(link, &xn->links, node) {
+		/* a removed link takes no new connection */
+		if (READ_ONCE(link->dead))
+			continue;
 		if (*saddr && link->addr != *saddr)
 			continue;
 		nexthop = link_nexthop(link, daddr);
@@ -638,12 +759,15 @@ void xtcp_link_gso_caps(struct net *net, __be32 saddr,
 	rcu_read_unlock();
 }
 
+/* Whether addr belongs to a link that is not being removed. */
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr)
 {
+	struct xtcp_link *link;
 	bool local;
 
 	rcu_read_lock();
-	local = !!link_find_addr(xtcp_net(net), addr);
+	link = link_find_addr(xtcp_net(net), addr);
+	local = link && !READ_ONCE(link->dead);
 	rcu_read_unlock();
 
 	return local;
@@ -672,9 +796,12 @@ static int xtcp_link_netdev_event(struct notifier_block *nb,
 	/*
 	 * Unregistration, also the first half of a move to another netns:
 	 * dev_net() is still the old netns, the one the link belongs to.
+	 * The core holds RTNL and waits for the device's references, so the
+	 * link lets go of it now; abort_work aborts the sockets later.
 	 */
 	xn = xtcp_net(link->net);
 	mutex_lock(&xn->links_lock);
+	link_kill(link);
 	link_detach(link);
 	mutex_unlock(&xn->links_lock);
 	return NOTIFY_DONE;
@@ -686,14 +813,25 @@ static struct notifier_block xtcp_link_notifier = {
 
 int xtcp_link_init(void)
 {
-	return register_netdevice_notifier(&xtcp_link_notifier);
+	int err;
+
+	/* unbound: one work may sleep on a socket while others proceed */
+	xtcp_link_wq = alloc_workqueue("xtcp_link", WQ_UNBOUND, 0);
+	if (!xtcp_link_wq)
+		return -ENOMEM;
+	err = register_netdevice_notifier(&xtcp_link_notifier);
+	if (err)
+		destroy_workqueue(xtcp_link_wq);
+	return err;
 }
 
 /*
  * Called with the genl family and the socket family already gone, so no
  * link can be added any more; the netns may still hold some. Detaching
  * them before the notifier goes leaves no window where an unregistering
- * device could keep its references.
+ * device could keep its references. No socket is left (each holds the
+ * module), so the abort_work still queued cannot wait on one: draining
+ * the workqueue, without RTNL, which it takes, ends them all.
  */
 void xtcp_link_uninit(void)
 {
@@ -704,10 +842,12 @@ void xtcp_link_uninit(void)
 	list_for_each_entry_safe(link, tmp, &xtcp_link_all, all_node) {
 		xn = xtcp_net(link->net);
 		mutex_lock(&xn->links_lock);
+		link_kill(link);
 		link_detach(link);
 		mutex_unlock(&xn->links_lock);
 	}
 	rtnl_unlock();
 
 	unregister_netdevice_notifier(&xtcp_link_notifier);
+	destroy_workqueue(xtcp_link_wq);
 }

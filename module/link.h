@@ -12,6 +12,7 @@
 #include <linux/netdevice.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/workqueue.h>
 #include "xtcp.h"
 
 /* ARP cache limits, per link */
@@ -48,12 +49,17 @@ struct xtcp_arp_table {
  * A device attached to XTCP. Lives on xtcp_net.links (RCU readers: RX, the
  * output path, route lookups; writers hold RTNL and links_lock) and on
  * link.c's list of all links (RTNL), from xtcp_link_add() until it is
- * detached by xtcp_link_del(), the netdevice notifier or the netns exit.
- * Apart from arp, nothing changes after it is published.
+ * detached. Removal has two steps (link.c explains why): it is killed
+ * first (dead set, routes and binds stop finding it, abort_work queued),
+ * and detached (off both lists, packet handlers and device released) by
+ * abort_work once the sockets on its address are aborted, or at once by
+ * the netdevice notifier, the netns exit or module exit. abort_work frees
+ * it. Apart from arp and dead, nothing changes after it is published.
  */
 struct xtcp_link {
 	struct list_head node;		/* in xtcp_net.links */
-	struct list_head all_node;	/* in link.c's xtcp_link_all */
+	/* in link.c's xtcp_link_all; empty once detached (RTNL) */
+	struct list_head all_node;
 	struct net *net;		/* the netns the link was added in */
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
@@ -64,7 +70,24 @@ struct xtcp_link {
 	__be32 gw;			/* 0: no gateway */
 	u8 prefixlen;
 	bool has_arp;			/* Ethernet: resolve next hops */
+	/*
+	 * Being removed: route lookups, local-address checks and link
+	 * dumps skip it, but xtcp_link_output() still sends through it, so
+	 * that the RSTs of the sockets being aborted go out. Set under RTNL
+	 * and links_lock, read locklessly (READ_ONCE).
+	 */
+	bool dead;
 	struct xtcp_arp_table arp;
+	/*
+	 * Aborts the sockets on addr without RTNL, then detaches and frees
+	 * the link. abort_set holds the sockets found when the link died
+	 * (NULL if out of memory: abort_work looks for them itself);
+	 * abort_net is a reference on net, NULL when net is already exiting
+	 * (no socket is left).
+	 */
+	struct work_struct abort_work;
+	struct xtcp_abort_set *abort_set;
+	struct net *abort_net;
 };
 
 /* link.c, for arp.c and icmp.c */

@@ -177,9 +177,11 @@ void xtcp_reset(struct sock *sk)
 /* local abort: link removal, listener teardown, disconnect() */
 void xtcp_abort(struct sock *sk, int err)
 {
+	bool listener = sk->sk_state == TCP_LISTEN;
+
 	if (sk->sk_state == TCP_CLOSE)
 		return;
-	if (sk->sk_state == TCP_LISTEN) {
+	if (listener) {
 		xtcp_listen_stop(sk);
 	} else {
 		if ((1 << sk->sk_state) &
@@ -191,8 +193,18 @@ void xtcp_abort(struct sock *sk, int err)
 		xtcp_done(sk);
 	}
 	sk->sk_err = err;
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	if (sock_flag(sk, SOCK_DEAD))
+		return;
+	sk_error_report(sk);
+	/*
+	 * accept() sleeps exclusively (xtcp_listen_accept()), so the one
+	 * wake-up of sk_error_report() releases a single waiter. Wake them
+	 * all, each to find the socket no longer listening, as tcp_done()'s
+	 * sk_state_change() does after Linux's tcp_abort() of a listener.
+	 * (Other states got it from xtcp_done() already.)
+	 */
+	if (listener)
+		sk->sk_state_change(sk);
 }
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,

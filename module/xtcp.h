@@ -5,12 +5,19 @@
  *
  * Lock order (outer first):
  *	RTNL / xtcp_net.links_lock	(process context: link add/del)
- *	  sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq)
- *	    sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
+ *	  demux bucket locks		(link removal collecting sockets)
+ *	  neighbour table lock		(link removal, NETDEV_DOWN)
+ *
+ *	sk_lock of a socket		(lock_sock, or bh_lock_sock in softirq;
+ *					 never under RTNL or links_lock: link
+ *					 removal aborts sockets from a work
+ *					 item holding neither, since a process
+ *					 may own a socket indefinitely)
+ *	  sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
  *					 lock_sock_nested at teardown;
  *					 listener held)
- *	      demux bucket locks	(spin_lock_bh, leaf)
- *	      neighbour table lock	(spin_lock_bh, leaf; never held across
+ *	    demux bucket locks		(spin_lock_bh, leaf)
+ *	    neighbour table lock	(spin_lock_bh, leaf; never held across
  *					 dev_queue_xmit)
  * Softirq code and timers never touch a TCB that a process owns: they queue
  * to the backlog (RX) or set a bit in xtcp_sock.deferred for release_cb.
@@ -384,6 +391,9 @@ int xtcp_demux_connect_port(struct sock *sk);
 int xtcp_demux_listen_check(struct sock *sk);
 void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child);
 void xtcp_demux_unbind(struct sock *sk);
+struct xtcp_abort_set;
+struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr);
+void xtcp_demux_abort_run(struct xtcp_abort_set *set);
 void xtcp_demux_abort_addr(struct net *net, __be32 addr);
 void xtcp_demux_walk(struct net *net,
 		     void (*fn)(struct sock *sk, void *arg), void *arg);
