@@ -670,6 +670,43 @@ void xtcp_demux_walk(struct net *net,
 }
 
 /*
+ * The bucket-by-bucket form of xtcp_demux_walk(), for a seq_file that
+ * resumes where the last read() stopped, as tcp_seq_start() and
+ * tcp_seq_next() do for /proc/net/tcp: no read() walks more than the
+ * sockets it prints plus the chain it resumes in.
+ *
+ * Returns the socket of @net at index *@offset (counting only @net's) in
+ * bhash chain *@bucket; if that chain has no more, the first of @net in
+ * the next chain that has one, with *@bucket moved there and *@offset
+ * reset to 0. Returns NULL, with *@bucket at the end, when the table is
+ * done. To go on, the caller adds 1 to *@offset. Call under
+ * rcu_read_lock(); no reference is taken. Between two calls a chain may
+ * change: as with /proc/net/tcp, a socket that binds, unbinds or moves
+ * meanwhile may be returned twice or not at all.
+ */
+struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
+			     unsigned int *offset)
+{
+	struct sock *sk;
+	unsigned int n;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xtcp iter outside RCU");
+
+	for (; *bucket < XTCP_BHASH_SIZE; (*bucket)++, *offset = 0) {
+		n = 0;
+		hlist_for_each_entry_rcu(sk, &xtcp_bhash[*bucket].chain,
+					 sk_bind_node) {
+			if (!net_eq(sock_net(sk), net))
+				continue;
+			if (n++ == *offset)
+				return sk;
+		}
+	}
+	*offset = 0;
+	return NULL;
+}
+
+/*
  * RFC 6528 section 3: ISN = M + F(localip, localport, remoteip,
  * remoteport, secretkey), M a timer ticking at least every 4 us (here
  * every 64 ns) and F a keyed hash an attacker can't compute (siphash). Each
