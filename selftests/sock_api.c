@@ -832,17 +832,19 @@ TEST_F(api, sendto_fastopen)
 	close(l);
 }
 
-/* An AF_PACKET socket on veth1 in ns[1]: what the client sends it. */
-static int capture_open(FIXTURE_DATA(api) *self)
+/* An AF_PACKET socket on veth<side> in ns[side]: what the other side sends. */
+static int capture_open(FIXTURE_DATA(api) *self, int side)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	char dev[IFNAMSIZ];
 	int fd, err;
 
-	if (xtcp_test_ns_enter(self->net.ns[1]))
+	snprintf(dev, sizeof(dev), "veth%d", side);
+	if (xtcp_test_ns_enter(self->net.ns[side]))
 		return -1;
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_IP));
 	sll.sll_protocol = htons(ETH_P_IP);
-	sll.sll_ifindex = (int)if_nametoindex("veth1");
+	sll.sll_ifindex = (int)if_nametoindex(dev);
 	if (fd >= 0 && (!sll.sll_ifindex ||
 			bind(fd, (struct sockaddr *)&sll, sizeof(sll)))) {
 		err = errno;
@@ -857,12 +859,12 @@ static int capture_open(FIXTURE_DATA(api) *self)
 }
 
 /*
- * Reads the capture until a segment from the client to port @until
- * arrives (or the deadline passes: -1). Returns the RSTs seen before it
- * from the client's port @lport to the server's port @rport.
+ * Reads the capture until a segment from @from to port @until arrives (or
+ * the deadline passes: -1). Returns the RSTs seen before it from @from's
+ * port @lport to port @rport.
  */
-static int capture_rsts(int fd, uint16_t lport, uint16_t rport,
-			uint16_t until, int timeout_ms)
+static int capture_rsts(int fd, const char *from, uint16_t lport,
+			uint16_t rport, uint16_t until, int timeout_ms)
 {
 	long long end = xtcp_test_now_ms() +
 			(long long)timeout_ms * xtcp_test_timeout_scale();
@@ -881,7 +883,7 @@ static int capture_rsts(int fd, uint16_t lport, uint16_t rport,
 			continue;
 		}
 		if (n < (ssize_t)sizeof(*ip) || ip->protocol != IPPROTO_TCP ||
-		    ip->saddr != inet_addr(XTCP_TEST_ADDR0) ||
+		    ip->saddr != inet_addr(from) ||
 		    n < (ssize_t)(ip->ihl * 4 + sizeof(*th)))
 			continue;
 		th = (const void *)(pkt + ip->ihl * 4);
@@ -925,7 +927,7 @@ TEST_F(api, disconnect_timewait_no_rst)
 				  self->port, XTCP_TEST_TIME_WAIT, 5000);
 	ASSERT_EQ(XTCP_TEST_TIME_WAIT, st);
 
-	cap = capture_open(self);
+	cap = capture_open(self, 1);
 	ASSERT_LE(0, cap) TH_LOG("AF_PACKET: %s", strerror(errno));
 	ASSERT_EQ(0, connect(c, &sa, sizeof(sa)));
 	/* the marker: a SYN to a port nobody listens on */
@@ -934,13 +936,60 @@ TEST_F(api, disconnect_timewait_no_rst)
 	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, (uint16_t)(self->port + 1));
 	ASSERT_EQ(-1, connect(m, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(ECONNREFUSED, errno);
-	ASSERT_EQ(0, capture_rsts(cap, cport, self->port,
+	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR0, cport, self->port,
 				  (uint16_t)(self->port + 1), 5000));
 	close(m);
 	close(cap);
 	close(c);
 	if (self->old_msl >= 0)
 		xtcp_test_msl(200);
+}
+
+/*
+ * Issue 15 item 13, from LAST_ACK: the server's FIN is out, and the
+ * client's ACK of it never arrives (netem drops everything ns[0] sends),
+ * so the server sits in LAST_ACK retransmitting its FIN. Disconnecting it
+ * then sends no RST (tcp_disconnect() sends one from LAST_ACK only while
+ * the FIN is unsent). The capture in the client's netns counts the RSTs
+ * the server sends before a marker SYN it sends to the client afterwards.
+ */
+TEST_F(api, disconnect_last_ack_no_rst)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	struct sockaddr_in sin;
+	uint16_t cport;
+	int c, s, cap, m, st;
+	char b;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_pair(self, &c, &s));
+	cport = xtcp_test_local_port(c);
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	ASSERT_EQ(0, read(s, &b, 1));
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s tc qdisc add dev veth0 root netem loss 100%%",
+				   self->net.ns[0]));
+	ASSERT_EQ(0, shutdown(s, SHUT_WR));
+	st = xtcp_test_wait_state(self->net.ns[1], self->net.xtcp[1],
+				  self->port, cport, XTCP_TEST_LAST_ACK, 5000);
+	ASSERT_EQ(XTCP_TEST_LAST_ACK, st);
+
+	cap = capture_open(self, 0);
+	ASSERT_LE(0, cap) TH_LOG("AF_PACKET: %s", strerror(errno));
+	ASSERT_EQ(0, connect(s, &sa, sizeof(sa)));
+	/* the marker: a SYN from the server's netns to the client's */
+	m = srv_socket(self, SOCK_STREAM | SOCK_NONBLOCK);
+	ASSERT_LE(0, m);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, (uint16_t)(self->port + 1));
+	ASSERT_EQ(-1, connect(m, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR1, self->port, cport,
+				  (uint16_t)(self->port + 1), 5000));
+	close(m);
+	close(cap);
+	close(s);
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s tc qdisc del dev veth0 root",
+				   self->net.ns[0]));
+	close(c);
 }
 
 /*
