@@ -824,24 +824,40 @@ void xtcp_demux_abort_addr(struct net *net, __be32 addr)
 }
 
 /*
- * Calls @fn for each socket of @net holding a port, for /proc/net/xtcp.
- * @fn runs under rcu_read_lock() without a reference and must not sleep.
- * As with /proc/net/tcp, a socket rebound during the walk may be shown
- * twice or not at all.
+ * Walks the sockets of @net holding a port, bucket by bucket, for the
+ * /proc/net/xtcp seq_file, which resumes where the last read() stopped as
+ * tcp_seq_start() and tcp_seq_next() do for /proc/net/tcp: no read()
+ * walks more than the sockets it prints plus the chain it resumes in.
+ *
+ * Returns the socket of @net at index *@offset (counting only @net's) in
+ * bhash chain *@bucket; if that chain has no more, the first of @net in
+ * the next chain that has one, with *@bucket moved there and *@offset
+ * reset to 0. Returns NULL, with *@bucket at the end, when the table is
+ * done. To go on, the caller adds 1 to *@offset. Call under
+ * rcu_read_lock(); no reference is taken. Between two calls a chain may
+ * change: as with /proc/net/tcp, a socket that binds, unbinds or moves
+ * meanwhile may be returned twice or not at all.
  */
-void xtcp_demux_walk(struct net *net,
-		     void (*fn)(struct sock *sk, void *arg), void *arg)
+struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
+			     unsigned int *offset)
 {
 	struct sock *sk;
-	unsigned int i;
+	unsigned int n;
 
-	rcu_read_lock();
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
-		hlist_for_each_entry_rcu(sk, &xtcp_bhash[i].chain,
-					 sk_bind_node)
-			if (net_eq(sock_net(sk), net))
-				fn(sk, arg);
-	rcu_read_unlock();
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xtcp iter outside RCU");
+
+	for (; *bucket < XTCP_BHASH_SIZE; (*bucket)++, *offset = 0) {
+		n = 0;
+		hlist_for_each_entry_rcu(sk, &xtcp_bhash[*bucket].chain,
+					 sk_bind_node) {
+			if (!net_eq(sock_net(sk), net))
+				continue;
+			if (n++ == *offset)
+				return sk;
+		}
+	}
+	*offset = 0;
+	return NULL;
 }
 
 /*

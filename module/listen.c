@@ -14,9 +14,22 @@
  * listener's socket lock. xtcp_listen.lock additionally guards the SYN
  * hash so that /proc/net/xtcp can walk it without the socket lock.
  */
+#include <linux/log2.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include "xtcp.h"
+
+/*
+ * Bounds on the buckets of a listener's SYN hash, which has one bucket per
+ * request the backlog allows, rounded up to a power of two: chains stay
+ * short at a full queue without a large table for a small backlog.
+ */
+enum {
+	XTCP_SYNQ_MIN_BUCKETS	= 8,
+	XTCP_SYNQ_MAX_BUCKETS	= 1024,
+};
 
 struct xtcp_request {
 	struct hlist_node node;		/* in xtcp_listen.syn_hash */
@@ -40,16 +53,25 @@ struct xtcp_request {
 struct xtcp_listen {
 	/* guards syn_hash against /proc readers; leaf, BH-safe */
 	spinlock_t lock;
-	struct hlist_head syn_hash[XTCP_SYNQ_BUCKETS];
 	unsigned int syn_qlen;
 	struct list_head accept_queue;	/* children, oldest first */
 	struct rcu_head rcu;
+	unsigned int syn_mask;		/* buckets - 1; set at listen() */
+	struct hlist_head syn_hash[];
 };
 
 static struct kmem_cache *xtcp_request_cache;
 
+/*
+ * Keys the SYN hash, so that a peer can't pick addresses and ports that
+ * chain a listener's whole SYN queue into one bucket. Taken at load time,
+ * like demux.c's table keys; read-only afterwards.
+ */
+static hsiphash_key_t xtcp_synq_key __ro_after_init;
+
 int xtcp_listen_init(void)
 {
+	get_random_bytes(&xtcp_synq_key, sizeof(xtcp_synq_key));
 	xtcp_request_cache = KMEM_CACHE(xtcp_request, 0);
 	return xtcp_request_cache ? 0 : -ENOMEM;
 }
@@ -62,9 +84,10 @@ void xtcp_listen_uninit(void)
 static struct hlist_head *xtcp_listen_bucket(struct xtcp_listen *l,
 					     __be32 raddr, __be16 rport)
 {
-	u32 h = jhash_2words((__force u32)raddr, (__force u32)rport, 0);
+	u32 h = hsiphash_2u32((__force u32)raddr, (__force u32)rport,
+			      &xtcp_synq_key);
 
-	return &l->syn_hash[h % XTCP_SYNQ_BUCKETS];
+	return &l->syn_hash[h & l->syn_mask];
 }
 
 static struct xtcp_request *xtcp_listen_find(struct xtcp_listen *l,
@@ -103,13 +126,23 @@ int xtcp_listen_start(struct sock *sk, int backlog)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_listen *l;
-	int i, err;
+	unsigned int buckets, i;
+	int err;
 
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	/*
+	 * Sized from the backlog of the first listen(); a later listen()
+	 * that changes the backlog keeps the table, whose chains then grow
+	 * or shrink on average. xtcp_listen_syn() admits at least 8.
+	 */
+	buckets = clamp_t(unsigned int, backlog, XTCP_SYNQ_MIN_BUCKETS,
+			  XTCP_SYNQ_MAX_BUCKETS);
+	buckets = roundup_pow_of_two(buckets);
+	l = kzalloc(struct_size(l, syn_hash, buckets), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
 	spin_lock_init(&l->lock);
-	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+	l->syn_mask = buckets - 1;
+	for (i = 0; i < buckets; i++)
 		INIT_HLIST_HEAD(&l->syn_hash[i]);
 	INIT_LIST_HEAD(&l->accept_queue);
 
@@ -154,12 +187,12 @@ void xtcp_listen_stop(struct sock *sk)
 	struct xtcp_sock *child, *tmp;
 	struct hlist_node *n;
 	struct xtcp_request *req;
-	int i;
+	unsigned int i;
 
 	if (!l)
 		return;
 	sk_stop_timer(sk, &xs->rtx_timer);
-	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+	for (i = 0; i <= l->syn_mask; i++)
 		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node)
 			xtcp_listen_drop_req(l, req);
 
@@ -425,11 +458,11 @@ void xtcp_listen_timer(struct sock *lsk)
 	unsigned long now = jiffies, next = now + XTCP_RTO_MAX;
 	struct xtcp_request *req;
 	struct hlist_node *n;
-	int i;
+	unsigned int i;
 
 	if (!l || !l->syn_qlen)
 		return;
-	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++) {
+	for (i = 0; i <= l->syn_mask; i++) {
 		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node) {
 			if (time_before(now, req->expires)) {
 				if (time_before(req->expires, next))
@@ -500,13 +533,13 @@ void xtcp_listen_walk(struct sock *sk,
 	/* pairs with xtcp_listen_start(): the lock and hash are set up */
 	struct xtcp_listen *l = smp_load_acquire(&xtcp_sk(sk)->listen);
 	struct xtcp_request *req;
-	int i;
+	unsigned int i;
 
 	/* under rcu_read_lock(): l is freed with kfree_rcu() */
 	if (!l)
 		return;
 	spin_lock_bh(&l->lock);
-	for (i = 0; i < XTCP_SYNQ_BUCKETS; i++)
+	for (i = 0; i <= l->syn_mask; i++)
 		hlist_for_each_entry(req, &l->syn_hash[i], node)
 			fn(sk, req->raddr, req->rport, req->laddr,
 			   req->expires, arg);

@@ -120,7 +120,7 @@ static void xtcp_proc_show_req(struct sock *lsk, __be32 raddr, __be16 rport,
 }
 
 /*
- * Called by xtcp_demux_walk() under RCU; the socket is not locked, so
+ * Called by xtcp_proc_show() under RCU; the socket is not locked, so
  * every field that moves is read once and the line may mix two instants,
  * exactly as /proc/net/tcp does.
  */
@@ -132,10 +132,6 @@ static void xtcp_proc_show_sock(struct sock *sk, void *arg)
 	unsigned long expires;
 	int state, rx_queue, ssthresh, timer;
 	u32 ss;
-
-	/* seq_file retries with a larger buffer; stop working until then */
-	if (seq_has_overflowed(seq))
-		return;
 
 	/* like /proc/net/tcp, which never shows a merely bound socket */
 	state = READ_ONCE(sk->sk_state);
@@ -181,22 +177,142 @@ static void xtcp_proc_show_sock(struct sock *sk, void *arg)
 	}
 }
 
+/*
+ * The seq_file iterator of /proc/net/xtcp. Position 0 is the header; each
+ * later position is one socket of the netns that is not in TCP_CLOSE (a
+ * record: its line, and for a listener the lines of its SYN queue), found
+ * through xtcp_demux_iter(). Like tcp_seq_start(), a read() that goes on
+ * where the last one stopped resumes at the saved bucket and offset
+ * instead of walking everything before it; any other position (lseek, a
+ * rewind) walks from the start. RCU is held from ->start to ->stop only,
+ * that is for one buffer's worth of records, never across a copy to user
+ * space.
+ */
+struct xtcp_proc_iter {
+	struct seq_net_private p;	/* first: seq_file_net() */
+	unsigned int bucket;		/* where the current record is */
+	unsigned int offset;
+	loff_t last_pos;		/* the position of the current record */
+	int num;			/* "sl" of its first line */
+	int lines;			/* the lines ->show printed for it */
+};
+
+static void xtcp_proc_count_req(struct sock *lsk, __be32 raddr, __be16 rport,
+				__be32 laddr, u32 expires, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* the lines xtcp_proc_show_sock() would print for @sk, under RCU */
+static int xtcp_proc_lines(struct sock *sk)
+{
+	int lines = 1;
+
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
+	    refcount_inc_not_zero(&sk->sk_refcnt)) {
+		xtcp_listen_walk(sk, xtcp_proc_count_req, &lines);
+		sock_put(sk);
+	}
+	return lines;
+}
+
+/* the record at or after the saved bucket and offset, or NULL at the end */
+static struct sock *xtcp_proc_get(struct seq_file *seq)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct sock *sk;
+
+	while ((sk = xtcp_demux_iter(seq_file_net(seq), &it->bucket,
+				     &it->offset))) {
+		/* like /proc/net/tcp, which never shows a merely bound socket */
+		if (READ_ONCE(sk->sk_state) != TCP_CLOSE)
+			return sk;
+		it->offset++;
+	}
+	return NULL;
+}
+
+static void *xtcp_proc_start(struct seq_file *seq, loff_t *pos)
+	__acquires(RCU)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct sock *sk;
+	loff_t n;
+
+	rcu_read_lock();
+	if (!*pos) {
+		it->last_pos = 0;
+		return SEQ_START_TOKEN;
+	}
+	/* where the last read() stopped, or the one after if it went */
+	if (*pos == it->last_pos)
+		return xtcp_proc_get(seq);
+
+	it->bucket = 0;
+	it->offset = 0;
+	it->num = 0;
+	for (n = 1; (sk = xtcp_proc_get(seq)) && n < *pos; n++) {
+		it->num += xtcp_proc_lines(sk);
+		it->offset++;
+	}
+	it->last_pos = *pos;
+	return sk;
+}
+
+static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct sock *sk;
+
+	if (v == SEQ_START_TOKEN) {
+		it->bucket = 0;
+		it->offset = 0;
+		it->num = 0;
+	} else {
+		it->num += it->lines;
+		it->offset++;
+	}
+	++*pos;
+	sk = xtcp_proc_get(seq);
+	it->last_pos = *pos;
+	return sk;
+}
+
+static void xtcp_proc_stop(struct seq_file *seq, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
 static int xtcp_proc_show(struct seq_file *seq, void *v)
 {
-	struct xtcp_proc_walk walk = { .seq = seq };
+	struct xtcp_proc_iter *it = seq->private;
+	struct xtcp_proc_walk walk = { .seq = seq, .num = it->num };
 
-	seq_setwidth(seq, XTCP_PROC_LINE - 1);
-	seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
-	seq_pad(seq, '\n');
-
-	xtcp_demux_walk(seq_file_single_net(seq), xtcp_proc_show_sock, &walk);
+	if (v == SEQ_START_TOKEN) {
+		seq_setwidth(seq, XTCP_PROC_LINE - 1);
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+		seq_pad(seq, '\n');
+		it->lines = 0;
+		return 0;
+	}
+	/* shown again after an overflow: ->next has not counted it yet */
+	xtcp_proc_show_sock(v, &walk);
+	it->lines = walk.num - it->num;
 	return 0;
 }
 
+static const struct seq_operations xtcp_proc_seq_ops = {
+	.start	= xtcp_proc_start,
+	.next	= xtcp_proc_next,
+	.stop	= xtcp_proc_stop,
+	.show	= xtcp_proc_show,
+};
+
 int xtcp_proc_net_init(struct net *net)
 {
-	if (!proc_create_net_single("xtcp", 0444, net->proc_net,
-				    xtcp_proc_show, NULL))
+	if (!proc_create_net("xtcp", 0444, net->proc_net, &xtcp_proc_seq_ops,
+			     sizeof(struct xtcp_proc_iter)))
 		goto err;
 	if (!proc_create_net_single("xtcp_stat", 0444, net->proc_net,
 				    xtcp_proc_stat_show, NULL))

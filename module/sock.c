@@ -75,7 +75,13 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	sk->sk_type = SOCK_STREAM;
-	sk->sk_protocol = IPPROTO_TCP;
+	/*
+	 * Not IPPROTO_TCP: BPF helpers (bpf_tcp_sock(), bpf_skc_to_tcp_sock())
+	 * and other code take sk_protocol == IPPROTO_TCP on a stream socket
+	 * to mean struct tcp_sock, which is far larger than ours. MPTCP
+	 * gives its sockets IPPROTO_MPTCP for the same reason.
+	 */
+	sk->sk_protocol = IPPROTO_XTCP;
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
@@ -214,7 +220,8 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
-	if (protocol && protocol != IPPROTO_TCP)
+	/* 0 and IPPROTO_TCP, so that code ported from AF_INET works */
+	if (protocol && protocol != IPPROTO_TCP && protocol != IPPROTO_XTCP)
 		return -EPROTONOSUPPORT;
 
 	sk = sk_alloc(net, xtcp_family, GFP_KERNEL, &xtcp_prot, kern);
@@ -279,6 +286,79 @@ out:
 	return err;
 }
 
+/* like tcp_need_reset(): the states whose peer a disconnect must reset */
+static bool xtcp_need_reset(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+			       TCPF_SYN_RECV);
+}
+
+/*
+ * Forget the last connection of a socket in TCP_CLOSE, so that the next
+ * connect() starts as on a fresh socket: no sequence numbers, RTT, RTO,
+ * backoff, retry count or congestion state of the old one, nothing queued,
+ * no timer. Like the part of tcp_disconnect() after the state change.
+ * xtcp_set_state() already took the socket out of the ehash and gave back
+ * a port the user did not bind. What the user set stays: buffers,
+ * TCP_NODELAY, TCP_MAXSEG, SO_LINGER, a bound address and port.
+ */
+static void xtcp_sock_forget(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sock_owned_by_me(sk);
+	WARN_ON_ONCE(sk->sk_state != TCP_CLOSE);
+
+	xtcp_timer_clear(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
+	xtcp_write_queue_purge(sk);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	sk->sk_err_soft = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+		WRITE_ONCE(sk->sk_rcv_saddr, 0);
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+
+	/* lockless readers: /proc/net/xtcp, SIOCOUTQ, xtcp_inq() */
+	WRITE_ONCE(xs->snd_una, 0);
+	WRITE_ONCE(xs->snd_nxt, 0);
+	WRITE_ONCE(xs->write_seq, 0);
+	WRITE_ONCE(xs->snd_wnd, 0);
+	xs->snd_wl1 = 0;
+	xs->snd_wl2 = 0;
+	xs->iss = 0;
+	xs->max_window = 0;
+	WRITE_ONCE(xs->rcv_nxt, 0);
+	WRITE_ONCE(xs->copied_seq, 0);
+	xs->rcv_wnd = 0;
+	xs->rcv_wup = 0;
+	xs->irs = 0;
+
+	xs->mss = XTCP_DEFAULT_MSS;
+	xs->advmss = XTCP_DEFAULT_MSS;
+	xs->snd_wscale = 0;
+	xs->rcv_wscale = 0;
+	xs->wscale_ok = 0;
+	xs->ack_pending = 0;
+	xs->fin_sent = 0;
+	xs->dupacks = 0;
+
+	xs->srtt_us = 0;
+	xs->rttvar_us = 0;
+	WRITE_ONCE(xs->rto, XTCP_TIMEOUT_INIT);
+	xs->rtt_seq = 0;
+	xs->rtt_start_us = 0;
+	xs->backoff = 0;
+	WRITE_ONCE(xs->retries, 0);
+	WRITE_ONCE(xs->probes, 0);
+
+	xs->recover = 0;
+	xtcp_cong_init(sk);
+}
+
 /* pick the route, the port and the ISN, then send the SYN */
 static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 			      int addr_len)
@@ -286,7 +366,7 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
-	__be32 daddr, saddr = sk->sk_rcv_saddr;
+	__be32 daddr, saddr;
 	bool autobound = false;
 	unsigned int mtu;
 	int err;
@@ -298,6 +378,12 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	if (ipv4_is_zeronet(daddr) || ipv4_is_multicast(daddr) ||
 	    ipv4_is_lbcast(daddr) || !sin->sin_port)
 		return -ENETUNREACH;
+	/*
+	 * Whatever left the socket in TCP_CLOSE, start from a clean TCB;
+	 * the connect() error path normally did this already.
+	 */
+	xtcp_sock_forget(sk);
+	saddr = sk->sk_rcv_saddr;
 	err = xtcp_link_route(net, daddr, &saddr, &mtu);
 	if (err)
 		return err;
@@ -373,29 +459,23 @@ static int xtcp_disconnect(struct sock *sk)
 	if (old == TCP_LISTEN) {
 		xtcp_listen_stop(sk);
 	} else if (old != TCP_CLOSE) {
-		if (old != TCP_SYN_SENT)
+		/*
+		 * As tcp_disconnect(): a RST where the peer still has a
+		 * connection it may send on, or where our FIN has not left
+		 * yet. From TIME_WAIT, and from CLOSING or LAST_ACK with
+		 * the FIN sent, both sides have said goodbye: the peer has
+		 * closed or only waits for our ACK, and a RST would tell it
+		 * nothing (RFC 9293 3.10.4 ABORT sends none from there).
+		 */
+		if (xtcp_need_reset(old) ||
+		    (xs->snd_nxt != xs->write_seq &&
+		     (1 << old) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
 			xtcp_send_active_reset(sk, GFP_KERNEL);
-		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT ||
-		    old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2)
 			sk->sk_err = ECONNRESET;
+		}
 		xtcp_set_state(sk, TCP_CLOSE);
-		xtcp_timer_clear(sk);
 	}
-	__skb_queue_purge(&sk->sk_receive_queue);
-	xtcp_ofo_purge(sk);
-	xtcp_write_queue_purge(sk);
-	sk->sk_shutdown = 0;
-	sock_reset_flag(sk, SOCK_DONE);
-	xs->fin_sent = 0;
-	xs->srtt_us = 0;
-	xs->rttvar_us = 0;
-	xs->rto = XTCP_TIMEOUT_INIT;
-	xs->backoff = 0;
-	xs->retries = 0;
-	xs->rtt_start_us = 0;
-	xtcp_cong_init(sk);
-	sk->sk_daddr = 0;
-	sk->sk_dport = 0;
+	xtcp_sock_forget(sk);
 	sk_error_report(sk);
 	return 0;
 }
@@ -449,6 +529,12 @@ static int __xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (sk->sk_state == TCP_CLOSE) {
 		err = sock_error(sk) ? : -ECONNABORTED;
 		sock->state = SS_UNCONNECTED;
+		/*
+		 * __inet_stream_connect() disconnects here: a retry on this
+		 * socket must not inherit the retry count, backoff, RTO or
+		 * congestion state of the attempt that failed.
+		 */
+		xtcp_sock_forget(sk);
 		return err;
 	}
 	sock->state = SS_CONNECTED;
@@ -812,6 +898,21 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	unsigned int size_goal;
 	int copied = 0, err;
 	long timeo;
+
+	/*
+	 * Urgent data (RFC 9293 3.8.5) is not implemented: refuse it rather
+	 * than send it in-band, with what Linux says for a stream socket
+	 * without urgent data (unix_stream_sendmsg(), MPTCP).
+	 */
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	/*
+	 * Nor is TCP Fast Open: refuse it as tcp_sendmsg_fastopen() does
+	 * with the client side of net.ipv4.tcp_fastopen off, connected or
+	 * not, so that programs fall back to connect().
+	 */
+	if (flags & MSG_FASTOPEN)
+		return -EOPNOTSUPP;
 
 	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);

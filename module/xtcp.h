@@ -53,7 +53,6 @@ enum {
 	XTCP_SYN_RETRIES	= 6,		/* like tcp_syn_retries */
 	XTCP_SYNACK_RETRIES	= 5,		/* like tcp_synack_retries */
 	XTCP_RETRIES2		= 15,		/* like tcp_retries2 */
-	XTCP_SYNQ_BUCKETS	= 64,
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -395,8 +394,8 @@ struct xtcp_abort_set;
 struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr);
 void xtcp_demux_abort_run(struct xtcp_abort_set *set);
 void xtcp_demux_abort_addr(struct net *net, __be32 addr);
-void xtcp_demux_walk(struct net *net,
-		     void (*fn)(struct sock *sk, void *arg), void *arg);
+struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
+			     unsigned int *offset);
 u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 
 /* link.c APIs */

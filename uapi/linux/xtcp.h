@@ -7,6 +7,21 @@
  *
  *	int fd = socket(AF_XTCP, SOCK_STREAM, 0);
  *
+ * The protocol argument may be 0, IPPROTO_TCP or IPPROTO_XTCP. The socket's
+ * protocol is IPPROTO_XTCP whichever was passed, and getsockopt(SO_PROTOCOL)
+ * answers IPPROTO_XTCP, as an MPTCP socket answers IPPROTO_MPTCP: the socket
+ * layer answers SO_PROTOCOL from sk->sk_protocol before XTCP sees the call,
+ * and that field must not say IPPROTO_TCP, because the kernel (BPF helpers
+ * such as bpf_tcp_sock() above all) takes a stream socket whose protocol is
+ * IPPROTO_TCP for a struct tcp_sock, which an XTCP socket is not. Code that
+ * checks SO_PROTOCOL == IPPROTO_TCP should accept IPPROTO_XTCP too.
+ *
+ * Urgent data is not implemented: send(MSG_OOB) fails with EOPNOTSUPP and
+ * recv(MSG_OOB) with EINVAL (what TCP says when no urgent data is pending).
+ * TCP Fast Open is not implemented: sendto(MSG_FASTOPEN) fails with
+ * EOPNOTSUPP, as TCP's does with net.ipv4.tcp_fastopen off, so that
+ * programs fall back to connect().
+ *
  * Addresses are struct sockaddr_in. sin_family may be AF_INET or AF_XTCP on
  * the way in; addresses handed back (getsockname, getpeername, accept) say
  * AF_INET so that inet_ntop() and friends work unchanged. Socket options at
@@ -53,6 +68,14 @@
  */
 #define AF_XTCP		19
 #define PF_XTCP		AF_XTCP
+
+/*
+ * sk_protocol of every XTCP socket, and SO_PROTOCOL's answer (see the top).
+ * Above IPPROTO_MAX (263 in 6.1; the values above 255 are the kernel's own,
+ * such as IPPROTO_MPTCP 262, and new ones are added just above) and below
+ * 65536, since sk_protocol is 16 bits wide. 0x5854 is "XT" in ASCII.
+ */
+#define IPPROTO_XTCP	0x5854
 
 #define XTCP_GENL_NAME		"xtcp"
 #define XTCP_GENL_VERSION	1
