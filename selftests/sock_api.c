@@ -1096,7 +1096,11 @@ static void *mover_write(void *arg)
  * Linux does not, 10 on Linux), ssthresh "infinite" (-1 in /proc), and
  * 8 MiB move intact. An XTCP client retransmits nothing meanwhile
  * (RetransSegs); Linux's count includes tail loss probes, which a slow VM
- * may send, so a native client's count is only logged.
+ * may send, so a native client's count is only logged. So is an XTCP
+ * client's on a slowed kernel (XTCP_TIMEOUT_SCALE > 1: the debug kernel
+ * under TCG), where a receiver ten times slower than the 200 ms minimum
+ * RTO assumes makes the sender time out now and then, inherited state or
+ * not; the cwnd and ssthresh checks still show the fresh start there.
  */
 static void reconnect_fresh(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(api) *self, int c)
@@ -1152,10 +1156,10 @@ static void reconnect_fresh(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, n);
 	ASSERT_EQ(len, got);
 	rtx1 = retrans_segs(self->net.ns[0], self->net.xtcp[0]);
-	if (self->net.xtcp[0]) {
+	if (self->net.xtcp[0] && xtcp_test_timeout_scale() == 1) {
 		ASSERT_EQ(rtx0, rtx1);
 	} else if (rtx1 != rtx0) {
-		TH_LOG("native RetransSegs %lld -> %lld", rtx0, rtx1);
+		TH_LOG("RetransSegs %lld -> %lld", rtx0, rtx1);
 	}
 	close(s);
 	close(c);
