@@ -685,6 +685,51 @@ void xtcp_test_net_cleanup(struct xtcp_test_net *net)
 	}
 }
 
+static int pair_setup(struct xtcp_test_pair *pair, const char *prefix,
+		      bool xtcp0, bool xtcp1, bool bare1)
+{
+	pair->skip = NULL;
+	pair->old_msl = -1;
+	pair->port = (uint16_t)(20000 + (getpid() % 30000));
+	if (xtcp0 || xtcp1)
+		pair->skip = xtcp_test_unavailable();
+	if (pair->skip)
+		return 1;
+	/* a short MSL, so the TIME_WAIT a test leaves drains in the teardown */
+	pair->old_msl = xtcp_test_msl(-1);
+	if (pair->old_msl >= 0)
+		xtcp_test_msl(200);
+	return net_setup(&pair->net, prefix, xtcp0, xtcp1, bare1);
+}
+
+int xtcp_test_pair_setup(struct xtcp_test_pair *pair, const char *prefix,
+			 bool xtcp0, bool xtcp1)
+{
+	return pair_setup(pair, prefix, xtcp0, xtcp1, false);
+}
+
+int xtcp_test_pair_setup_bare(struct xtcp_test_pair *pair, const char *prefix,
+			      bool xtcp0)
+{
+	return pair_setup(pair, prefix, xtcp0, false, true);
+}
+
+void xtcp_test_pair_teardown(struct xtcp_test_pair *pair, int timeout_ms,
+			     int left[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		left[i] = 0;
+		if (!pair->skip && pair->net.xtcp[i])
+			left[i] = xtcp_test_wait_drained(pair->net.ns[i],
+							 timeout_ms);
+	}
+	xtcp_test_net_cleanup(&pair->net);
+	if (pair->old_msl >= 0)
+		xtcp_test_msl(pair->old_msl);
+}
+
 void xtcp_test_addr(struct sockaddr_in *sin, const char *ip, uint16_t port)
 {
 	memset(sin, 0, sizeof(*sin));
