@@ -546,9 +546,11 @@ int xtcp_test_detach(const char *ns, const char *dev)
 	return xtcp_link(ns, dev, false, NULL, NULL);
 }
 
-int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
+/* One ethtool flag (ETHTOOL_S*, what names it in errors) of DEV in NS */
+static int ethtool_set(const char *ns, const char *dev, uint32_t cmd,
+		       const char *what, bool on)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_SRXCSUM, .data = on };
+	struct ethtool_value ev = { .cmd = cmd, .data = on };
 	struct ifreq ifr;
 	int fd, ret;
 
@@ -560,28 +562,19 @@ int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
 	ifr.ifr_data = (void *)&ev;
 	ret = ioctl(fd, SIOCETHTOOL, &ifr);
 	if (ret)
-		fail("ETHTOOL_SRXCSUM", dev);
+		fail(what, dev);
 	close(fd);
 	return ret;
 }
 
+int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
+{
+	return ethtool_set(ns, dev, ETHTOOL_SRXCSUM, "ETHTOOL_SRXCSUM", on);
+}
+
 int xtcp_test_tso(const char *ns, const char *dev, bool on)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = on };
-	struct ifreq ifr;
-	int fd, ret;
-
-	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
-	if (fd < 0)
-		return fail("socket in", ns);
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-	ifr.ifr_data = (void *)&ev;
-	ret = ioctl(fd, SIOCETHTOOL, &ifr);
-	if (ret)
-		fail("ETHTOOL_STSO", dev);
-	close(fd);
-	return ret;
+	return ethtool_set(ns, dev, ETHTOOL_STSO, "ETHTOOL_STSO", on);
 }
 
 int xtcp_test_capture(const char *ns, const char *dev)
