@@ -28,6 +28,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 #define NCONNS		1000
 #define MAX_INFLIGHT	128
@@ -69,60 +70,23 @@ static unsigned int msg_make(int id, unsigned char *buf)
 }
 
 FIXTURE(many) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
+	struct xtcp_test_pair pair;
 };
 
-FIXTURE_VARIANT(many) {
-	bool client_xtcp;
-	bool server_xtcp;
-};
-
-FIXTURE_VARIANT_ADD(many, xtcp_xtcp) { .client_xtcp = true, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(many, xtcp_tcp) { .client_xtcp = true, .server_xtcp = false };
-FIXTURE_VARIANT_ADD(many, tcp_xtcp) { .client_xtcp = false, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(many, tcp_tcp) { .client_xtcp = false, .server_xtcp = false };
+XTCP_PAIR_VARIANTS(many);
 
 FIXTURE_SETUP(many)
 {
 	struct rlimit rl = { 4 * NCONNS + 64, 4 * NCONNS + 64 };
-	const char *why = NULL;
 
-	self->old_msl = -1;
-	if (variant->client_xtcp || variant->server_xtcp)
-		why = xtcp_test_unavailable();
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
+	XTCP_PAIR_SETUP("xtcp-many", variant->client_xtcp,
+			variant->server_xtcp);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-many",
-					 variant->client_xtcp,
-					 variant->server_xtcp));
 }
 
 FIXTURE_TEARDOWN(many)
 {
-	int i, left;
-
-	for (i = 0; i < 2 && !self->skip; i++) {
-		if (!self->net.xtcp[i])
-			continue;
-		left = xtcp_test_wait_drained(self->net.ns[i], 15000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp of %s",
-			       left, self->net.ns[i]);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(15000);
 }
 
 static uint64_t tag(int type, int idx)
@@ -368,7 +332,7 @@ static void run_many(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, r);
 	r->ep = epoll_create1(0);
 	ASSERT_LE(0, r->ep);
-	r->l = xtcp_test_socket(self->net.ns[1],
+	r->l = xtcp_test_socket(self->pair.net.ns[1],
 				xtcp_test_sock_family(variant->server_xtcp),
 				SOCK_STREAM | SOCK_NONBLOCK);
 	ASSERT_LE(0, r->l);
@@ -383,7 +347,7 @@ static void run_many(struct __test_metadata *_metadata,
 	while (r->done < NCONNS && !r->errors) {
 		while (r->started < NCONNS &&
 		       r->started - r->established < MAX_INFLIGHT)
-			client_start(r, self->net.ns[0],
+			client_start(r, self->pair.net.ns[0],
 				     xtcp_test_sock_family(variant->client_xtcp),
 				     r->started);
 		if (!go && r->established == NCONNS && r->accepted == NCONNS) {
@@ -422,8 +386,7 @@ static void run_many(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(many, concurrent_echo, 200)
 {
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 	run_many(_metadata, self, variant);
 }
 

@@ -38,6 +38,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 #define PORT		5556
 #define CHUNK_A		10000
@@ -50,9 +51,7 @@ enum breakage {
 };
 
 FIXTURE(raw) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
+	struct xtcp_test_pair pair;
 };
 
 FIXTURE_VARIANT(raw) {
@@ -96,36 +95,14 @@ FIXTURE_VARIANT_ADD(raw, ihl_below_5) {
 
 FIXTURE_SETUP(raw)
 {
-	const char *why = xtcp_test_unavailable();
-
-	self->old_msl = -1;
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-raw", true, false));
+	XTCP_PAIR_SETUP("xtcp-raw", true, false);
 	/* make sure nothing below XTCP vouches for our bad checksums */
-	ASSERT_EQ(0, xtcp_test_rx_csum(self->net.ns[0], "veth0", false));
+	ASSERT_EQ(0, xtcp_test_rx_csum(self->pair.net.ns[0], "veth0", false));
 }
 
 FIXTURE_TEARDOWN(raw)
 {
-	int left;
-
-	if (!self->skip) {
-		left = xtcp_test_wait_drained(self->net.ns[0], 10000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp", left);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(10000);
 }
 
 struct handshake {
@@ -286,25 +263,25 @@ TEST_F(raw, attack)
 	size_t flen;
 	char b;
 
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 	ASSERT_TRUE(sent && got);
 	ASSERT_EQ(1, EVP_DigestInit_ex(sent, EVP_sha256(), NULL));
 	ASSERT_EQ(1, EVP_DigestInit_ex(got, EVP_sha256(), NULL));
-	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[0], "veth0", xmac, NULL));
-	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[1], "veth1", nmac, &ifindex));
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[0], "veth0", xmac, NULL));
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[1], "veth1", nmac,
+				   &ifindex));
 
 	/* it must see the handshake's SYN-ACK, which veth1 sends */
-	pfd = xtcp_test_packet_socket(self->net.ns[1], ifindex, true);
+	pfd = xtcp_test_packet_socket(self->pair.net.ns[1], ifindex, true);
 	ASSERT_LE(0, pfd);
 
-	l = xtcp_test_socket(self->net.ns[1], AF_INET, SOCK_STREAM);
+	l = xtcp_test_socket(self->pair.net.ns[1], AF_INET, SOCK_STREAM);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, PORT);
 	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, listen(l, 1));
-	c = xtcp_test_socket(self->net.ns[0], -1, SOCK_STREAM);
+	c = xtcp_test_socket(self->pair.net.ns[0], -1, SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
 	s = accept(l, NULL, NULL);
@@ -321,7 +298,7 @@ TEST_F(raw, attack)
 	ASSERT_TRUE(hs.have_client && hs.have_server)
 		TH_LOG("handshake not seen on veth1");
 
-	before = counters_sum(self->net.ns[0], variant->counters);
+	before = counters_sum(self->pair.net.ns[0], variant->counters);
 	ASSERT_LE(0, before);
 	flen = craft(frame, variant->kind, xmac, nmac, cport,
 		     hs.server_isn + 1 + CHUNK_A, hs.client_isn + 1 + 1);
@@ -330,7 +307,7 @@ TEST_F(raw, attack)
 	/* the frame is handled in softirq: poll for the counter */
 	deadline = xtcp_test_now_ms() + 3000LL * xtcp_test_timeout_scale();
 	do {
-		after = counters_sum(self->net.ns[0], variant->counters);
+		after = counters_sum(self->pair.net.ns[0], variant->counters);
 		if (after > before)
 			break;
 		xtcp_test_msleep(10);

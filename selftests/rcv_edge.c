@@ -54,6 +54,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 #define PORT		5557
 #define PEER_ISN	0xfffff900u	/* RCV.NXT + 2000 wraps past 2^32 */
@@ -83,9 +84,7 @@ struct peer {
 };
 
 FIXTURE(edge) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
+	struct xtcp_test_pair pair;
 	struct peer p;
 };
 
@@ -98,45 +97,20 @@ FIXTURE_VARIANT_ADD(edge, tcp) { .xtcp = false };
 
 FIXTURE_SETUP(edge)
 {
-	const char *why = NULL;
-
-	self->old_msl = -1;
 	self->p.fd = -1;
-	if (variant->xtcp)
-		why = xtcp_test_unavailable();
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup_bare(&self->net, "xtcp-edge",
-					      variant->xtcp));
-	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[1], "veth1", self->p.mac,
+	XTCP_PAIR_SETUP_BARE("xtcp-edge", variant->xtcp);
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[1], "veth1", self->p.mac,
 				   &self->p.ifindex));
-	self->p.fd = xtcp_test_packet_socket(self->net.ns[1], self->p.ifindex,
-					     false);
+	self->p.fd = xtcp_test_packet_socket(self->pair.net.ns[1],
+					     self->p.ifindex, false);
 	ASSERT_LE(0, self->p.fd);
 }
 
 FIXTURE_TEARDOWN(edge)
 {
-	int left;
-
 	if (self->p.fd >= 0)
 		close(self->p.fd);
-	if (!self->skip && self->net.xtcp[0]) {
-		left = xtcp_test_wait_drained(self->net.ns[0], 10000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp", left);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(10000);
 }
 
 static bool seq_before(uint32_t a, uint32_t b)
@@ -327,8 +301,8 @@ static int edge_connect(struct __test_metadata *_metadata,
 	socklen_t len;
 	int c, err = 0;
 
-	c = xtcp_test_socket(self->net.ns[0],
-			     xtcp_test_sock_family(self->net.xtcp[0]),
+	c = xtcp_test_socket(self->pair.net.ns[0],
+			     xtcp_test_sock_family(self->pair.net.xtcp[0]),
 			     SOCK_STREAM);
 	if (c < 0)
 		return -1;
@@ -403,9 +377,10 @@ static void read_check(struct __test_metadata *_metadata, int c,
  */
 static long long rcvbuf_drops(FIXTURE_DATA(edge) *self)
 {
-	if (self->net.xtcp[0])
-		return xtcp_test_counter(self->net.ns[0], "DropRcvbufFull");
-	return xtcp_test_netstat(self->net.ns[0], "OfoPruned");
+	if (self->pair.net.xtcp[0])
+		return xtcp_test_counter(self->pair.net.ns[0],
+					 "DropRcvbufFull");
+	return xtcp_test_netstat(self->pair.net.ns[0], "OfoPruned");
 }
 
 TEST_F_TIMEOUT(edge, ofo_wedge, 120)
@@ -417,8 +392,7 @@ TEST_F_TIMEOUT(edge, ofo_wedge, 120)
 	long long deadline;
 	int c, i;
 
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 	c = edge_connect(_metadata, self, 4096);
 	ASSERT_LE(0, c);
 	rcv_nxt = p->snd_nxt;
@@ -448,8 +422,8 @@ TEST_F_TIMEOUT(edge, ofo_wedge, 120)
 		TH_LOG("%d segments sent, no drop counted", i);
 	TH_LOG("buffer full after %d one-byte segments", i);
 	ASSERT_EQ(rcv_nxt, p->last_ack);
-	if (self->net.xtcp[0])
-		pruned = xtcp_test_counter(self->net.ns[0], "OfoPrune");
+	if (self->pair.net.xtcp[0])
+		pruned = xtcp_test_counter(self->pair.net.ns[0], "OfoPrune");
 
 	/* the hole, while the receive queue is empty: forced in */
 	fill(data, 0, 1000);
@@ -467,8 +441,8 @@ TEST_F_TIMEOUT(edge, ofo_wedge, 120)
 		TH_LOG("the second half of the hole is not acknowledged: "
 		       "last ACK %u, want %u", p->last_ack - rcv_nxt,
 		       OFO_START);
-	if (self->net.xtcp[0])
-		ASSERT_LT(pruned, xtcp_test_counter(self->net.ns[0],
+	if (self->pair.net.xtcp[0])
+		ASSERT_LT(pruned, xtcp_test_counter(self->pair.net.ns[0],
 						    "OfoPrune"));
 
 	/* everything acknowledged is there to read, intact */
@@ -487,8 +461,7 @@ TEST_F_TIMEOUT(edge, fin_beyond_ofo, 120)
 	unsigned int acks;
 	int c;
 
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 	c = edge_connect(_metadata, self, 0);
 	ASSERT_LE(0, c);
 	rcv_nxt = p->snd_nxt;
@@ -528,8 +501,7 @@ TEST_F_TIMEOUT(edge, sws_window_update, 120)
 	int c, rcvbuf;
 	socklen_t len = sizeof(rcvbuf);
 
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 	if (!variant->xtcp)
 		SKIP(return, "Linux moves its right edge by any amount");
 	c = edge_connect(_metadata, self, 8192);

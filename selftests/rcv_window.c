@@ -33,66 +33,27 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 #define TOTAL		(10 * 1024)
 #define SMALL_RCVBUF	1024
 
 FIXTURE(rwin) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
-	uint16_t port;
+	struct xtcp_test_pair pair;
 };
 
-FIXTURE_VARIANT(rwin) {
-	bool client_xtcp;
-	bool server_xtcp;
-};
-
-FIXTURE_VARIANT_ADD(rwin, xtcp_xtcp) { .client_xtcp = true, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(rwin, xtcp_tcp) { .client_xtcp = true, .server_xtcp = false };
-FIXTURE_VARIANT_ADD(rwin, tcp_xtcp) { .client_xtcp = false, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(rwin, tcp_tcp) { .client_xtcp = false, .server_xtcp = false };
+XTCP_PAIR_VARIANTS(rwin);
 
 FIXTURE_SETUP(rwin)
 {
-	const char *why = NULL;
-
 	signal(SIGPIPE, SIG_IGN);
-	self->old_msl = -1;
-	self->port = (uint16_t)(20000 + (getpid() % 30000));
-	if (variant->client_xtcp || variant->server_xtcp)
-		why = xtcp_test_unavailable();
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-rwin",
-					 variant->client_xtcp,
-					 variant->server_xtcp));
+	XTCP_PAIR_SETUP("xtcp-rwin", variant->client_xtcp,
+			variant->server_xtcp);
 }
 
 FIXTURE_TEARDOWN(rwin)
 {
-	int i, left;
-
-	for (i = 0; i < 2 && !self->skip; i++) {
-		if (!self->net.xtcp[i])
-			continue;
-		left = xtcp_test_wait_drained(self->net.ns[i], 10000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp of %s",
-			       left, self->net.ns[i]);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(10000);
 }
 
 struct sender {
@@ -134,22 +95,21 @@ TEST_F_TIMEOUT(rwin, small_rcvbuf, 120)
 	size_t have = 0;
 	ssize_t n;
 
-	if (self->skip)
-		SKIP(return, "%s", self->skip);
+	SKIP_IF_NEEDED();
 
-	l = xtcp_test_socket(self->net.ns[1],
-			     xtcp_test_sock_family(self->net.xtcp[1]),
+	l = xtcp_test_socket(self->pair.net.ns[1],
+			     xtcp_test_sock_family(self->pair.net.xtcp[1]),
 			     SOCK_STREAM);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				sizeof(rcvbuf)));
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->port);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
 	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, listen(l, 1));
 
-	c = xtcp_test_socket(self->net.ns[0],
-			     xtcp_test_sock_family(self->net.xtcp[0]),
+	c = xtcp_test_socket(self->pair.net.ns[0],
+			     xtcp_test_sock_family(self->pair.net.xtcp[0]),
 			     SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
@@ -188,8 +148,9 @@ TEST_F_TIMEOUT(rwin, small_rcvbuf, 120)
 	if (have < TOTAL) {
 		TH_LOG("server read %zu of %d bytes; the window stayed shut",
 		       have, TOTAL);
-		if (self->net.xtcp[1])
-			xtcp_test_proc_dump(self->net.ns[1], "xtcp", stderr);
+		if (self->pair.net.xtcp[1])
+			xtcp_test_proc_dump(self->pair.net.ns[1], "xtcp",
+					    stderr);
 		/* unblock the sender: a RST ends its write() */
 		close(s);
 		close(c);

@@ -38,81 +38,38 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 FIXTURE(api) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
-	uint16_t port;
+	struct xtcp_test_pair pair;
 };
 
-FIXTURE_VARIANT(api) {
-	bool client_xtcp;
-	bool server_xtcp;
-};
-
-FIXTURE_VARIANT_ADD(api, xtcp_xtcp) { .client_xtcp = true, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(api, xtcp_tcp) { .client_xtcp = true, .server_xtcp = false };
-FIXTURE_VARIANT_ADD(api, tcp_xtcp) { .client_xtcp = false, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(api, tcp_tcp) { .client_xtcp = false, .server_xtcp = false };
+XTCP_PAIR_VARIANTS(api);
 
 FIXTURE_SETUP(api)
 {
-	const char *why = NULL;
-
 	signal(SIGPIPE, SIG_IGN);
-	self->old_msl = -1;
-	self->port = (uint16_t)(20000 + (getpid() % 30000));
-	if (variant->client_xtcp || variant->server_xtcp)
-		why = xtcp_test_unavailable();
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-api",
-					 variant->client_xtcp,
-					 variant->server_xtcp));
+	XTCP_PAIR_SETUP("xtcp-api", variant->client_xtcp,
+			variant->server_xtcp);
 }
 
 FIXTURE_TEARDOWN(api)
 {
-	int i, left;
-
-	/* (k): whatever the test did, its XTCP sockets must go away */
-	for (i = 0; i < 2 && !self->skip; i++) {
-		if (!self->net.xtcp[i])
-			continue;
-		left = xtcp_test_wait_drained(self->net.ns[i], 10000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp of %s",
-			       left, self->net.ns[i]);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(10000);
 }
-
-#define SKIP_IF_NEEDED() do {						\
-	if (self->skip)							\
-		SKIP(return, "%s", self->skip);				\
-} while (0)
 
 static int cli_socket(FIXTURE_DATA(api) *self, int type)
 {
-	return xtcp_test_socket(self->net.ns[0],
-				xtcp_test_sock_family(self->net.xtcp[0]), type);
+	return xtcp_test_socket(self->pair.net.ns[0],
+				xtcp_test_sock_family(self->pair.net.xtcp[0]),
+				type);
 }
 
 static int srv_socket(FIXTURE_DATA(api) *self, int type)
 {
-	return xtcp_test_socket(self->net.ns[1],
-				xtcp_test_sock_family(self->net.xtcp[1]), type);
+	return xtcp_test_socket(self->pair.net.ns[1],
+				xtcp_test_sock_family(self->pair.net.xtcp[1]),
+				type);
 }
 
 static int srv_bind(FIXTURE_DATA(api) *self, int fd, bool reuse)
@@ -122,7 +79,7 @@ static int srv_bind(FIXTURE_DATA(api) *self, int fd, bool reuse)
 
 	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		return -1;
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->port);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
 	return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
 }
 
@@ -143,7 +100,7 @@ static int cli_connect(FIXTURE_DATA(api) *self, int fd)
 {
 	struct sockaddr_in sin;
 
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->port);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
 	return connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 }
 
@@ -396,7 +353,7 @@ TEST_F(api, names)
 	len = sizeof(sl);
 	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sl, &len));
 	ASSERT_EQ(AF_INET, sl.sin_family);
-	ASSERT_EQ(self->port, ntohs(sl.sin_port));
+	ASSERT_EQ(self->pair.port, ntohs(sl.sin_port));
 	c = cli_socket(self, SOCK_STREAM);
 	ASSERT_LE(0, c);
 	len = sizeof(cp);
@@ -418,7 +375,7 @@ TEST_F(api, names)
 	ASSERT_EQ(0, getpeername(c, (struct sockaddr *)&cp, &len));
 	ASSERT_EQ(AF_INET, cp.sin_family);
 	ASSERT_EQ(inet_addr(XTCP_TEST_ADDR1), cp.sin_addr.s_addr);
-	ASSERT_EQ(self->port, ntohs(cp.sin_port));
+	ASSERT_EQ(self->pair.port, ntohs(cp.sin_port));
 
 	len = sizeof(sp);
 	ASSERT_EQ(0, getpeername(s, (struct sockaddr *)&sp, &len));
@@ -432,7 +389,7 @@ TEST_F(api, names)
 	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&sl, &len));
 	ASSERT_EQ(AF_INET, sl.sin_family);
 	ASSERT_EQ(inet_addr(XTCP_TEST_ADDR1), sl.sin_addr.s_addr);
-	ASSERT_EQ(self->port, ntohs(sl.sin_port));
+	ASSERT_EQ(self->pair.port, ntohs(sl.sin_port));
 	close(c);
 	close(s);
 	close(l);
@@ -449,7 +406,7 @@ TEST_F(api, family_xtcp_in_sockaddr)
 		SKIP(return, "XTCP at both ends only");
 	l = srv_socket(self, SOCK_STREAM);
 	ASSERT_LE(0, l);
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->port);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
 	sin.sin_family = (sa_family_t)xtcp_test_sock_family(true);
 	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, listen(l, 1));
@@ -539,14 +496,15 @@ TEST_F(api, reuseaddr_timewait)
 	char b;
 
 	SKIP_IF_NEEDED();
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		xtcp_test_msl(2000);
 	ASSERT_EQ(0, make_pair(self, &c, &s));
 	close(s);
 	ASSERT_EQ(0, read(c, &b, 1));
 	close(c);
-	st = xtcp_test_wait_state(self->net.ns[1], self->net.xtcp[1],
-				  self->port, 0, XTCP_TEST_TIME_WAIT, 5000);
+	st = xtcp_test_wait_state(self->pair.net.ns[1], self->pair.net.xtcp[1],
+				  self->pair.port, 0, XTCP_TEST_TIME_WAIT,
+				  5000);
 	ASSERT_EQ(XTCP_TEST_TIME_WAIT, st);
 
 	l = srv_socket(self, SOCK_STREAM);
@@ -559,7 +517,7 @@ TEST_F(api, reuseaddr_timewait)
 	ASSERT_EQ(0, srv_bind(self, l, true));
 	ASSERT_EQ(0, listen(l, 1));
 	close(l);
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		xtcp_test_msl(200);
 }
 
@@ -634,50 +592,55 @@ static void close_sequence(struct __test_metadata *_metadata,
 	long long t0;
 	char b;
 
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		ASSERT_EQ(500, xtcp_test_msl(500));
 	ASSERT_EQ(0, make_pair(self, &fd[0], &fd[1]));
 	port[0] = xtcp_test_local_port(fd[0]);
-	port[1] = self->port;
+	port[1] = self->pair.port;
 	ASSERT_EQ(1, write(fd[active], "a", 1));
 	ASSERT_EQ(1, read(fd[passive], &b, 1));
 
 	ASSERT_EQ(0, close(fd[active]));
-	st = xtcp_test_wait_state(self->net.ns[passive], self->net.xtcp[passive],
+	st = xtcp_test_wait_state(self->pair.net.ns[passive],
+				  self->pair.net.xtcp[passive],
 				  port[passive], port[active],
 				  XTCP_TEST_CLOSE_WAIT, 5000);
 	ASSERT_EQ(XTCP_TEST_CLOSE_WAIT, st);
-	st = xtcp_test_wait_state(self->net.ns[active], self->net.xtcp[active],
+	st = xtcp_test_wait_state(self->pair.net.ns[active],
+				  self->pair.net.xtcp[active],
 				  port[active], port[passive],
 				  XTCP_TEST_FIN_WAIT2, 5000);
 	ASSERT_EQ(XTCP_TEST_FIN_WAIT2, st);
 	ASSERT_EQ(0, read(fd[passive], &b, 1));
 	/* it stays in CLOSE_WAIT for as long as the application holds it */
 	xtcp_test_msleep(300);
-	st = xtcp_test_sk_state(self->net.ns[passive], self->net.xtcp[passive],
+	st = xtcp_test_sk_state(self->pair.net.ns[passive],
+				self->pair.net.xtcp[passive],
 				port[passive], port[active]);
 	ASSERT_EQ(XTCP_TEST_CLOSE_WAIT, st);
 
 	ASSERT_EQ(0, close(fd[passive]));
 	t0 = xtcp_test_now_ms();
-	st = xtcp_test_wait_state(self->net.ns[passive], self->net.xtcp[passive],
+	st = xtcp_test_wait_state(self->pair.net.ns[passive],
+				  self->pair.net.xtcp[passive],
 				  port[passive], port[active], 0, 5000);
 	ASSERT_EQ(0, st) TH_LOG("passive side still in state %02X", st);
-	st = xtcp_test_sk_state(self->net.ns[active], self->net.xtcp[active],
+	st = xtcp_test_sk_state(self->pair.net.ns[active],
+				self->pair.net.xtcp[active],
 				port[active], port[passive]);
 	if (st) {
 		ASSERT_EQ(XTCP_TEST_TIME_WAIT, st);
 	} else {
 		/* XTCP may already be past 2 * MSL here on a slow machine */
-		ASSERT_TRUE(self->net.xtcp[active]);
+		ASSERT_TRUE(self->pair.net.xtcp[active]);
 		ASSERT_LE(1000, xtcp_test_now_ms() - t0);
 	}
-	if (!self->net.xtcp[active])
+	if (!self->pair.net.xtcp[active])
 		return;	/* native TIME_WAIT lasts 60 s: not waited for */
-	st = xtcp_test_wait_state(self->net.ns[active], true, port[active],
+	st = xtcp_test_wait_state(self->pair.net.ns[active], true, port[active],
 				  port[passive], 0, 1000 + 3000);
 	ASSERT_EQ(0, st) TH_LOG("TIME_WAIT outlived 2 * MSL");
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		xtcp_test_msl(200);
 }
 
@@ -718,11 +681,11 @@ TEST_F(api, so_protocol)
 
 	SKIP_IF_NEEDED();
 	for (i = 0; i < 2; i++)
-		want[i] = self->net.xtcp[i] ? IPPROTO_XTCP : IPPROTO_TCP;
-	family = xtcp_test_sock_family(self->net.xtcp[0]);
+		want[i] = self->pair.net.xtcp[i] ? IPPROTO_XTCP : IPPROTO_TCP;
+	family = xtcp_test_sock_family(self->pair.net.xtcp[0]);
 	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		fd = proto_socket(self->net.ns[0], family, protos[i]);
-		if (!self->net.xtcp[0] && protos[i] == IPPROTO_XTCP) {
+		fd = proto_socket(self->pair.net.ns[0], family, protos[i]);
+		if (!self->pair.net.xtcp[0] && protos[i] == IPPROTO_XTCP) {
 			/* inet_create(): at or above IPPROTO_MAX is EINVAL */
 			ASSERT_EQ(-1, fd);
 			ASSERT_EQ(EINVAL, errno);
@@ -733,8 +696,8 @@ TEST_F(api, so_protocol)
 		ASSERT_EQ(want[0], sock_protocol(fd));
 		close(fd);
 	}
-	if (self->net.xtcp[0]) {
-		ASSERT_EQ(-1, proto_socket(self->net.ns[0], family,
+	if (self->pair.net.xtcp[0]) {
+		ASSERT_EQ(-1, proto_socket(self->pair.net.ns[0], family,
 					   IPPROTO_UDP));
 		ASSERT_EQ(EPROTONOSUPPORT, errno);
 	}
@@ -766,7 +729,7 @@ TEST_F(api, send_oob)
 
 	SKIP_IF_NEEDED();
 	ASSERT_EQ(0, make_pair(self, &c, &s));
-	if (!self->net.xtcp[0]) {
+	if (!self->pair.net.xtcp[0]) {
 		ASSERT_EQ(1, send(c, "u", 1, MSG_OOB));
 		close(c);
 		close(s);
@@ -802,8 +765,8 @@ TEST_F(api, sendto_fastopen)
 	ASSERT_LE(0, l);
 	c = cli_socket(self, SOCK_STREAM);
 	ASSERT_LE(0, c);
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->port);
-	if (self->net.xtcp[0]) {
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
+	if (self->pair.net.xtcp[0]) {
 		ASSERT_EQ(-1, sendto(c, msg, sizeof(msg),
 				     MSG_FASTOPEN | MSG_NOSIGNAL,
 				     (struct sockaddr *)&sin, sizeof(sin)));
@@ -840,7 +803,7 @@ static int capture_open(FIXTURE_DATA(api) *self, int side)
 	int fd, err;
 
 	snprintf(dev, sizeof(dev), "veth%d", side);
-	if (xtcp_test_ns_enter(self->net.ns[side]))
+	if (xtcp_test_ns_enter(self->pair.net.ns[side]))
 		return -1;
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_IP));
 	sll.sll_protocol = htons(ETH_P_IP);
@@ -915,7 +878,7 @@ TEST_F(api, disconnect_timewait_no_rst)
 	char b;
 
 	SKIP_IF_NEEDED();
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		ASSERT_EQ(5000, xtcp_test_msl(5000));
 	ASSERT_EQ(0, make_pair(self, &c, &s));
 	cport = xtcp_test_local_port(c);
@@ -923,8 +886,9 @@ TEST_F(api, disconnect_timewait_no_rst)
 	ASSERT_EQ(0, read(s, &b, 1));
 	ASSERT_EQ(0, close(s));
 	ASSERT_EQ(0, read(c, &b, 1));
-	st = xtcp_test_wait_state(self->net.ns[0], self->net.xtcp[0], cport,
-				  self->port, XTCP_TEST_TIME_WAIT, 5000);
+	st = xtcp_test_wait_state(self->pair.net.ns[0], self->pair.net.xtcp[0],
+				  cport, self->pair.port, XTCP_TEST_TIME_WAIT,
+				  5000);
 	ASSERT_EQ(XTCP_TEST_TIME_WAIT, st);
 
 	cap = capture_open(self, 1);
@@ -933,15 +897,15 @@ TEST_F(api, disconnect_timewait_no_rst)
 	/* the marker: a SYN to a port nobody listens on */
 	m = cli_socket(self, SOCK_STREAM);
 	ASSERT_LE(0, m);
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, (uint16_t)(self->port + 1));
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, (uint16_t)(self->pair.port + 1));
 	ASSERT_EQ(-1, connect(m, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(ECONNREFUSED, errno);
-	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR0, cport, self->port,
-				  (uint16_t)(self->port + 1), 5000));
+	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR0, cport, self->pair.port,
+				  (uint16_t)(self->pair.port + 1), 5000));
 	close(m);
 	close(cap);
 	close(c);
-	if (self->old_msl >= 0)
+	if (self->pair.old_msl >= 0)
 		xtcp_test_msl(200);
 }
 
@@ -967,10 +931,11 @@ TEST_F(api, disconnect_last_ack_no_rst)
 	ASSERT_EQ(0, shutdown(c, SHUT_WR));
 	ASSERT_EQ(0, read(s, &b, 1));
 	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s tc qdisc add dev veth0 root netem loss 100%%",
-				   self->net.ns[0]));
+				   self->pair.net.ns[0]));
 	ASSERT_EQ(0, shutdown(s, SHUT_WR));
-	st = xtcp_test_wait_state(self->net.ns[1], self->net.xtcp[1],
-				  self->port, cport, XTCP_TEST_LAST_ACK, 5000);
+	st = xtcp_test_wait_state(self->pair.net.ns[1], self->pair.net.xtcp[1],
+				  self->pair.port, cport, XTCP_TEST_LAST_ACK,
+				  5000);
 	ASSERT_EQ(XTCP_TEST_LAST_ACK, st);
 
 	cap = capture_open(self, 0);
@@ -979,16 +944,16 @@ TEST_F(api, disconnect_last_ack_no_rst)
 	/* the marker: a SYN from the server's netns to the client's */
 	m = srv_socket(self, SOCK_STREAM | SOCK_NONBLOCK);
 	ASSERT_LE(0, m);
-	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, (uint16_t)(self->port + 1));
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, (uint16_t)(self->pair.port + 1));
 	ASSERT_EQ(-1, connect(m, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(EINPROGRESS, errno);
-	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR1, self->port, cport,
-				  (uint16_t)(self->port + 1), 5000));
+	ASSERT_EQ(0, capture_rsts(cap, XTCP_TEST_ADDR1, self->pair.port, cport,
+				  (uint16_t)(self->pair.port + 1), 5000));
 	close(m);
 	close(cap);
 	close(s);
 	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s tc qdisc del dev veth0 root",
-				   self->net.ns[0]));
+				   self->pair.net.ns[0]));
 	close(c);
 }
 
@@ -1121,8 +1086,8 @@ static void reconnect_fresh(struct __test_metadata *_metadata,
 	r = cli_socket(self, SOCK_STREAM);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, cli_connect(self, r));
-	ASSERT_EQ(0, proc_cwnd(self->net.ns[0], self->net.xtcp[0],
-			       xtcp_test_local_port(r), self->port, &ref,
+	ASSERT_EQ(0, proc_cwnd(self->pair.net.ns[0], self->pair.net.xtcp[0],
+			       xtcp_test_local_port(r), self->pair.port, &ref,
 			       &ssthresh));
 	ASSERT_LE(10, ref);
 	ASSERT_GE(11, ref);
@@ -1132,8 +1097,8 @@ static void reconnect_fresh(struct __test_metadata *_metadata,
 	close(r);
 
 	ASSERT_EQ(0, cli_connect(self, c));
-	ASSERT_EQ(0, proc_cwnd(self->net.ns[0], self->net.xtcp[0],
-			       xtcp_test_local_port(c), self->port, &cwnd,
+	ASSERT_EQ(0, proc_cwnd(self->pair.net.ns[0], self->pair.net.xtcp[0],
+			       xtcp_test_local_port(c), self->pair.port, &cwnd,
 			       &ssthresh));
 	ASSERT_EQ(ref, cwnd);
 	ASSERT_EQ(-1, ssthresh);
@@ -1141,7 +1106,7 @@ static void reconnect_fresh(struct __test_metadata *_metadata,
 	ASSERT_LE(0, s);
 	close(l);
 
-	rtx0 = retrans_segs(self->net.ns[0], self->net.xtcp[0]);
+	rtx0 = retrans_segs(self->pair.net.ns[0], self->pair.net.xtcp[0]);
 	ASSERT_LE(0, rtx0);
 	ASSERT_EQ(0, pthread_create(&th, NULL, mover_write, &mv));
 	xtcp_test_prng_init(&p, 15);
@@ -1155,8 +1120,8 @@ static void reconnect_fresh(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mv.err);
 	ASSERT_EQ(0, n);
 	ASSERT_EQ(len, got);
-	rtx1 = retrans_segs(self->net.ns[0], self->net.xtcp[0]);
-	if (self->net.xtcp[0] && xtcp_test_timeout_scale() == 1) {
+	rtx1 = retrans_segs(self->pair.net.ns[0], self->pair.net.xtcp[0]);
+	if (self->pair.net.xtcp[0] && xtcp_test_timeout_scale() == 1) {
 		ASSERT_EQ(rtx0, rtx1);
 	} else if (rtx1 != rtx0) {
 		TH_LOG("RetransSegs %lld -> %lld", rtx0, rtx1);
@@ -1202,32 +1167,32 @@ TEST_F_TIMEOUT(api, reconnect_after_syn_retrans, 60)
 	SKIP_IF_NEEDED();
 	c = cli_socket(self, SOCK_STREAM | SOCK_NONBLOCK);
 	ASSERT_LE(0, c);
-	xtcp_test_addr(&sin, "192.0.2.3", self->port);
-	if (!self->net.xtcp[0]) {
+	xtcp_test_addr(&sin, "192.0.2.3", self->pair.port);
+	if (!self->pair.net.xtcp[0]) {
 		ASSERT_EQ(0, setsockopt(c, SOL_TCP, TCP_SYNCNT, &one,
 					sizeof(one)));
 		ASSERT_EQ(-1, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
 		ASSERT_EQ(EINPROGRESS, errno);
 	} else {
-		syn0 = xtcp_test_counter(self->net.ns[0], "SynRetrans");
+		syn0 = xtcp_test_counter(self->pair.net.ns[0], "SynRetrans");
 		ASSERT_LE(0, syn0);
 		ASSERT_EQ(-1, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
 		ASSERT_EQ(EINPROGRESS, errno);
 		t_end = xtcp_test_now_ms() + 20000LL * xtcp_test_timeout_scale();
-		while (xtcp_test_counter(self->net.ns[0], "SynRetrans") <
+		while (xtcp_test_counter(self->pair.net.ns[0], "SynRetrans") <
 		       syn0 + 2 && xtcp_test_now_ms() < t_end)
 			xtcp_test_msleep(50);
-		ASSERT_LE(syn0 + 2, xtcp_test_counter(self->net.ns[0],
+		ASSERT_LE(syn0 + 2, xtcp_test_counter(self->pair.net.ns[0],
 						      "SynRetrans"));
-		ASSERT_EQ(0, xtcp_test_detach(self->net.ns[0], "veth0"));
-		self->net.attached[0] = false;
+		ASSERT_EQ(0, xtcp_test_detach(self->pair.net.ns[0], "veth0"));
+		self->pair.net.attached[0] = false;
 	}
 	ASSERT_NE(0, wait_events(c, POLLOUT, 30000 * xtcp_test_timeout_scale()) &
 		     (POLLOUT | POLLERR | POLLHUP));
 	/* the error, reported by connect() as __inet_stream_connect() does */
 	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
 	err = errno;
-	if (self->net.xtcp[0]) {
+	if (self->pair.net.xtcp[0]) {
 		ASSERT_EQ(ECONNABORTED, err);
 	} else {
 		ASSERT_TRUE(err == ETIMEDOUT || err == EHOSTUNREACH)
@@ -1235,10 +1200,10 @@ TEST_F_TIMEOUT(api, reconnect_after_syn_retrans, 60)
 	}
 	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len));
 	ASSERT_EQ(0, err);
-	if (self->net.xtcp[0]) {
-		ASSERT_EQ(0, xtcp_test_attach(self->net.ns[0], "veth0",
+	if (self->pair.net.xtcp[0]) {
+		ASSERT_EQ(0, xtcp_test_attach(self->pair.net.ns[0], "veth0",
 					      XTCP_TEST_ADDR0 "/24", NULL));
-		self->net.attached[0] = true;
+		self->pair.net.attached[0] = true;
 	} else {
 		one = 6;
 		ASSERT_EQ(0, setsockopt(c, SOL_TCP, TCP_SYNCNT, &one,
@@ -1352,7 +1317,7 @@ TEST_F(api, bpf_tcp_sock_null)
 	rmdir(cg);
 
 	ASSERT_NE(-2, ret);
-	if (self->net.xtcp[0]) {
+	if (self->pair.net.xtcp[0]) {
 		ASSERT_EQ(0, ret) TH_LOG("bpf_tcp_sock() took an XTCP socket for TCP: %s",
 					 strerror(err));
 	} else {
@@ -1389,8 +1354,8 @@ TEST_F_TIMEOUT(api, listen_many_half_open, 120)
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, srv_bind(self, l, true));
 	ASSERT_EQ(0, listen(l, 4096));
-	if (self->net.xtcp[1])
-		drops0 = xtcp_test_counter(self->net.ns[1], "ListenDrops");
+	if (self->pair.net.xtcp[1])
+		drops0 = xtcp_test_counter(self->pair.net.ns[1], "ListenDrops");
 
 	for (i = 0; i < HALF_OPEN_N; i++) {
 		c[i] = cli_socket(self, SOCK_STREAM | SOCK_NONBLOCK);
@@ -1423,8 +1388,8 @@ TEST_F_TIMEOUT(api, listen_many_half_open, 120)
 	free(c);
 	close(l);
 	ASSERT_EQ(HALF_OPEN_N, done);
-	if (self->net.xtcp[1])
-		ASSERT_EQ(drops0, xtcp_test_counter(self->net.ns[1],
+	if (self->pair.net.xtcp[1])
+		ASSERT_EQ(drops0, xtcp_test_counter(self->pair.net.ns[1],
 						    "ListenDrops"));
 }
 

@@ -73,6 +73,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
+#include "xtcp_pair.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -87,81 +88,36 @@
 #define GSO_SEGS	3
 
 FIXTURE(wire) {
-	struct xtcp_test_net net;
-	const char *skip;
-	int old_msl;
-	uint16_t port;
+	struct xtcp_test_pair pair;
 };
 
-FIXTURE_VARIANT(wire) {
-	bool client_xtcp;
-	bool server_xtcp;
-};
-
-FIXTURE_VARIANT_ADD(wire, xtcp_xtcp) { .client_xtcp = true, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(wire, xtcp_tcp) { .client_xtcp = true, .server_xtcp = false };
-FIXTURE_VARIANT_ADD(wire, tcp_xtcp) { .client_xtcp = false, .server_xtcp = true };
-FIXTURE_VARIANT_ADD(wire, tcp_tcp) { .client_xtcp = false, .server_xtcp = false };
+XTCP_PAIR_VARIANTS(wire);
 
 FIXTURE_SETUP(wire)
 {
-	const char *why = NULL;
-
 	signal(SIGPIPE, SIG_IGN);
-	self->old_msl = -1;
-	self->port = (uint16_t)(20000 + (getpid() % 30000));
-	if (variant->client_xtcp || variant->server_xtcp)
-		why = xtcp_test_unavailable();
-	if (why) {
-		ASSERT_FALSE(xtcp_test_required()) TH_LOG("%s", why);
-		self->skip = why;
-		return;
-	}
-	self->old_msl = xtcp_test_msl(-1);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(200);
-	ASSERT_EQ(0, xtcp_test_net_setup(&self->net, "xtcp-wire",
-					 variant->client_xtcp,
-					 variant->server_xtcp));
+	XTCP_PAIR_SETUP("xtcp-wire", variant->client_xtcp,
+			variant->server_xtcp);
 }
 
 FIXTURE_TEARDOWN(wire)
 {
-	int i, left;
-
-	for (i = 0; i < 2 && !self->skip; i++) {
-		if (!self->net.xtcp[i])
-			continue;
-		left = xtcp_test_wait_drained(self->net.ns[i], 10000);
-		if (left) {
-			TH_LOG("%d socket(s) left in /proc/net/xtcp of %s",
-			       left, self->net.ns[i]);
-			_metadata->passed = 0;
-		}
-	}
-	xtcp_test_net_cleanup(&self->net);
-	if (self->old_msl >= 0)
-		xtcp_test_msl(self->old_msl);
+	XTCP_PAIR_TEARDOWN(10000);
 }
-
-#define SKIP_IF_NEEDED() do {						\
-	if (self->skip)							\
-		SKIP(return, "%s", self->skip);				\
-} while (0)
 
 /* --- sockets -------------------------------------------------------- */
 
 static int cli_socket(FIXTURE_DATA(wire) *self)
 {
-	return xtcp_test_socket(self->net.ns[0],
-				xtcp_test_sock_family(self->net.xtcp[0]),
+	return xtcp_test_socket(self->pair.net.ns[0],
+				xtcp_test_sock_family(self->pair.net.xtcp[0]),
 				SOCK_STREAM);
 }
 
 static int srv_socket(FIXTURE_DATA(wire) *self)
 {
-	return xtcp_test_socket(self->net.ns[1],
-				xtcp_test_sock_family(self->net.xtcp[1]),
+	return xtcp_test_socket(self->pair.net.ns[1],
+				xtcp_test_sock_family(self->pair.net.xtcp[1]),
 				SOCK_STREAM);
 }
 
@@ -456,7 +412,7 @@ static void id_round(struct __test_metadata *_metadata, int pfd,
 
 TEST_F(wire, ip_id_probe)
 {
-	const char *sns = self->net.ns[1];
+	const char *sns = self->pair.net.ns[1];
 	struct id_probe p = { 0 };
 	struct injector in;
 	long long ca0 = 0, ca1;
@@ -465,20 +421,20 @@ TEST_F(wire, ip_id_probe)
 	int l, c, s, i, pfd, ifindex;
 
 	SKIP_IF_NEEDED();
-	pfd = xtcp_test_capture(self->net.ns[0], "veth0");
+	pfd = xtcp_test_capture(self->pair.net.ns[0], "veth0");
 	ASSERT_LE(0, pfd);
 	memset(&in, 0, sizeof(in));
 	in.fd = pfd;
-	ASSERT_EQ(0, xtcp_test_mac(self->net.ns[0], "veth0", in.smac,
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[0], "veth0", in.smac,
 				      &ifindex));
 	ASSERT_EQ(0, xtcp_test_mac(sns, "veth1", in.to.sll_addr, NULL));
 	in.to.sll_family = AF_PACKET;
 	in.to.sll_ifindex = ifindex;
 	in.to.sll_halen = ETH_ALEN;
 
-	l = srv_listen(self, self->port, -1, -1);
+	l = srv_listen(self, self->pair.port, -1, -1);
 	ASSERT_LE(0, l);
-	c = cli_connect(self, self->port, -1, -1);
+	c = cli_connect(self, self->pair.port, -1, -1);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -491,21 +447,21 @@ TEST_F(wire, ip_id_probe)
 		ASSERT_EQ(10, write(s, buf, 10));
 		ASSERT_EQ(0, read_full(c, buf, 10));
 	}
-	id_collect(pfd, cport, self->port, &p, false);
+	id_collect(pfd, cport, self->pair.port, &p, false);
 	ASSERT_TRUE(p.have_isn) TH_LOG("client SYN not captured");
 
-	if (self->net.xtcp[1])
+	if (self->pair.net.xtcp[1])
 		ca0 = xtcp_test_counter(sns, "ChallengeAcks");
-	id_round(_metadata, pfd, &in, cport, self->port,
+	id_round(_metadata, pfd, &in, cport, self->pair.port,
 		 p.client_isn + 1 + 10, 0, &p);
 	step0 = (uint16_t)(p.reply_id[1] - p.reply_id[0]);
-	id_round(_metadata, pfd, &in, cport, self->port,
+	id_round(_metadata, pfd, &in, cport, self->pair.port,
 		 p.client_isn + 1 + 10, RST_COUNT, &p);
 	step1 = (uint16_t)(p.reply_id[1] - p.reply_id[0]);
 	TH_LOG("echo reply ID steps: %u without RSTs, %u with %d; %d challenge ACK(s) seen",
 	       step0, step1, RST_COUNT, p.challenge);
 
-	if (self->net.xtcp[1]) {
+	if (self->pair.net.xtcp[1]) {
 		/* the RSTs were in the window: each got a challenge ACK */
 		ca1 = xtcp_test_counter(sns, "ChallengeAcks");
 		ASSERT_EQ(ca0 + RST_COUNT, ca1);
@@ -603,7 +559,7 @@ TEST_F(wire, gso_limits)
 		{ "gso_max_size 65536 gso_max_segs 65535", false,
 		  ETH_HLEN + 1500 + 1, 1, false },
 	};
-	const char *cns = self->net.ns[0];
+	const char *cns = self->pair.net.ns[0];
 	unsigned int i, bad;
 	size_t bytes, big;
 	int l, c, s, pfd, mss;
@@ -612,7 +568,7 @@ TEST_F(wire, gso_limits)
 
 	SKIP_IF_NEEDED();
 	for (i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {
-		port = (uint16_t)(self->port + i);
+		port = (uint16_t)(self->pair.port + i);
 		ASSERT_EQ(0, xtcp_test_run("ip -n %s link set dev veth0 %s",
 					   cns, conf[i].ip_args));
 		ASSERT_EQ(0, xtcp_test_tso(cns, "veth0", conf[i].tso));
@@ -700,12 +656,12 @@ TEST_F(wire, psh)
 
 	SKIP_IF_NEEDED();
 	/* the tap then sees the segments the core's GSO cut */
-	ASSERT_EQ(0, xtcp_test_tso(self->net.ns[0], "veth0", false));
-	pfd = xtcp_test_capture(self->net.ns[0], "veth0");
+	ASSERT_EQ(0, xtcp_test_tso(self->pair.net.ns[0], "veth0", false));
+	pfd = xtcp_test_capture(self->pair.net.ns[0], "veth0");
 	ASSERT_LE(0, pfd);
-	l = srv_listen(self, self->port, -1, -1);
+	l = srv_listen(self, self->pair.port, -1, -1);
 	ASSERT_LE(0, l);
-	c = cli_connect(self, self->port, -1, -1);
+	c = cli_connect(self, self->pair.port, -1, -1);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -725,7 +681,7 @@ TEST_F(wire, psh)
 
 	while (next_frame(pfd, &f)) {
 		if (f.pkttype != PACKET_OUTGOING ||
-		    !conn_frame(&f, cport, self->port, true))
+		    !conn_frame(&f, cport, self->pair.port, true))
 			continue;
 		if (f.th.syn) {
 			isn = ntohl(f.th.seq);
@@ -747,7 +703,7 @@ TEST_F(wire, psh)
 	ASSERT_TRUE(psh_at[0]) TH_LOG("no PSH at the end of the 1,000-byte write");
 	ASSERT_TRUE(psh_at[1]) TH_LOG("no PSH at the end of the 100 KB write");
 	/* XTCP marks the end of each write only; Linux may force more */
-	if (self->net.xtcp[0])
+	if (self->pair.net.xtcp[0])
 		ASSERT_EQ(0, stray);
 
 	close(c);
@@ -851,12 +807,12 @@ TEST_F(wire, ip_opts)
 	ip_roundtrips(_metadata, fd);
 	close(fd);
 
-	pfd = xtcp_test_capture(self->net.ns[0], "veth0");
+	pfd = xtcp_test_capture(self->pair.net.ns[0], "veth0");
 	ASSERT_LE(0, pfd);
-	l = srv_listen(self, self->port, stos, sttl);
+	l = srv_listen(self, self->pair.port, stos, sttl);
 	ASSERT_LE(0, l);
 	/* TCP sends DF only with DO and WANT (ip_dont_fragment()) */
-	c = cli_connect_fd(self, self->port, ctos, cttl, IP_PMTUDISC_DONT);
+	c = cli_connect_fd(self, self->pair.port, ctos, cttl, IP_PMTUDISC_DONT);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -880,10 +836,11 @@ TEST_F(wire, ip_opts)
 	deadline = xtcp_test_now_ms() + 5000LL * xtcp_test_timeout_scale();
 	while (!c_rst && xtcp_test_now_ms() < deadline) {
 		while (next_frame(pfd, &f)) {
-			bool from_c = conn_frame(&f, cport, self->port, true);
+			bool from_c = conn_frame(&f, cport, self->pair.port,
+						 true);
 
 			if (!from_c &&
-			    !conn_frame(&f, cport, self->port, false))
+			    !conn_frame(&f, cport, self->pair.port, false))
 				continue;
 			if (from_c) {
 				nc++;

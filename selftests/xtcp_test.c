@@ -546,9 +546,11 @@ int xtcp_test_detach(const char *ns, const char *dev)
 	return xtcp_link(ns, dev, false, NULL, NULL);
 }
 
-int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
+/* One ethtool flag (ETHTOOL_S*, what names it in errors) of DEV in NS */
+static int ethtool_set(const char *ns, const char *dev, uint32_t cmd,
+		       const char *what, bool on)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_SRXCSUM, .data = on };
+	struct ethtool_value ev = { .cmd = cmd, .data = on };
 	struct ifreq ifr;
 	int fd, ret;
 
@@ -560,28 +562,19 @@ int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
 	ifr.ifr_data = (void *)&ev;
 	ret = ioctl(fd, SIOCETHTOOL, &ifr);
 	if (ret)
-		fail("ETHTOOL_SRXCSUM", dev);
+		fail(what, dev);
 	close(fd);
 	return ret;
 }
 
+int xtcp_test_rx_csum(const char *ns, const char *dev, bool on)
+{
+	return ethtool_set(ns, dev, ETHTOOL_SRXCSUM, "ETHTOOL_SRXCSUM", on);
+}
+
 int xtcp_test_tso(const char *ns, const char *dev, bool on)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = on };
-	struct ifreq ifr;
-	int fd, ret;
-
-	fd = xtcp_test_socket(ns, AF_INET, SOCK_DGRAM);
-	if (fd < 0)
-		return fail("socket in", ns);
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-	ifr.ifr_data = (void *)&ev;
-	ret = ioctl(fd, SIOCETHTOOL, &ifr);
-	if (ret)
-		fail("ETHTOOL_STSO", dev);
-	close(fd);
-	return ret;
+	return ethtool_set(ns, dev, ETHTOOL_STSO, "ETHTOOL_STSO", on);
 }
 
 int xtcp_test_capture(const char *ns, const char *dev)
@@ -683,6 +676,51 @@ void xtcp_test_net_cleanup(struct xtcp_test_net *net)
 			xtcp_test_ns_del(net->ns[i]);
 		net->created[i] = false;
 	}
+}
+
+static int pair_setup(struct xtcp_test_pair *pair, const char *prefix,
+		      bool xtcp0, bool xtcp1, bool bare1)
+{
+	pair->skip = NULL;
+	pair->old_msl = -1;
+	pair->port = (uint16_t)(20000 + (getpid() % 30000));
+	if (xtcp0 || xtcp1)
+		pair->skip = xtcp_test_unavailable();
+	if (pair->skip)
+		return 1;
+	/* a short MSL, so the TIME_WAIT a test leaves drains in the teardown */
+	pair->old_msl = xtcp_test_msl(-1);
+	if (pair->old_msl >= 0)
+		xtcp_test_msl(200);
+	return net_setup(&pair->net, prefix, xtcp0, xtcp1, bare1);
+}
+
+int xtcp_test_pair_setup(struct xtcp_test_pair *pair, const char *prefix,
+			 bool xtcp0, bool xtcp1)
+{
+	return pair_setup(pair, prefix, xtcp0, xtcp1, false);
+}
+
+int xtcp_test_pair_setup_bare(struct xtcp_test_pair *pair, const char *prefix,
+			      bool xtcp0)
+{
+	return pair_setup(pair, prefix, xtcp0, false, true);
+}
+
+void xtcp_test_pair_teardown(struct xtcp_test_pair *pair, int timeout_ms,
+			     int left[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		left[i] = 0;
+		if (!pair->skip && pair->net.xtcp[i])
+			left[i] = xtcp_test_wait_drained(pair->net.ns[i],
+							 timeout_ms);
+	}
+	xtcp_test_net_cleanup(&pair->net);
+	if (pair->old_msl >= 0)
+		xtcp_test_msl(pair->old_msl);
 }
 
 void xtcp_test_addr(struct sockaddr_in *sin, const char *ip, uint16_t port)

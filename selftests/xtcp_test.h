@@ -115,6 +115,35 @@ int xtcp_test_net_setup_bare(struct xtcp_test_net *net, const char *prefix,
 			     bool xtcp0);
 void xtcp_test_net_cleanup(struct xtcp_test_net *net);
 
+/*
+ * The state of a client/server fixture (sock_api.c and others): the
+ * topology, the MSL to give back, and the port its servers listen on.
+ *
+ * xtcp_test_pair_setup: the port from the pid; when either side is XTCP
+ * and XTCP cannot be used, sets skip to the reason and returns 1 (the
+ * caller skips, or fails when xtcp_test_required()); else msl_ms 200 (the
+ * old value kept in old_msl) and xtcp_test_net_setup() with prefix,
+ * returning 0, or -1 when the topology cannot be built.
+ * xtcp_test_pair_teardown: unless skipped, waits up to timeout_ms for the
+ * /proc/net/xtcp of each XTCP side to drain and stores what is left there
+ * in left[side] (0 for a native side); then removes the topology and
+ * restores msl_ms. net.ns[] still names the namespaces afterwards.
+ */
+struct xtcp_test_pair {
+	struct xtcp_test_net net;
+	const char *skip;	/* why the test skips, NULL when it runs */
+	int old_msl;		/* msl_ms to restore, -1: none */
+	uint16_t port;		/* where the tests' servers listen */
+};
+
+int xtcp_test_pair_setup(struct xtcp_test_pair *pair, const char *prefix,
+			 bool xtcp0, bool xtcp1);
+/* The same with xtcp_test_net_setup_bare() */
+int xtcp_test_pair_setup_bare(struct xtcp_test_pair *pair, const char *prefix,
+			      bool xtcp0);
+void xtcp_test_pair_teardown(struct xtcp_test_pair *pair, int timeout_ms,
+			     int left[2]);
+
 void xtcp_test_addr(struct sockaddr_in *sin, const char *ip, uint16_t port);
 uint16_t xtcp_test_local_port(int fd);
 
