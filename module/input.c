@@ -425,7 +425,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	    (!xtcp_after(cb->ack_seq, xs->iss) ||
 	     xtcp_after(cb->ack_seq, xs->snd_nxt))) {
 		XTCP_INC_STATS(sock_net(sk), DROP_ACK);
-		xtcp_send_reset_reply(sock_net(sk), skb);
+		xtcp_send_reset_reply(sock_net(sk), skb, XTCP_MIB_RSTBADACK);
 		goto discard;
 	}
 	if (cb->flags & XTCP_FLAG_RST) {
@@ -529,7 +529,8 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!xtcp_between(cb->ack_seq, xs->snd_una + 1, xs->snd_nxt)) {
-			xtcp_send_reset_reply(sock_net(sk), skb);
+			xtcp_send_reset_reply(sock_net(sk), skb,
+					      XTCP_MIB_RSTBADACK);
 			goto discard;
 		}
 		xtcp_set_state(sk, TCP_ESTABLISHED);
@@ -577,7 +578,8 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			    xtcp_after(cb->end_seq -
 				       !!(cb->flags & XTCP_FLAG_FIN),
 				       xs->rcv_nxt)) {
-				xtcp_send_active_reset(sk, GFP_ATOMIC);
+				xtcp_send_active_reset(sk, GFP_ATOMIC,
+						       XTCP_MIB_RSTDATAAFTERCLOSE);
 				xtcp_reset(sk);
 				goto discard;
 			}
@@ -622,6 +624,33 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 		xtcp_rcv_state_process(sk, skb);
 	local_bh_enable();
 	return 0;
+}
+
+/*
+ * Hand skb to sk, whose reference the caller passes on: at once when no
+ * process owns sk, else to its backlog, which release_sock() feeds to
+ * xtcp_backlog_rcv() (the "socket lock" of Linux's tcp_v4_rcv()). BH must
+ * be off. @subclass is lockdep's: 0 from xtcp_rcv(), SINGLE_DEPTH_NESTING
+ * when the caller holds a listener and sk is its child (listen.c), the
+ * order Documentation/locking.md gives.
+ */
+int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass)
+{
+	struct net *net = sock_net(sk);
+	int ret = NET_RX_SUCCESS;
+
+	spin_lock_nested(&sk->sk_lock.slock, subclass);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_backlog_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf))) {
+		XTCP_INC_STATS(net, DROP_BACKLOG);
+		kfree_skb(skb);
+		ret = NET_RX_DROP;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return ret;
 }
 
 /*
@@ -673,23 +702,11 @@ lookup:
 	}
 
 	/* subclass 0: a listener here locks children as subclass 1 */
-	bh_lock_sock(sk);
-	if (!sock_owned_by_user(sk)) {
-		xtcp_backlog_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					   READ_ONCE(sk->sk_sndbuf))) {
-		bh_unlock_sock(sk);
-		sock_put(sk);
-		XTCP_INC_STATS(net, DROP_BACKLOG);
-		goto discard;
-	}
-	bh_unlock_sock(sk);
-	sock_put(sk);
-	return NET_RX_SUCCESS;
+	return xtcp_rcv_deliver(sk, skb, 0);
 
 no_socket:
 	XTCP_INC_STATS(net, DROP_NO_SOCKET);
-	xtcp_send_reset_reply(net, skb);
+	xtcp_send_reset_reply(net, skb, XTCP_MIB_RSTNOSOCKET);
 	goto discard;
 csum_error:
 	XTCP_INC_STATS(net, INCSUMERRORS);

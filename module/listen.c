@@ -325,7 +325,7 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 		goto discard;
 	if (cb->ack_seq != req->iss + 1) {
 		XTCP_INC_STATS(net, DROP_ACK);
-		xtcp_send_reset_reply(net, skb);
+		xtcp_send_reset_reply(net, skb, XTCP_MIB_RSTBADACK);
 		goto discard;
 	}
 	if (!xtcp_between(cb->seq, req->irs + 1, req->irs + 1 + req->rcv_wnd)) {
@@ -423,6 +423,52 @@ static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 		sk_reset_timer(lsk, &lxs->rtx_timer, req->expires);
 }
 
+/*
+ * A segment that found the listener but no request may belong to a child
+ * that its request became after demux chose the listener for it. Demux
+ * looks in the ehash first, so only a segment that was on its way
+ * meanwhile gets here: one that waited in the listener's backlog behind
+ * the handshake's ACK while a process owned the listener (accept() does,
+ * between its sleeps), or one that waited on the listener's spinlock on
+ * another CPU while that ACK made the child. The client sends its first
+ * data right behind its ACK, so this is every short request/response
+ * connection's race, and answering it with RFC 9293 3.10.7.2's RST for
+ * "an ACK to a LISTEN socket" resets a connection that exists.
+ *
+ * Linux never gets here: its request is itself in the ehash
+ * (TCP_NEW_SYN_RECV), so the data finds the request or, once
+ * inet_csk_complete_hashdance() has swapped them, the child; tcp_v4_rcv()
+ * never hands such a segment to the listener. Where two CPUs race for one
+ * request, the loser (tcp_check_req() says req_stolen) looks the segment
+ * up again and feeds it to the child. XTCP keeps requests private to the
+ * listener and does the same here, the one place its race can end: the
+ * child was hashed under the listener's lock, which we hold, so it is
+ * found. It takes the segment as RX would have (xtcp_rcv_deliver()),
+ * locked at subclass 1 under the listener (Documentation/locking.md), or
+ * through its own backlog if a process owns it already. Returns true when
+ * the segment went there.
+ */
+static bool xtcp_listen_to_child(struct sock *lsk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sock *sk;
+
+	/* the backlog runs in process context, outside RX's RCU section */
+	rcu_read_lock();
+	sk = xtcp_demux_lookup(sock_net(lsk), cb->saddr, tcp_hdr(skb)->source,
+			       cb->daddr, tcp_hdr(skb)->dest);
+	rcu_read_unlock();
+	if (!sk)
+		return false;
+	/* a listener again (this one, or a more specific one since) */
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+		sock_put(sk);
+		return false;
+	}
+	xtcp_rcv_deliver(sk, skb, SINGLE_DEPTH_NESTING);
+	return true;
+}
+
 /* every segment that demux hands to a listener comes here */
 void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 {
@@ -437,11 +483,18 @@ void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 		xtcp_listen_req_rcv(lsk, req, skb);
 		return;
 	}
+	/*
+	 * Not a SYN: sent in order, none comes after its handshake's ACK,
+	 * and one for a TIME_WAIT 4-tuple is xtcp_rcv()'s to judge.
+	 */
+	if (!(cb->flags & XTCP_FLAG_SYN) && xtcp_listen_to_child(lsk, skb))
+		return;
 	if (cb->flags & XTCP_FLAG_RST)
 		goto discard;
 	if (cb->flags & XTCP_FLAG_ACK) {
 		/* RFC 9293 3.10.7.2: an ACK to a listener gets a RST */
-		xtcp_send_reset_reply(sock_net(lsk), skb);
+		xtcp_send_reset_reply(sock_net(lsk), skb,
+				      XTCP_MIB_RSTLISTENACK);
 		goto discard;
 	}
 	if (cb->flags & XTCP_FLAG_SYN)

@@ -16,6 +16,22 @@ XTCP_MIB(RETRANSSEGS, "RetransSegs")
 XTCP_MIB(INERRS, "InErrs")
 XTCP_MIB(OUTRSTS, "OutRsts")
 XTCP_MIB(INCSUMERRORS, "InCsumErrors")
+/*
+ * Every RST XTCP sends counts in OutRsts and in exactly one of these, by
+ * why it was sent (xtcp_send_reset_reply(), xtcp_send_active_reset()).
+ */
+/* a segment no socket wants (RFC 9293 3.10.7.1, CLOSED) */
+XTCP_MIB(RSTNOSOCKET, "RstNoSocket")
+/* an ACK to a listener that matches no request (RFC 9293 3.10.7.2) */
+XTCP_MIB(RSTLISTENACK, "RstListenAck")
+/* an unacceptable ACK in SYN-SENT or SYN-RECEIVED (3.10.7.3, 3.10.7.4) */
+XTCP_MIB(RSTBADACK, "RstBadAck")
+/* new data after the application closed for reading (RFC 2525 2.17) */
+XTCP_MIB(RSTDATAAFTERCLOSE, "RstDataAfterClose")
+/* close() with unread data, SO_LINGER 0, disconnect(), link removal */
+XTCP_MIB(RSTABORT, "RstAbort")
+/* an orphaned FIN-WAIT-2 whose timer ran out */
+XTCP_MIB(RSTTIMEOUT, "RstTimeout")
 /* XTCP's own events */
 XTCP_MIB(FASTRETRANS, "FastRetrans")
 XTCP_MIB(TIMEOUTS, "Timeouts")

@@ -639,8 +639,12 @@ void xtcp_send_fin(struct sock *sk)
 	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
 }
 
-/* RST for a connection we abort (RFC 9293 3.10.7.1, "ABORT Call") */
-void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
+/*
+ * RST for a connection we abort (RFC 9293 3.10.7.1, "ABORT Call"). Each RST
+ * counts in OutRsts and in @reason, one of the Rst* rows of mib_list.h.
+ */
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
+			    enum xtcp_mib_field reason)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_ip_params ipp;
@@ -653,6 +657,7 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 			  htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
 			  xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0, 0);
 	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
+	this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[reason]);
 	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
 	/* the connection's own header: its TOS, TTL and next ID */
 	xtcp_ip_params_sk(sk, skb, &ipp);
@@ -662,9 +667,10 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
 /*
  * RST in answer to a segment no connection wants (RFC 9293 3.10.7.1):
  * if it carried an ACK, the RST takes its sequence number from it;
- * otherwise the RST acknowledges the segment.
+ * otherwise the RST acknowledges the segment. @reason as above.
  */
-void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in)
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in,
+			   enum xtcp_mib_field reason)
 {
 	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
 	const struct tcphdr *ith = tcp_hdr(in);
@@ -687,6 +693,7 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in)
 	xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest, ith->source,
 			  seq, ack, flags, 0, 0);
 	XTCP_INC_STATS(net, OUTRSTS);
+	this_cpu_inc(xtcp_net(net)->mib->mibs[reason]);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, icb->daddr, icb->saddr);
 	xtcp_link_output(net, skb, &ipp);

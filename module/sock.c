@@ -194,7 +194,8 @@ void xtcp_abort(struct sock *sk, int err)
 		    (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_FIN_WAIT1 |
 		     TCPF_FIN_WAIT2 | TCPF_CLOSE_WAIT | TCPF_CLOSING |
 		     TCPF_LAST_ACK))
-			xtcp_send_active_reset(sk, GFP_ATOMIC);
+			xtcp_send_active_reset(sk, GFP_ATOMIC,
+					       XTCP_MIB_RSTABORT);
 		xtcp_write_queue_purge(sk);
 		xtcp_done(sk);
 	}
@@ -470,7 +471,8 @@ static int xtcp_disconnect(struct sock *sk)
 		if (xtcp_need_reset(old) ||
 		    (xs->snd_nxt != xs->write_seq &&
 		     (1 << old) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
-			xtcp_send_active_reset(sk, GFP_KERNEL);
+			xtcp_send_active_reset(sk, GFP_KERNEL,
+					       XTCP_MIB_RSTABORT);
 			sk->sk_err = ECONNRESET;
 		}
 		xtcp_set_state(sk, TCP_CLOSE);

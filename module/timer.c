@@ -244,7 +244,7 @@ static void xtcp_timer_sk_handler(struct timer_list *t)
 		xtcp_done(sk);
 	} else if (sk->sk_state == TCP_FIN_WAIT2 &&
 		   sock_flag(sk, SOCK_DEAD)) {
-		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_send_active_reset(sk, GFP_ATOMIC, XTCP_MIB_RSTTIMEOUT);
 		xtcp_done(sk);
 	}
 	bh_unlock_sock(sk);

@@ -298,6 +298,7 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 /* input.c APIs */
 int xtcp_rcv(struct sk_buff *skb);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_ofo_purge(struct sock *sk);
 
@@ -310,9 +311,11 @@ int xtcp_retransmit_head(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_syn(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
-void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
+			    enum xtcp_mib_field reason);
 void xtcp_send_probe(struct sock *sk);
-void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb);
+void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb,
+			   enum xtcp_mib_field reason);
 void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
