@@ -59,7 +59,15 @@
 #include "xtcp_test.h"
 
 /* transactions of crr on the stock kernel; divided by XTCP_TIMEOUT_SCALE */
-#define CRR_COUNT	2000
+#define CRR_COUNT	20000
+/*
+ * Retransmission timeouts allowed per this many transactions. The link is
+ * lossless, so each one is a bug (issue 16 saw 1 in 10: a FIN lost in a
+ * Linux peer, see xtcp_data_queue()), but a TCG VM can stall a process
+ * for longer than an RTO, and that is the VM's doing; this bound tells the
+ * two apart.
+ */
+#define CRR_PER_TIMEOUT	1000
 /* what the server adds to the client's byte */
 #define CRR_REPLY	0x5a
 
@@ -331,17 +339,18 @@ TEST_F_TIMEOUT(churn, crr, 300)
 		EXPECT_TRUE(no_rst_since(_metadata, self->net.ns[1], &s0));
 		read_counters(self->net.ns[1], &s1);
 		EXPECT_EQ(count, s1.passive - s0.passive);
-		/* issue 16 reports RTO timeouts here; say how many */
 		TH_LOG("server: %lld passive opens, %lld Timeouts, %lld RetransSegs, %lld SynRetrans",
 		       s1.passive - s0.passive, s1.timeouts - s0.timeouts,
 		       s1.retrans - s0.retrans,
 		       s1.synretrans - s0.synretrans);
+		EXPECT_GE(count / CRR_PER_TIMEOUT, s1.timeouts - s0.timeouts);
 	}
 	if (self->net.xtcp[0]) {
 		read_counters(self->net.ns[0], &s1);
 		TH_LOG("client: %lld Timeouts, %lld RetransSegs, %lld SynRetrans",
 		       s1.timeouts - c0.timeouts, s1.retrans - c0.retrans,
 		       s1.synretrans - c0.synretrans);
+		EXPECT_GE(count / CRR_PER_TIMEOUT, s1.timeouts - c0.timeouts);
 	}
 }
 
