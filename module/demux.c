@@ -13,9 +13,12 @@
  *		inet_ehash_locks_alloc() does for Linux's established hash.
  *  bhash	every socket that holds a local port: bound, listening,
  *		connected or in TIME_WAIT, keyed by (netns, port) and chained
- *		through sk->sk_bind_node. Listener lookup walks it too, where
- *		Linux keeps a separate listening hash (lhash2): an XTCP port
- *		has few sockets, so its bind chain is short.
+ *		through sk->sk_bind_node.
+ *  lhash	listeners only, keyed by (netns, port) and chained through
+ *		xtcp_sock.listen_node, as Linux's lhash2. A server's port
+ *		holds every child it accepted and every TIME_WAIT it left in
+ *		its bind chain, tens of thousands under churn; the listener
+ *		lookup of each SYN walks this short chain instead.
  *
  * Readers (softirq RX, /proc) walk the chains under rcu_read_lock() alone.
  * Writers take the chain's spinlock with BHs off, because process context
@@ -59,6 +62,7 @@ enum {
 	XTCP_EHASH_SIZE		= 1 << 16,	/* chains */
 	XTCP_EHASH_LOCKS	= 1 << 10,	/* lock stripes, divides SIZE */
 	XTCP_BHASH_SIZE		= 1 << 13,	/* chains, one lock each */
+	XTCP_LHASH_SIZE		= 1 << 9,	/* chains, one lock each */
 	XTCP_PERTURB_SIZE	= 1 << 12,	/* RFC 6056 3.3.4 table[] */
 };
 
@@ -91,10 +95,23 @@ struct xtcp_bhash_bucket {
 	struct hlist_head chain;	/* sockets, through sk_bind_node */
 };
 
+struct xtcp_lhash_bucket {
+	/*
+	 * Protects @chain, and makes listen()'s "no other listener on this
+	 * port and address? then listen" one step. Taken with spin_lock_bh()
+	 * from process context only (listen, close, link removal). A leaf
+	 * lock, never held with a bhash lock.
+	 */
+	spinlock_t lock;
+	seqcount_spinlock_t seq;	/* as in struct xtcp_ehash_lock */
+	struct hlist_head chain;	/* listeners, through listen_node */
+};
+
 /* Written once by xtcp_demux_init(), read-only afterwards. */
 static struct hlist_head *xtcp_ehash __ro_after_init;
 static struct xtcp_ehash_lock *xtcp_ehash_locks __ro_after_init;
 static struct xtcp_bhash_bucket *xtcp_bhash __ro_after_init;
+static struct xtcp_lhash_bucket *xtcp_lhash __ro_after_init;
 
 /*
  * Per-boot secrets. The hash-table keys make chain lengths unpredictable
@@ -103,6 +120,7 @@ static struct xtcp_bhash_bucket *xtcp_bhash __ro_after_init;
  */
 static hsiphash_key_t xtcp_ehash_key __ro_after_init;
 static hsiphash_key_t xtcp_bhash_key __ro_after_init;
+static hsiphash_key_t xtcp_lhash_key __ro_after_init;
 static siphash_key_t xtcp_port_key __ro_after_init;
 static siphash_key_t xtcp_isn_key __ro_after_init;
 
@@ -277,17 +295,28 @@ static bool xtcp_listener_match(const struct sock *sk, const struct net *net,
 	return *exact || !rcv_saddr;
 }
 
+/* lhash */
+
+static struct xtcp_lhash_bucket *xtcp_lhash_bucket(const struct net *net,
+						   u16 port)
+{
+	u32 hash = hsiphash_2u32(port, net_hash_mix(net), &xtcp_lhash_key);
+
+	return &xtcp_lhash[hash & (XTCP_LHASH_SIZE - 1)];
+}
+
 /*
  * A listener for a segment that matched no connection: one bound to the
  * segment's destination address wins over a wildcard one, as
- * compute_score() ranks them in Linux. xtcp_demux_listen_check() allows
+ * compute_score() ranks them in Linux. xtcp_demux_listen_hash() allows
  * one listener per port and address, so there is no tie to break; Linux's
  * SO_REUSEPORT groups are not supported.
  */
 static struct sock *xtcp_listener_lookup(const struct net *net,
 					 __be32 addr, u16 port)
 {
-	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, port);
+	struct xtcp_lhash_bucket *b = xtcp_lhash_bucket(net, port);
+	struct xtcp_sock *xs;
 	struct sock *sk, *wild;
 	bool exact, still_exact;
 	unsigned int seq;
@@ -295,7 +324,8 @@ static struct sock *xtcp_listener_lookup(const struct net *net,
 again:
 	wild = NULL;
 	seq = read_seqcount_begin(&b->seq);
-	hlist_for_each_entry_rcu(sk, &b->chain, sk_bind_node) {
+	hlist_for_each_entry_rcu(xs, &b->chain, listen_node) {
+		sk = &xs->sk;
 		if (!xtcp_listener_match(sk, net, addr, port, &exact) ||
 		    (!exact && wild))
 			continue;
@@ -531,34 +561,62 @@ int xtcp_demux_connect_port(struct sock *sk)
 /*
  * listen() on a bound socket: a port and address may have one listener,
  * even among SO_REUSEADDR sockets, as inet_csk_listen_start() re-checks
- * with inet_csk_get_port(). Called with the socket lock held. Two racing
- * listen()s can't both pass only if each sets TCP_LISTEN before calling
- * this, as inet_csk_listen_start() does; @sk itself is skipped.
+ * with inet_csk_get_port(). The check and the insert are one step under
+ * the lhash bucket lock, so of two racing listen()s one fails. Called
+ * with the socket lock held, after the caller set TCP_LISTEN.
  */
-int xtcp_demux_listen_check(struct sock *sk)
+int xtcp_demux_listen_hash(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	u16 port = sk->sk_num;
-	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, port);
-	const struct sock *sk2;
+	struct xtcp_lhash_bucket *b = xtcp_lhash_bucket(net, port);
+	struct xtcp_sock *xs2;
 	int err = 0;
 
 	sock_owned_by_me(sk);
+	if (WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->listen_node)))
+		return -EINVAL;
 
 	spin_lock_bh(&b->lock);
-	hlist_for_each_entry(sk2, &b->chain, sk_bind_node) {
-		if (sk2 == sk || sk2->sk_num != port ||
-		    !net_eq(sock_net(sk2), net) ||
-		    sk2->sk_state != TCP_LISTEN)
+	hlist_for_each_entry(xs2, &b->chain, listen_node) {
+		const struct sock *sk2 = &xs2->sk;
+
+		if (sk2->sk_num != port || !net_eq(sock_net(sk2), net))
 			continue;
 		if (xtcp_addr_overlap(sk->sk_rcv_saddr,
 				      READ_ONCE(sk2->sk_rcv_saddr))) {
 			err = -EADDRINUSE;
-			break;
+			goto out;
 		}
 	}
+	sock_hold(sk);
+	xtcp_order_after_removal();
+	hlist_add_head_rcu(&xtcp_sk(sk)->listen_node, &b->chain);
+out:
 	spin_unlock_bh(&b->lock);
 	return err;
+}
+
+/* The listener stops. Called with the socket lock held. */
+void xtcp_demux_listen_unhash(struct sock *sk)
+{
+	struct xtcp_lhash_bucket *b = xtcp_lhash_bucket(sock_net(sk),
+							sk->sk_num);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool removed = false;
+
+	sock_owned_by_me(sk);
+	spin_lock_bh(&b->lock);
+	if (!hlist_unhashed(&xs->listen_node)) {
+		write_seqcount_begin(&b->seq);
+		hlist_del_init_rcu(&xs->listen_node);
+		write_seqcount_end(&b->seq);
+		removed = true;
+	}
+	spin_unlock_bh(&b->lock);
+
+	if (removed)
+		__sock_put(sk);
 }
 
 /*
@@ -899,6 +957,11 @@ int xtcp_demux_init(void)
 	if (!xtcp_bhash)
 		goto err_free_ehash_locks;
 
+	xtcp_lhash = kvmalloc_array(XTCP_LHASH_SIZE, sizeof(*xtcp_lhash),
+				    GFP_KERNEL);
+	if (!xtcp_lhash)
+		goto err_free_bhash;
+
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xtcp_ehash[i]);
 	for (i = 0; i < XTCP_EHASH_LOCKS; i++) {
@@ -912,15 +975,24 @@ int xtcp_demux_init(void)
 				       &xtcp_bhash[i].lock);
 		INIT_HLIST_HEAD(&xtcp_bhash[i].chain);
 	}
+	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
+		spin_lock_init(&xtcp_lhash[i].lock);
+		seqcount_spinlock_init(&xtcp_lhash[i].seq,
+				       &xtcp_lhash[i].lock);
+		INIT_HLIST_HEAD(&xtcp_lhash[i].chain);
+	}
 
 	get_random_bytes(&xtcp_ehash_key, sizeof(xtcp_ehash_key));
 	get_random_bytes(&xtcp_bhash_key, sizeof(xtcp_bhash_key));
+	get_random_bytes(&xtcp_lhash_key, sizeof(xtcp_lhash_key));
 	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
 	get_random_bytes(&xtcp_isn_key, sizeof(xtcp_isn_key));
 	/* as Linux does, so that table[] says nothing about uptime */
 	get_random_bytes(xtcp_port_perturb, sizeof(xtcp_port_perturb));
 	return 0;
 
+err_free_bhash:
+	kvfree(xtcp_bhash);
 err_free_ehash_locks:
 	kvfree(xtcp_ehash_locks);
 err_free_ehash:
@@ -940,7 +1012,10 @@ void xtcp_demux_uninit(void)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_ehash[i]));
 	for (i = 0; i < XTCP_BHASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_bhash[i].chain));
+	for (i = 0; i < XTCP_LHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&xtcp_lhash[i].chain));
 
+	kvfree(xtcp_lhash);
 	kvfree(xtcp_bhash);
 	kvfree(xtcp_ehash_locks);
 	kvfree(xtcp_ehash);

@@ -153,12 +153,12 @@ int xtcp_listen_start(struct sock *sk, int backlog)
 			goto err_free;
 		}
 	}
-	/* LISTEN first, so that a racing listen() sees us in its check */
 	WRITE_ONCE(sk->sk_ack_backlog, 0);
 	/* pairs with xtcp_listen_walk(): /proc sees @l initialised */
 	smp_store_release(&xs->listen, l);
+	/* LISTEN before the lhash publishes it: lookups check the state */
 	xtcp_set_state(sk, TCP_LISTEN);
-	err = xtcp_demux_listen_check(sk);
+	err = xtcp_demux_listen_hash(sk);
 	if (err)
 		goto err_state;
 	return 0;
@@ -191,6 +191,8 @@ void xtcp_listen_stop(struct sock *sk)
 
 	if (!l)
 		return;
+	/* no new segment finds it; those on their way see TCP_CLOSE below */
+	xtcp_demux_listen_unhash(sk);
 	sk_stop_timer(sk, &xs->rtx_timer);
 	for (i = 0; i <= l->syn_mask; i++)
 		hlist_for_each_entry_safe(req, n, &l->syn_hash[i], node)

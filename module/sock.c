@@ -92,6 +92,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	xs->ofo_root = RB_ROOT;
 	INIT_LIST_HEAD(&xs->accept_node);
+	INIT_HLIST_NODE(&xs->listen_node);
 	xs->rto = XTCP_TIMEOUT_INIT;
 	xs->mss = XTCP_DEFAULT_MSS;
 	xs->advmss = XTCP_DEFAULT_MSS;

@@ -176,6 +176,7 @@ struct xtcp_sock {
 	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
+	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
 
 	/*
@@ -390,7 +391,8 @@ void xtcp_demux_unhash(struct sock *sk);
 int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port);
 int xtcp_demux_autobind(struct sock *sk);
 int xtcp_demux_connect_port(struct sock *sk);
-int xtcp_demux_listen_check(struct sock *sk);
+int xtcp_demux_listen_hash(struct sock *sk);
+void xtcp_demux_listen_unhash(struct sock *sk);
 void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child);
 void xtcp_demux_unbind(struct sock *sk);
 struct xtcp_abort_set;
