@@ -50,8 +50,8 @@ REPS=${XTCP_BENCH_REPS:-5}
 D=${XTCP_BENCH_D:-10}
 TWN=${XTCP_BENCH_TWN:-10000}
 PERF=${XTCP_BENCH_PERF:-0}
-# XTCP's MSL during twmem: 2 MSL (20 min) outlasts the whole metric
-TW_MSL_MS=600000
+# XTCP's MSL during twmem: 2 MSL (2 h) outlasts the whole metric
+TW_MSL_MS=3600000
 
 CLI_CPU=0
 SRV_CPU=1
@@ -269,6 +269,13 @@ metric_crr() {
 	done
 }
 
+# perf_top DATA LIMIT: self time by symbol, idle included (the CPU that
+# waits for the other one), module symbols among the kernel's (kallsyms)
+perf_top() {
+	perf report -i "$1" --stdio --no-children --sort sym -g none \
+		--percent-limit "$2" 2>/dev/null | grep -v -e '^#' -e '^$'
+}
+
 # A cpu-clock profile of the whole VM during one more XTCP->XTCP CRR run
 # (not one of the measured ones: perf costs CPU under TCG).
 perf_crr() {
@@ -285,20 +292,15 @@ perf_crr() {
 	{
 		echo "# perf record -e cpu-clock -a -g, xtcp-xtcp crr, $D s: $(grep '^crr tx' /tmp/perf-crr.out)"
 		echo "# self time by symbol (all CPUs; idle is the CPU not in the loop)"
-		perf report -i "$data" --stdio --no-children --sort sym -g none \
-			--percent-limit 0.5 2>/dev/null | grep -v '^$'
+		perf_top "$data" 0.2 | head -60
 		echo
-		echo "# self time by module, then symbol, without idle"
-		perf report -i "$data" --stdio --no-children --sort dso,sym -g none \
-			--percent-limit 0.3 2>/dev/null | grep -v '^$' | grep -v -e 'default_idle' -e 'pv_native_safe_halt'
-		echo
-		echo "# call graphs of the top symbols in xtcp (caller view)"
-		perf report -i "$data" --stdio --no-children --dsos '[xtcp]' --sort sym \
-			-g caller,0.5,callee --percent-limit 2 2>/dev/null | head -200
+		echo "# call graphs of the symbols above 2% (callee first)"
+		perf report -i "$data" --stdio --no-children --sort sym \
+			-g callee,0.5 --percent-limit 2 2>/dev/null |
+			grep -v -e '^$' -e 'tips.txt' | head -300
 	} >"$rep"
-	log "[bench crr] top symbols (whole report in $rep):"
-	perf report -i "$data" --stdio --no-children --sort dso,sym -g none \
-		--percent-limit 0.5 2>/dev/null | grep -v -e '^#' -e '^$' | head -30
+	log "[bench crr] top symbols (the whole report is $rep):"
+	perf_top "$data" 0.5 | head -25
 }
 
 # ---------------------------------------------------------------- twmem
@@ -374,11 +376,27 @@ twmem_row() {
 	ns_destroy "$TW_NS_C" "$TW_NS_S"
 }
 
+# tw_drain MSL_MS: until the TIME_WAIT entries of the crr topology are gone
+# (native 60 s, XTCP 2 MSL), so that none expires inside a twmem row
+tw_drain() {
+	local i n limit=$((($1 * 2 / 1000 > 60 ? $1 * 2 / 1000 : 60) + 30))
+	[ -e "/run/netns/$NS_S" ] || return 0
+	for ((i = 0; i < limit; i++)); do
+		n=$(($(tw_count "$NS_C" native) + $(tw_count "$NS_C" xtcp) +
+			$(tw_count "$NS_S" native) + $(tw_count "$NS_S" xtcp)))
+		[ "$n" = 0 ] && return 0
+		[ $((i % 10)) = 0 ] && log "[bench twmem] waiting for $n TIME_WAIT entries of crr to expire"
+		sleep 1
+	done
+	log "# $n TIME_WAIT entries of crr left after $limit s: twmem may be off"
+}
+
 metric_twmem() {
 	local r rep done_=0 total=$((REPS * ${#ROWS[@]})) per=60 t0 old_msl
 	local p=/sys/module/xtcp/parameters/msl_ms
 
 	old_msl=$(cat "$p")
+	tw_drain "$old_msl"
 	echo "$TW_MSL_MS" >"$p"
 	log "# twmem: $TWN connections per row, the server closes first; XTCP msl_ms=$TW_MSL_MS for the metric, native TIME_WAIT is 60 s"
 	tw_caches

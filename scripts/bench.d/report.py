@@ -27,7 +27,7 @@ ROWS = ["native-native", "xtcp-xtcp", "xtcp-native", "native-xtcp"]
 # what each metric measures and whether more is better
 METRICS = {
     "crr": ("transactions/s (connect, 1 B, 1 B, close)", True),
-    "twmem": ("slab bytes per TIME_WAIT entry (server's stack)", False),
+    "twmem": ("slab bytes per TIME_WAIT entry, held by the server stack", False),
 }
 
 
