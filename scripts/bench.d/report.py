@@ -97,7 +97,7 @@ def summarise(samples):
 
 def table(summary):
     lines = []
-    hdr = (f"{'metric':<6} {'row':<13} {'native->native':>15} "
+    hdr = (f"{'metric':<6} {'row':<15} {'native->native':>15} "
            f"{'this row (median [min-max])':>30} {'ratio (median [min-max])':>26} "
            f"{'failed':>7}")
     lines.append(hdr)
@@ -110,7 +110,7 @@ def table(summary):
             vs = (f"{fmt(v[0], digits)} [{fmt(v[1], digits)}-{fmt(v[2], digits)}]"
                   if v else "-")
             rs = (f"{ra[0]:.2f} [{ra[1]:.2f}-{ra[2]:.2f}]" if ra else "-")
-            lines.append(f"{metric:<6} {row.replace('-', '->'):<13} "
+            lines.append(f"{metric:<6} {row.replace('-', '->'):<15} "
                          f"{fmt(anc, digits):>15} {vs:>30} {rs:>26} "
                          f"{r['failures']:>7}")
         desc, more = METRICS.get(metric, ("", True))
