@@ -8,6 +8,8 @@
 #   make run              setup + build + the demo in a VM;
 #                         SHELL_AFTER=1 leaves you in a shell in the VM
 #   make vm               a root shell in a VM with xtcp.ko loaded
+#   make bench            native TCP against XTCP in one VM boot; BENCH=crr,twmem
+#                         REPS=5 D=10 TWN=10000 PERF=1 (Documentation/benchmark.md)
 #   make style            checkpatch --no-tree
 #   make sparse           module build with C=2 W=1
 #   make debug-kernel     build (or reuse) the debug kernel
@@ -40,7 +42,7 @@ CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard module/*.[ch] uapi/linux/*.h 
 KDIR_STAMP := module/.kdir
 
 .PHONY: all module tools selftests check test check-debug debug-kernel \
-	run vm style sparse clean setup help kdir-check kdir-stamp
+	run vm bench style sparse clean setup help kdir-check kdir-stamp
 
 all: module tools selftests
 
@@ -128,6 +130,10 @@ run: setup
 vm: all
 	$(Q)KDIR="$(KDIR)" scripts/vm-run -i -- insmod module/xtcp.ko $(XTCP_MODULE_PARAMS)
 
+# BENCH, REPS, D, TWN and PERF reach scripts/bench from the command line.
+bench: all
+	$(Q)KDIR="$(KDIR)" scripts/bench
+
 style:
 	$(Q)cp="$$(scripts/ksft-headers.sh --checkpatch)/checkpatch.pl" && \
 		"$$cp" --no-tree -f $(CHECKPATCH_FILES)
@@ -146,4 +152,4 @@ clean:
 	$(Q)if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi
 
 help:
-	$(Q)sed -n '3,21s/^# \{0,1\}//p' Makefile
+	$(Q)sed -n '3,23s/^# \{0,1\}//p' Makefile

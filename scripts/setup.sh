@@ -12,7 +12,9 @@ set -eu
 # The selftests run in the VM with the host's binaries: what they call is
 # listed here too (ip, iptables with both backends, ping, setpriv, modprobe,
 # awk, diff; libmnl and libcrypto to build them; shellcheck for
-# `make -C selftests check-scripts`).
+# `make -C selftests check-scripts`). make bench adds linux-perf (PERF=1,
+# matches Debian's 6.1 kernel) and gnuplot-nox (its PNG charts); python3
+# makes its table.
 PACKAGES=(
 	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
 	libelf-dev libssl-dev libmnl-dev
@@ -20,6 +22,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static kmod cpio
 	iproute2 iptables iputils-ping util-linux procps mawk diffutils
 	ethtool iperf3 tcpdump shellcheck
+	linux-perf gnuplot-nox python3
 )
 
 usage() {

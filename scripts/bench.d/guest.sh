@@ -1,0 +1,471 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2016 # awk programs in single quotes
+#
+# The VM side of `make bench` (scripts/bench boots the VM with vm-run and
+# runs this). It loads xtcp.ko, builds the topology, runs the metrics and
+# writes every sample to $XTCP_BENCH_OUT (the host's results folder, shared
+# writable by vm-run): samples.tsv, meta.txt, and the perf profile. The
+# host turns them into the table, CSV, JSON and charts
+# (scripts/bench.d/report.py).
+#
+# Topology: two namespaces, the client's and the server's, joined by one
+# veth pair per row, all created alike (MTU 1500, the veth's default qdisc
+# and offloads, printed). A row's stacks decide only what each end gets:
+# an address for Linux (ip addr add) or the device for XTCP (xtcpctl link
+# add). XTCP owns a whole device, so the rows cannot share one pair.
+#
+#   xb-cli                                          xb-srv
+#   c-nn 10.99.1.1  ---- native -> native ----  s-nn 10.99.1.2
+#   c-xx 10.99.2.1  ---- XTCP   -> XTCP   ----  s-xx 10.99.2.2
+#   c-xn 10.99.3.1  ---- XTCP   -> native ----  s-xn 10.99.3.2
+#   c-nx 10.99.4.1  ---- native -> XTCP   ----  s-nx 10.99.4.2
+#
+# The client runs on vCPU 0 and the server on vCPU 1 (taskset). The rows
+# of a metric are interleaved and their order rotates each repetition.
+#
+# Metrics (XTCP_BENCH_METRICS, comma separated):
+#   crr    tools/xtcp-crr for XTCP_BENCH_D seconds per row: transactions/s
+#          and failed transactions
+#   twmem  XTCP_BENCH_TWN connections whose server closes first, so the
+#          server's stack holds TIME_WAIT; slab growth / entries = bytes
+#          per TIME_WAIT entry of the server's stack. Each row gets fresh
+#          namespaces, deleted afterwards: deleting a namespace is the only
+#          way to end native TIME_WAIT (60 s, fixed) before the next row's
+#          baseline, and XTCP's MSL is raised for the metric, so nothing
+#          expires while a row is being measured.
+#
+# Environment (set by scripts/bench): XTCP_BENCH_OUT, XTCP_BENCH_METRICS,
+# XTCP_BENCH_REPS, XTCP_BENCH_D, XTCP_BENCH_TWN, XTCP_BENCH_PERF,
+# XTCP_MODULE (xtcp.ko to load), XTCP_MODULE_PARAMS.
+set -eEu
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+KO=${XTCP_MODULE:-$repo/module/xtcp.ko}
+XTCPCTL=$repo/tools/xtcpctl
+CRR=$repo/tools/xtcp-crr
+OUT=${XTCP_BENCH_OUT:?}
+METRICS=${XTCP_BENCH_METRICS:-crr,twmem}
+REPS=${XTCP_BENCH_REPS:-5}
+D=${XTCP_BENCH_D:-10}
+TWN=${XTCP_BENCH_TWN:-10000}
+PERF=${XTCP_BENCH_PERF:-0}
+# XTCP's MSL during twmem: 2 MSL (2 h) outlasts the whole metric
+TW_MSL_MS=3600000
+
+CLI_CPU=0
+SRV_CPU=1
+NS_C=xb-cli
+NS_S=xb-srv
+ROWS=(nn xx xn nx)
+SAMPLES=$OUT/samples.tsv
+META=$OUT/meta.txt
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+log() {
+	printf '%s\n' "$*"
+}
+
+# row_name ROW, row_cstack ROW, row_sstack ROW, row_idx ROW
+row_name() {
+	case "$1" in
+	nn) echo native-native ;;
+	xx) echo xtcp-xtcp ;;
+	xn) echo xtcp-native ;;
+	nx) echo native-xtcp ;;
+	esac
+}
+
+row_cstack() { [ "${1:0:1}" = x ] && echo xtcp || echo native; }
+row_sstack() { [ "${1:1:1}" = x ] && echo xtcp || echo native; }
+
+row_idx() {
+	case "$1" in
+	nn) echo 1 ;;
+	xx) echo 2 ;;
+	xn) echo 3 ;;
+	nx) echo 4 ;;
+	esac
+}
+
+family() { [ "$1" = xtcp ] && echo xtcp || echo inet; }
+
+# rotated REP: the rows in the order of repetition REP (1-based)
+rotated() {
+	local k=$((($1 - 1) % ${#ROWS[@]})) i
+	for ((i = 0; i < ${#ROWS[@]}; i++)); do
+		printf '%s ' "${ROWS[(k + i) % ${#ROWS[@]}]}"
+	done
+}
+
+# progress METRIC REP ROW DONE TOTAL SECS_PER_ROW
+progress() {
+	local left=$((($5 - $4) * $6))
+	printf '[bench %s] rep %d/%d  row %-13s (%d/%d)  about %dm%02ds left\n' \
+		"$1" "$2" "$REPS" "$(row_name "$3")" "$(($4 + 1))" "$5" \
+		$((left / 60)) $((left % 60))
+}
+
+# sample METRIC ROW REP VALUE UNIT FAILURES EXTRA
+sample() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SAMPLES"
+}
+
+# endpoint NS DEV STACK ADDR/N: give DEV its address in STACK
+endpoint() {
+	if [ "$3" = xtcp ]; then
+		ip netns exec "$1" "$XTCPCTL" link add dev "$2" addr "$4" >/dev/null
+	else
+		ip -n "$1" addr add "$4" dev "$2"
+	fi
+}
+
+# link_pair CNS SNS ROW: the veth pair of ROW, both ends set up for its stacks
+link_pair() {
+	local cns=$1 sns=$2 r=$3 i
+	i=$(row_idx "$r")
+	ip -n "$cns" link add "c-$r" mtu 1500 type veth peer name "s-$r" netns "$sns" mtu 1500
+	ip -n "$cns" link set "c-$r" up
+	ip -n "$sns" link set "s-$r" up
+	endpoint "$cns" "c-$r" "$(row_cstack "$r")" "10.99.$i.1/24"
+	endpoint "$sns" "s-$r" "$(row_sstack "$r")" "10.99.$i.2/24"
+}
+
+ns_create() {
+	local ns
+	for ns in "$@"; do
+		ip netns del "$ns" 2>/dev/null || true
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+}
+
+# the XTCP links go first, then the namespaces
+ns_destroy() {
+	local ns dev
+	for ns in "$@"; do
+		[ -e "/run/netns/$ns" ] || continue
+		for dev in $(ip -n "$ns" -o link show type veth 2>/dev/null |
+			awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+			ip netns exec "$ns" "$XTCPCTL" link del dev "$dev" >/dev/null 2>&1 || true
+		done
+		ip netns del "$ns"
+	done
+}
+
+# describe NS DEV: MTU, qdisc and offloads of one end, one line
+describe() {
+	local mtu qdisc offl
+	mtu=$(ip -n "$1" -o link show dev "$2" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+	qdisc=$(ip netns exec "$1" tc qdisc show dev "$2" 2>/dev/null | awk 'NR == 1 { print $2 }')
+	offl=$(ip netns exec "$1" ethtool -k "$2" 2>/dev/null | awk -F': ' '
+		/^(rx-checksumming|tx-checksumming|scatter-gather|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|rx-gro-list|large-receive-offload):/ {
+			split($2, v, " "); printf "%s%s=%s", sep, $1, v[1]; sep = ","
+		}')
+	printf '%s/%s mtu=%s qdisc=%s %s\n' "$1" "$2" "$mtu" "${qdisc:-none}" "$offl"
+}
+
+# server_start NS STACK ADDR PORT FILE: an xtcp-crr server on vCPU SRV_CPU;
+# waits for it to listen. Sets server_pid.
+server_start() {
+	local i
+	ip netns exec "$1" taskset -c "$SRV_CPU" "$CRR" -l -f "$(family "$2")" \
+		-b "$3" -p "$4" >"$5" 2>&1 &
+	server_pid=$!
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^crr listening' "$5" 2>/dev/null && return 0
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$5" >&2
+	die "server $3:$4 ($2) did not start"
+}
+
+server_stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# client NS STACK ARGS...: an xtcp-crr client on vCPU CLI_CPU; its output
+# in $client_out, its numbers in client_tx, client_failed, client_tps and
+# client_errors
+client() {
+	local ns=$1 stack=$2
+	shift 2
+	client_out=$(ip netns exec "$ns" taskset -c "$CLI_CPU" "$CRR" -f "$(family "$stack")" "$@") ||
+		die "xtcp-crr $* exited $?: $client_out"
+	read -r client_tx client_failed client_tps < <(printf '%s\n' "$client_out" |
+		awk '$1 == "crr" && $2 == "tx" { print $3, $5, $9 }')
+	client_errors=$(printf '%s\n' "$client_out" | sed -n 's/^crr errors //p')
+	[ -n "$client_tx" ] || die "xtcp-crr printed no result: $client_out"
+}
+
+slab_kb() {
+	awk '$1 == "Slab:" { print $2 }' /proc/meminfo
+}
+
+# bytes held by allocated slab objects, summed over /proc/slabinfo
+slabinfo_bytes() {
+	awk 'NR > 2 { s += $2 * $4 } END { printf "%d\n", s }' /proc/slabinfo
+}
+
+# slab_settle: until Slab changes by less than 64 kB over a second (RCU
+# frees and namespace teardown finished), at most 60 s
+slab_settle() {
+	local a b i
+	a=$(slab_kb)
+	for ((i = 0; i < 60; i++)); do
+		sleep 1
+		b=$(slab_kb)
+		[ $((b > a ? b - a : a - b)) -lt 64 ] && return 0
+		a=$b
+	done
+	log "# slab did not settle within 60 s"
+}
+
+# ------------------------------------------------------------------ crr
+
+CRR_PORT=9100
+
+metric_crr() {
+	local r rep done_=0 total=$((REPS * ${#ROWS[@]})) per=$((D + 3))
+	local -A spid
+	local t0
+
+	for r in "${ROWS[@]}"; do
+		server_start "$NS_S" "$(row_sstack "$r")" "10.99.$(row_idx "$r").2" \
+			"$CRR_PORT" "/tmp/crr-srv-$r.out"
+		spid[$r]=$server_pid
+	done
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for r in $(rotated "$rep"); do
+			progress crr "$rep" "$r" "$done_" "$total" "$per"
+			t0=$(date +%s)
+			client "$NS_C" "$(row_cstack "$r")" -c "10.99.$(row_idx "$r").2" \
+				-p "$CRR_PORT" -d "$D"
+			log "  $(row_name "$r"): $client_tps tx/s, $client_tx tx, $client_failed failed${client_errors:+ ($client_errors)}"
+			sample crr "$(row_name "$r")" "$rep" "$client_tps" tx/s \
+				"$client_failed" "tx=$client_tx${client_errors:+ $client_errors}"
+			done_=$((done_ + 1))
+			# the estimate learns what a row really costs here
+			per=$(((per + $(date +%s) - t0 + 1) / 2))
+		done
+	done
+
+	if [ "$PERF" = 1 ]; then
+		perf_crr
+	fi
+
+	for r in "${ROWS[@]}"; do
+		server_stop "${spid[$r]}"
+		log "  server $(row_name "$r"): $(grep -h '^crr served' "/tmp/crr-srv-$r.out" || echo '?')" \
+			"$(sed -n 's/^crr errors //p' "/tmp/crr-srv-$r.out")"
+	done
+}
+
+# perf_top DATA LIMIT: self time by symbol, idle included (the CPU that
+# waits for the other one), module symbols among the kernel's (kallsyms)
+perf_top() {
+	perf report -i "$1" --stdio --no-children --sort sym -g none \
+		--percent-limit "$2" 2>/dev/null | grep -v -e '^#' -e '^$'
+}
+
+# A cpu-clock profile of the whole VM during one more XTCP->XTCP CRR run
+# (not one of the measured ones: perf costs CPU under TCG).
+perf_crr() {
+	local data=/tmp/perf-crr.data rep=$OUT/perf-crr-xtcp-xtcp.txt
+
+	command -v perf >/dev/null || { log "# PERF=1 but no perf (apt-get install linux-perf)"; return 0; }
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	log "[bench crr] perf record -e cpu-clock -a -g during xtcp-xtcp, $D s"
+	perf record -q -e cpu-clock -a -g -o "$data" -- \
+		ip netns exec "$NS_C" taskset -c "$CLI_CPU" "$CRR" -f xtcp \
+		-c "10.99.$(row_idx xx).2" -p "$CRR_PORT" -d "$D" >/tmp/perf-crr.out 2>&1 ||
+		{ cat /tmp/perf-crr.out; log "# perf record failed"; return 0; }
+	{
+		echo "# perf record -e cpu-clock -a -g, xtcp-xtcp crr, $D s: $(grep '^crr tx' /tmp/perf-crr.out)"
+		echo "# self time by symbol (all CPUs; idle is the CPU not in the loop)"
+		perf_top "$data" 0.2 | head -60
+		echo
+		echo "# call graphs of the symbols above 2% (callee first)"
+		perf report -i "$data" --stdio --no-children --sort sym \
+			-g callee,0.5 --percent-limit 2 2>/dev/null |
+			grep -v -e '^$' -e 'tips.txt' | head -300
+	} >"$rep"
+	log "[bench crr] top symbols (the whole report is $rep):"
+	perf_top "$data" 0.5 | head -25
+}
+
+# ---------------------------------------------------------------- twmem
+
+TW_NS_C=xb-twc
+TW_NS_S=xb-tws
+TW_PORT=9200
+
+# tw_count NS STACK: TIME_WAIT entries in NS
+tw_count() {
+	if [ "$2" = xtcp ]; then
+		ip netns exec "$1" awk 'NR > 1 && $4 == "06" { n++ } END { print n + 0 }' /proc/net/xtcp
+	else
+		ip netns exec "$1" awk 'NR > 1 && $4 == "06" { n++ } END { print n + 0 }' /proc/net/tcp
+	fi
+}
+
+# others NS: sockets of NS in neither LISTEN nor TIME_WAIT, both stacks
+others() {
+	local f=/proc/net/tcp
+	[ -d /sys/module/xtcp ] && f="$f /proc/net/xtcp"
+	# shellcheck disable=SC2086 # two file names
+	ip netns exec "$1" awk 'FNR > 1 && $4 != "0A" && $4 != "06" { n++ } END { print n + 0 }' $f
+}
+
+# wait_peers_gone: every connection of the row is either in TIME_WAIT on
+# the server or gone; at most 60 s
+wait_peers_gone() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ "$(others "$TW_NS_C")" = 0 ] && [ "$(others "$TW_NS_S")" = 0 ] && return 0
+		sleep 0.1
+	done
+	log "# sockets left after 60 s: client $(others "$TW_NS_C"), server $(others "$TW_NS_S")"
+}
+
+# print each TIME_WAIT-related cache once: native's and any of XTCP's
+tw_caches() {
+	log "# slab caches (name active_objs objsize):"
+	awk 'NR > 2 && ($1 == "tw_sock_TCP" || $1 == "TCP" || tolower($1) ~ /xtcp/) {
+		printf "#   %s %s %s\n", $1, $2, $4 }' /proc/slabinfo
+	awk 'NR > 2 && ($1 == "tw_sock_TCP" || $1 == "TCP" || tolower($1) ~ /xtcp/) {
+		printf "%s %s\n", $1, $4 }' /proc/slabinfo >"$OUT/slab-objsize.txt"
+}
+
+twmem_row() {
+	local r=$1 rep=$2 i sstack b0 b1 s0 s1 n per port spid
+	i=$(row_idx "$r")
+	sstack=$(row_sstack "$r")
+	port=$((TW_PORT + rep))
+	ns_create "$TW_NS_C" "$TW_NS_S"
+	# a new netns caps native TIME_WAIT at half the ehash (8192 in a 2G
+	# VM) and closes the rest without one; let all TWN in
+	ip netns exec "$TW_NS_S" sysctl -qw net.ipv4.tcp_max_tw_buckets=$((TWN * 2)) || true
+	link_pair "$TW_NS_C" "$TW_NS_S" "$r"
+	server_start "$TW_NS_S" "$sstack" "10.99.$i.2" "$port" /tmp/tw-srv.out
+	spid=$server_pid
+	slab_settle
+	b0=$(slab_kb)
+	s0=$(slabinfo_bytes)
+	client "$TW_NS_C" "$(row_cstack "$r")" -c "10.99.$i.2" -p "$port" -n "$TWN" -w
+	wait_peers_gone
+	n=$(tw_count "$TW_NS_S" "$sstack")
+	b1=$(slab_kb)
+	s1=$(slabinfo_bytes)
+	if [ "$n" -gt 0 ]; then
+		per=$(((b1 - b0) * 1024 / n))
+	else
+		per=NA
+	fi
+	log "  $(row_name "$r"): $n TIME_WAIT entries ($sstack), Slab +$((b1 - b0)) kB = $per B/entry" \
+		"(slabinfo objects +$(((s1 - s0) / (n > 0 ? n : 1))) B/entry), $client_failed failed${client_errors:+ ($client_errors)}"
+	sample twmem "$(row_name "$r")" "$rep" "$per" B/entry "$client_failed" \
+		"tw=$n stack=$sstack slab_kb=$((b1 - b0)) slabinfo_b=$((s1 - s0))${client_errors:+ $client_errors}"
+	server_stop "$spid"
+	ns_destroy "$TW_NS_C" "$TW_NS_S"
+}
+
+# tw_drain MSL_MS: until the TIME_WAIT entries of the crr topology are gone
+# (native 60 s, XTCP 2 MSL), so that none expires inside a twmem row
+tw_drain() {
+	local i n limit=$((($1 * 2 / 1000 > 60 ? $1 * 2 / 1000 : 60) + 30))
+	[ -e "/run/netns/$NS_S" ] || return 0
+	for ((i = 0; i < limit; i++)); do
+		n=$(($(tw_count "$NS_C" native) + $(tw_count "$NS_C" xtcp) +
+			$(tw_count "$NS_S" native) + $(tw_count "$NS_S" xtcp)))
+		[ "$n" = 0 ] && return 0
+		[ $((i % 10)) = 0 ] && log "[bench twmem] waiting for $n TIME_WAIT entries of crr to expire"
+		sleep 1
+	done
+	log "# $n TIME_WAIT entries of crr left after $limit s: twmem may be off"
+}
+
+metric_twmem() {
+	local r rep done_=0 total=$((REPS * ${#ROWS[@]})) per=60 t0 old_msl
+	local p=/sys/module/xtcp/parameters/msl_ms
+
+	old_msl=$(cat "$p")
+	tw_drain "$old_msl"
+	echo "$TW_MSL_MS" >"$p"
+	log "# twmem: $TWN connections per row, the server closes first; XTCP msl_ms=$TW_MSL_MS for the metric, native TIME_WAIT is 60 s"
+	tw_caches
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for r in $(rotated "$rep"); do
+			progress twmem "$rep" "$r" "$done_" "$total" "$per"
+			t0=$(date +%s)
+			twmem_row "$r" "$rep"
+			done_=$((done_ + 1))
+			per=$(((per + $(date +%s) - t0 + 1) / 2))
+		done
+	done
+	echo "$old_msl" >"$p"
+}
+
+# ----------------------------------------------------------------- main
+
+cleanup() {
+	local rc=$?
+	jobs -p | xargs -r kill 2>/dev/null || true
+	ns_destroy "$NS_C" "$NS_S" "$TW_NS_C" "$TW_NS_S" 2>/dev/null || true
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'die "step failed: $BASH_COMMAND (line $LINENO)"' ERR
+
+[ "${VMRUN_GUEST-}" = 1 ] || die "this loads xtcp.ko: run it through make bench (scripts/bench)"
+for f in "$KO" "$XTCPCTL" "$CRR"; do
+	[ -e "$f" ] || die "$f is missing: make"
+done
+
+modprobe -q veth 2>/dev/null || true
+if [ ! -d /sys/module/xtcp ]; then
+	read -r -a params <<<"${XTCP_MODULE_PARAMS-}"
+	insmod "$KO" "${params[@]}"
+fi
+
+printf 'metric\trow\trep\tvalue\tunit\tfailures\textra\n' >"$SAMPLES"
+ns_create "$NS_C" "$NS_S"
+for r in "${ROWS[@]}"; do
+	link_pair "$NS_C" "$NS_S" "$r"
+done
+{
+	echo "kernel $(uname -r)"
+	echo "cpus $(nproc)"
+	echo "module $KO $(cat /sys/module/xtcp/srcversion 2>/dev/null || true)"
+	echo "module_params ${XTCP_MODULE_PARAMS-}"
+	echo "xtcp_family $(cat /sys/module/xtcp/parameters/family)"
+	echo "xtcp_msl_ms $(cat /sys/module/xtcp/parameters/msl_ms)"
+	echo "cpu_model $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "pinning client vCPU $CLI_CPU, server vCPU $SRV_CPU"
+	echo "reps $REPS d $D twn $TWN metrics $METRICS"
+	for r in "${ROWS[@]}"; do
+		echo "link $(row_name "$r") $(describe "$NS_C" "c-$r")"
+		echo "link $(row_name "$r") $(describe "$NS_S" "s-$r")"
+	done
+} >"$META"
+log "# topology (the same for every row):"
+sed -n 's/^link /#   /p' "$META"
+
+IFS=, read -r -a metrics <<<"$METRICS"
+for m in "${metrics[@]}"; do
+	case "$m" in
+	crr) metric_crr ;;
+	twmem) metric_twmem ;;
+	*) die "unknown metric $m" ;;
+	esac
+done
+log "[bench] done"
