@@ -179,6 +179,15 @@ struct xtcp_sock {
 	struct list_head accept_node;	/* child: in the accept queue */
 
 	/*
+	 * The local port came from connect()'s autobind, so that another
+	 * connect() may share it while the 4-tuples differ, as a Linux bind
+	 * bucket with fastreuse -1 (demux.c, xtcp_port_holder_shareable()).
+	 * Not the socket lock: demux.c writes it under the bhash bucket lock
+	 * as the socket joins the bind hash and reads it under that lock.
+	 */
+	bool port_by_connect;
+
+	/*
 	 * The IPv4 header of what this socket sends (SOL_IP options, see
 	 * sockopt.c), inherited by accepted children as inet_csk_clone_lock()
 	 * copies inet_sock. Socket lock; a listener's SYN-ACKs read its TOS
