@@ -634,8 +634,9 @@ int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port)
 	sock_owned_by_me(sk);
 	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
 		return -EINVAL;
+	/* a range with no free port is "in use", as inet_csk_get_port() says */
 	if (!port)
-		return xtcp_demux_pick_port(sk, addr, 0, 0);
+		return xtcp_demux_pick_port(sk, addr, 0, 0) ? -EADDRINUSE : 0;
 
 	b = xtcp_bhash_bucket(net, port);
 	spin_lock_bh(&b->lock);
