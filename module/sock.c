@@ -273,7 +273,20 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 	err = -EINVAL;
 	if (sk->sk_state != TCP_CLOSE || sk->sk_num)
 		goto out;
-	err = xtcp_demux_bind(sk, addr, port);
+	/*
+	 * IP_BIND_ADDRESS_NO_PORT, as inet_bind() has it: bind(addr, 0) only
+	 * sets the address, and connect() picks the port later
+	 * (xtcp_demux_connect_port()), sharing it with other connect()s
+	 * where the 4-tuples differ; a 0.0.0.0 address leaves the socket as
+	 * it was. Until then getsockname() says port 0, and bind() may be
+	 * called again.
+	 */
+	if (!port && xtcp_sk(sk)->ip_bind_address_no_port) {
+		WRITE_ONCE(sk->sk_rcv_saddr, addr);
+		err = 0;
+	} else {
+		err = xtcp_demux_bind(sk, addr, port);
+	}
 	if (err)
 		goto out;
 	if (addr)
