@@ -71,10 +71,14 @@
 #define CRR_MSL_MS	5000
 /* what the server adds to the client's byte */
 #define CRR_REPLY	0x5a
+/* sockets a test leaves to the teardown */
+#define MAX_FDS		16
 
 FIXTURE(ports) {
 	struct xtcp_test_pair pair;
 	int lfd[N_DEST];
+	int fds[MAX_FDS];	/* closed by the teardown, in this order */
+	int nfds;
 	int drain_ms;		/* for the teardown: TIME_WAIT to wait out */
 };
 
@@ -87,6 +91,7 @@ FIXTURE_SETUP(ports)
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < N_DEST; i++)
 		self->lfd[i] = -1;
+	self->nfds = 0;
 	self->drain_ms = 10000;
 	XTCP_PAIR_SETUP("xtcp-ports", variant->client_xtcp,
 			variant->server_xtcp);
@@ -96,6 +101,9 @@ FIXTURE_TEARDOWN(ports)
 {
 	int i;
 
+	/* also after a failed ASSERT, so that the drain check says the truth */
+	for (i = 0; i < self->nfds; i++)
+		close(self->fds[i]);
 	for (i = 0; i < N_DEST; i++)
 		if (self->lfd[i] >= 0)
 			close(self->lfd[i]);
@@ -134,6 +142,14 @@ static int srv_socket(FIXTURE_DATA(ports) *self)
 	return xtcp_test_socket(self->pair.net.ns[1],
 				xtcp_test_sock_family(self->pair.net.xtcp[1]),
 				SOCK_STREAM);
+}
+
+/* fd, kept for the teardown to close (when it is one) */
+static int keep(FIXTURE_DATA(ports) *self, int fd)
+{
+	if (fd >= 0 && self->nfds < MAX_FDS)
+		self->fds[self->nfds++] = fd;
+	return fd;
 }
 
 static uint16_t dest_port(FIXTURE_DATA(ports) *self, int d)
@@ -321,7 +337,7 @@ TEST_F(ports, share_one_port)
 				    RANGE_LOW));
 	ASSERT_EQ(0, listeners(self, 2));
 	for (i = 0; i < 3; i++) {
-		c[i] = cli_socket(self);
+		c[i] = keep(self, cli_socket(self));
 		ASSERT_LE(0, c[i]);
 	}
 	/* different listeners: one local port, two 4-tuples */
@@ -329,17 +345,13 @@ TEST_F(ports, share_one_port)
 		ASSERT_EQ(0, connect_dest(self, c[i], i))
 			TH_LOG("connect %d: %s", i, strerror(errno));
 		EXPECT_EQ(RANGE_LOW, xtcp_test_local_port(c[i]));
-		s[i] = accept_dest(self, i);
+		s[i] = keep(self, accept_dest(self, i));
 		ASSERT_LE(0, s[i]);
 	}
 	/* the first listener again: its 4-tuple is taken */
 	EXPECT_EQ(-1, connect_dest(self, c[2], 0));
 	EXPECT_EQ(EADDRNOTAVAIL, errno);
 	EXPECT_EQ(0, xtcp_test_local_port(c[2]));
-	for (i = 0; i < 3; i++)
-		close(c[i]);
-	for (i = 0; i < 2; i++)
-		close(s[i]);
 }
 
 TEST_F(ports, bound_port_not_shared)
@@ -351,8 +363,8 @@ TEST_F(ports, bound_port_not_shared)
 				    RANGE_LOW + 1));
 	ASSERT_EQ(0, listeners(self, 2));
 	for (i = 0; i < 3; i++) {
-		b[i] = cli_socket(self);
-		c[i] = cli_socket(self);
+		b[i] = keep(self, cli_socket(self));
+		c[i] = keep(self, cli_socket(self));
 		ASSERT_LE(0, b[i]);
 		ASSERT_LE(0, c[i]);
 	}
@@ -365,7 +377,7 @@ TEST_F(ports, bound_port_not_shared)
 		ASSERT_EQ(0, connect_dest(self, c[i], i))
 			TH_LOG("connect %d: %s", i, strerror(errno));
 		EXPECT_EQ(RANGE_LOW + 1, xtcp_test_local_port(c[i]));
-		s[i] = accept_dest(self, i);
+		s[i] = keep(self, accept_dest(self, i));
 		ASSERT_LE(0, s[i]);
 	}
 	EXPECT_EQ(-1, connect_dest(self, c[2], 0));
@@ -373,12 +385,6 @@ TEST_F(ports, bound_port_not_shared)
 	/* a port connect()s hold is in use for bind() without SO_REUSEADDR */
 	EXPECT_EQ(EADDRINUSE, bind_cli(b[2], true, RANGE_LOW + 1));
 	EXPECT_EQ(EADDRINUSE, bind_cli(b[2], false, RANGE_LOW + 1));
-	for (i = 0; i < 3; i++) {
-		close(b[i]);
-		close(c[i]);
-	}
-	for (i = 0; i < 2; i++)
-		close(s[i]);
 }
 
 TEST_F(ports, bind_reuseaddr_connected)
@@ -389,8 +395,8 @@ TEST_F(ports, bind_reuseaddr_connected)
 	ASSERT_EQ(0, set_port_range(self->pair.net.ns[0], RANGE_LOW,
 				    RANGE_LOW));
 	ASSERT_EQ(0, listeners(self, 2));
-	c = cli_socket(self);
-	b = cli_socket(self);
+	c = keep(self, cli_socket(self));
+	b = keep(self, cli_socket(self));
 	ASSERT_LE(0, c);
 	ASSERT_LE(0, b);
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one,
@@ -399,18 +405,14 @@ TEST_F(ports, bind_reuseaddr_connected)
 				sizeof(one)));
 	ASSERT_EQ(0, connect_dest(self, c, 0));
 	EXPECT_EQ(RANGE_LOW, xtcp_test_local_port(c));
-	s[0] = accept_dest(self, 0);
+	s[0] = keep(self, accept_dest(self, 0));
 	ASSERT_LE(0, s[0]);
 	/* both SO_REUSEADDR, the holder not listening: inet_bind_conflict() */
 	ASSERT_EQ(0, bind_cli(b, true, RANGE_LOW));
 	ASSERT_EQ(0, connect_dest(self, b, 1));
 	EXPECT_EQ(RANGE_LOW, xtcp_test_local_port(b));
-	s[1] = accept_dest(self, 1);
+	s[1] = keep(self, accept_dest(self, 1));
 	ASSERT_LE(0, s[1]);
-	close(c);
-	close(b);
-	close(s[0]);
-	close(s[1]);
 }
 
 TEST_F(ports, bind_address_no_port)
@@ -424,7 +426,7 @@ TEST_F(ports, bind_address_no_port)
 				    RANGE_LOW));
 	ASSERT_EQ(0, listeners(self, 2));
 	for (i = 0; i < 4; i++) {
-		c[i] = cli_socket(self);
+		c[i] = keep(self, cli_socket(self));
 		ASSERT_LE(0, c[i]);
 		if (i == 2)
 			continue;
@@ -451,7 +453,7 @@ TEST_F(ports, bind_address_no_port)
 		ASSERT_EQ(0, getsockname(c[i], (struct sockaddr *)&sin, &len));
 		EXPECT_EQ(inet_addr(XTCP_TEST_ADDR0), sin.sin_addr.s_addr);
 		EXPECT_EQ(RANGE_LOW, ntohs(sin.sin_port));
-		s[i] = accept_dest(self, i);
+		s[i] = keep(self, accept_dest(self, i));
 		ASSERT_LE(0, s[i]);
 	}
 	/* without the option, bind(addr, 0) wants a port nobody holds */
@@ -461,10 +463,6 @@ TEST_F(ports, bind_address_no_port)
 	EXPECT_EQ(0, xtcp_test_local_port(c[3]));
 	EXPECT_EQ(-1, connect_dest(self, c[3], 1));
 	EXPECT_EQ(EADDRNOTAVAIL, errno);
-	for (i = 0; i < 4; i++)
-		close(c[i]);
-	for (i = 0; i < 2; i++)
-		close(s[i]);
 }
 
 XTCP_HARNESS_MAIN
