@@ -16,7 +16,10 @@
  *	  sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
  *					 lock_sock_nested at teardown;
  *					 listener held)
- *	    demux bucket locks		(spin_lock_bh, leaf)
+ *	    demux bhash bucket lock	(spin_lock_bh)
+ *	      demux ehash lock		(spin_lock: only connect()'s port
+ *					 choice nests them, demux.c)
+ *	    demux ehash lock		(spin_lock_bh, leaf)
  *	    neighbour table lock	(spin_lock_bh, leaf; never held across
  *					 dev_queue_xmit)
  * Softirq code and timers never touch a TCB that a process owns: they queue
