@@ -44,8 +44,9 @@
  * __inet_hash_connect() calls __inet_check_established() in Linux, so that
  * "every holder of the port got it from connect(), and this 4-tuple is
  * free", and the insertion into both tables are one step
- * (xtcp_connect_take_port()). That is the only place where two demux locks
- * are held at once; nothing takes a bhash bucket lock under an ehash lock.
+ * (__xtcp_connect_take_port()). That is the only place where two demux
+ * locks are held at once; nothing takes a bhash bucket lock under an ehash
+ * lock.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
