@@ -41,6 +41,15 @@
  * bump it, and a reader that found nothing checks it and walks again.
  * Insertions add at the head, which can't make a reader skip anything, so
  * they leave it alone.
+ *
+ * Lock order: a connect() that picks its port holds the port's bhash
+ * bucket lock and takes the 4-tuple's ehash lock inside it, as
+ * __inet_hash_connect() calls __inet_check_established() in Linux, so that
+ * "every holder of the port got it from connect(), and this 4-tuple is
+ * free", and the insertion into both tables are one step
+ * (__xtcp_connect_take_port()). That is the only place where two demux
+ * locks are held at once; nothing takes a bhash bucket lock under an ehash
+ * lock.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -73,9 +82,11 @@ enum {
 struct xtcp_ehash_lock {
 	/*
 	 * Protects insertion into and removal from its chains, and makes the
-	 * duplicate 4-tuple check of xtcp_demux_hash() atomic with the insert.
-	 * Taken with spin_lock_bh() from process context (connect, close) and
-	 * from softirq (passive open, reset, TIME_WAIT expiry). A leaf lock.
+	 * duplicate 4-tuple check (__xtcp_ehash_unique()) atomic with the
+	 * insert. Taken with spin_lock_bh() from process context (connect,
+	 * close) and from softirq (passive open, reset, TIME_WAIT expiry),
+	 * and with spin_lock() inside a bhash bucket lock by a connect()
+	 * picking its port. A leaf lock.
 	 */
 	spinlock_t lock;
 	/* bumped under @lock by removals; see the top of this file */
@@ -88,7 +99,8 @@ struct xtcp_bhash_bucket {
 	 * step, so that two racing binds can't both win. Taken with
 	 * spin_lock_bh() from process context (bind, listen, connect, close,
 	 * xtcp_demux_abort_collect()) and from softirq (accepted children,
-	 * resets, TIME_WAIT expiry). A leaf lock.
+	 * resets, TIME_WAIT expiry). Only a connect() picking its port
+	 * takes another lock inside it: the ehash lock of its 4-tuple.
 	 */
 	spinlock_t lock;
 	seqcount_spinlock_t seq;	/* as in struct xtcp_ehash_lock */
@@ -209,6 +221,52 @@ again:
 	return NULL;
 }
 
+/*
+ * Is the 4-tuple free for a new connection of @net? Under the lock of its
+ * ehash chain, so that the caller's insert makes check and insert one
+ * step, as __inet_check_established() does.
+ */
+static bool __xtcp_ehash_unique(u32 hash, const struct net *net,
+				__be32 laddr, u16 lport, __be32 raddr,
+				__be16 rport)
+{
+	const struct sock *sk2;
+
+	lockdep_assert_held(&xtcp_ehash_lock(hash)->lock);
+	hlist_for_each_entry(sk2, xtcp_ehash_chain(hash), sk_node) {
+		if (sk2->sk_hash != hash ||
+		    !xtcp_ehash_match(sk2, net, laddr, lport, raddr, rport))
+			continue;
+		/*
+		 * Taken, even by a connection in TIME_WAIT. Linux's
+		 * tcp_twsk_unique() lets a connect() take a TIME_WAIT
+		 * 4-tuple over when the entry saw timestamps
+		 * (tw_ts_recent_stamp) and tcp_tw_reuse allows it: PAWS then
+		 * keeps the old incarnation's duplicates out of the new
+		 * one, which starts at the old SND.NXT + 65535 + 2. XTCP has
+		 * no timestamps, and RFC 6191 without them covers only the
+		 * passive side (xtcp_timewait_recycle()), so it never does.
+		 * Issue 17 (timestamps): for a connect() (not an accepted
+		 * child, which its listener's TIME_WAIT check handles), hand
+		 * such an entry back here for the caller to unhash once it
+		 * has inserted, as __inet_check_established() does with
+		 * *twp.
+		 */
+		return false;
+	}
+	return true;
+}
+
+/* Links @sk into the ehash under @hash, whose lock the caller holds. */
+static void __xtcp_ehash_add(struct sock *sk, u32 hash)
+{
+	lockdep_assert_held(&xtcp_ehash_lock(hash)->lock);
+	sk->sk_hash = hash;
+	sock_hold(sk);
+	xtcp_order_after_removal();
+	hlist_add_head_rcu(&sk->sk_node, xtcp_ehash_chain(hash));
+}
+
 /* bhash */
 
 static struct xtcp_bhash_bucket *xtcp_bhash_bucket(const struct net *net,
@@ -224,9 +282,12 @@ static bool xtcp_addr_overlap(__be32 a, __be32 b)
 	return !a || !b || a == b;
 }
 
-/* Takes @port for @sk: the caller checked that it may. */
+/*
+ * Takes @port for @sk: the caller checked that it may. @by_connect: it is
+ * connect()'s autobind, and other connect()s may share the port.
+ */
 static void __xtcp_bhash_add(struct xtcp_bhash_bucket *b, struct sock *sk,
-			     __be32 addr, u16 port)
+			     __be32 addr, u16 port, bool by_connect)
 {
 	lockdep_assert_held(&b->lock);
 	/*
@@ -236,6 +297,7 @@ static void __xtcp_bhash_add(struct xtcp_bhash_bucket *b, struct sock *sk,
 	 */
 	WRITE_ONCE(sk->sk_rcv_saddr, addr);
 	sk->sk_num = port;
+	xtcp_sk(sk)->port_by_connect = by_connect;
 	sock_hold(sk);
 	xtcp_order_after_removal();
 	hlist_add_head_rcu(&sk->sk_bind_node, &b->chain);
@@ -251,6 +313,35 @@ static bool __xtcp_port_taken(const struct xtcp_bhash_bucket *b,
 		if (sk2->sk_num == port && net_eq(sock_net(sk2), net))
 			return true;
 	return false;
+}
+
+/*
+ * May connect()'s autobind share the port that @sk2 holds? Only if @sk2
+ * got it the same way, in any state (TIME_WAIT included): Linux's
+ * __inet_hash_connect() shares only a bind bucket that connect() made
+ * (fastreuse and fastreuseport -1), never one made by bind() or listen(),
+ * nor one an accepted child shares with its listener. Unlike Linux, a
+ * later bind() of the port with SO_REUSEADDR on both sides stops the
+ * sharing (Linux's bucket stays at -1 then): an explicitly bound port is
+ * never handed out by an autobind.
+ */
+static bool xtcp_port_holder_shareable(const struct sock *sk2)
+{
+	return xtcp_sk(sk2)->port_by_connect;
+}
+
+/* Is every socket of @net on @port one that connect() may share it with? */
+static bool __xtcp_port_connect_shareable(const struct xtcp_bhash_bucket *b,
+					  const struct net *net, u16 port)
+{
+	const struct sock *sk2;
+
+	lockdep_assert_held(&b->lock);
+	hlist_for_each_entry(sk2, &b->chain, sk_bind_node)
+		if (sk2->sk_num == port && net_eq(sock_net(sk2), net) &&
+		    !xtcp_port_holder_shareable(sk2))
+			return false;
+	return true;
 }
 
 /*
@@ -355,28 +446,82 @@ again:
 }
 
 /*
+ * connect()'s autobind tries @port for @sk, whose local address and remote
+ * end are set: usable when every socket of the netns holding the port got
+ * it from connect() too and the new 4-tuple is unique; then @sk joins the
+ * bind hash and the ehash at once. Holding @b's lock while taking the
+ * ehash lock makes check and insert one step against a connect() racing
+ * for the same 4-tuple, whatever port it came through (a bound socket's
+ * xtcp_demux_hash() checks under the same ehash lock): Linux's
+ * __inet_hash_connect() and __inet_check_established() nest the same way.
+ *
+ * Returns 0 when taken, -EADDRINUSE to try the next port, -EADDRNOTAVAIL
+ * when the local address has gone.
+ */
+static int __xtcp_connect_take_port(struct xtcp_bhash_bucket *b,
+				    struct sock *sk, __be32 laddr, u16 port)
+{
+	struct net *net = sock_net(sk);
+	__be32 raddr = sk->sk_daddr;
+	__be16 rport = sk->sk_dport;
+	u32 hash = xtcp_ehashfn(net, laddr, port, raddr, rport);
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
+	int err = 0;
+
+	lockdep_assert_held(&b->lock);
+	if (!__xtcp_port_connect_shareable(b, net, port))
+		return -EADDRINUSE;
+	/*
+	 * As in xtcp_demux_hash(): link removal aborts what it finds in the
+	 * bind hash. If its walk of @b comes after us, it finds @sk; if it
+	 * came before, our acquisition of @b's lock orders its dead flag,
+	 * set before that walk, before this check, which then fails.
+	 */
+	if (!xtcp_link_addr_is_local(net, laddr))
+		return -EADDRNOTAVAIL;
+
+	spin_lock(&el->lock);
+	if (__xtcp_ehash_unique(hash, net, laddr, port, raddr, rport)) {
+		/* sk_num first: the ehash publishes the full 4-tuple */
+		__xtcp_bhash_add(b, sk, laddr, port, true);
+		__xtcp_ehash_add(sk, hash);
+	} else {
+		err = -EADDRINUSE;
+	}
+	spin_unlock(&el->lock);
+	return err;
+}
+
+/*
  * RFC 6056 3.3.4, Algorithm 4 ("Double-Hash Port Selection"):
  *
  *	offset = F(local_IP, remote_IP, remote_port, secret_key1)
  *	index = G(local_IP, remote_IP, remote_port, secret_key2)
  *	port = min + (offset + table[index] + i) % num, for i = 0, 1, ...
  *
- * table[index] advancing by the number of ports tried gives the next
- * connection to the same peer a new port, while connections to other
- * peers start elsewhere. Algorithm 3 (3.3.3) is the same without table[];
- * its single next_ephemeral counter would tell one peer how many
- * connections we made to others. F and G are the two halves of one
- * siphash, which is Linux's __inet_hash_connect() too. The netns is an
- * input, so namespaces don't learn of each other's connections.
+ * Issue 16 asks for Algorithm 3 (3.3.3), the keyed hash of the destination
+ * that picks where the search starts. Algorithm 4 is Algorithm 3 with
+ * table[] in place of its single next_ephemeral counter, which would tell
+ * one peer how many connections we made to others; table[index]
+ * advancing by the number of ports tried gives the next connection to the
+ * same peer a new port, while connections to other peers start elsewhere.
+ * It is what Linux's __inet_hash_connect() does, so XTCP keeps it. F and
+ * G are the two halves of one siphash. The netns is an input, so
+ * namespaces don't learn of each other's connections.
  *
- * Differences from Linux: a port is free only if no socket of the netns
- * holds it, where Linux lets connect()s share a port across 4-tuples
- * (__inet_check_established()) and may take over a TIME_WAIT 4-tuple; and
- * there is no even/odd split between connect() and bind(0). Ports in
- * ip_local_reserved_ports are skipped, as Linux does.
+ * Which port is free depends on the caller, as in Linux:
+ *  - connect() passes its remote end (@raddr is never 0 there): a port
+ *    may be shared with other connect()s whose 4-tuples differ
+ *    (__xtcp_connect_take_port()), so EADDRNOTAVAIL means that every port
+ *    of the range is taken for this destination;
+ *  - bind(port 0) and listen()'s autobind pass no remote end: a port is
+ *    free only if no socket of the netns holds it; their offset then
+ *    depends only on the local address and moves on through table[].
  *
- * autobind and bind(port 0) pass no remote inputs, so their offset depends
- * only on the local address and moves on through table[].
+ * Differences from Linux: no TIME_WAIT 4-tuple is taken over (see
+ * __xtcp_ehash_unique()), and there is no even/odd split between
+ * connect() and bind(0). Ports in ip_local_reserved_ports are skipped, as
+ * Linux does.
  */
 static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 				__be16 rport)
@@ -384,8 +529,7 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 	struct net *net = sock_net(sk);
 	struct xtcp_bhash_bucket *b;
 	u32 num, offset, index, i;
-	int low, high;
-	bool taken;
+	int low, high, err;
 	u16 port;
 	u64 hash;
 
@@ -406,16 +550,23 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 
 		b = xtcp_bhash_bucket(net, port);
 		spin_lock_bh(&b->lock);
-		taken = __xtcp_port_taken(b, net, port);
-		if (!taken)
-			__xtcp_bhash_add(b, sk, laddr, port);
+		if (raddr) {
+			err = __xtcp_connect_take_port(b, sk, laddr, port);
+		} else if (__xtcp_port_taken(b, net, port)) {
+			err = -EADDRINUSE;
+		} else {
+			__xtcp_bhash_add(b, sk, laddr, port, false);
+			err = 0;
+		}
 		spin_unlock_bh(&b->lock);
 
-		if (!taken) {
+		if (!err) {
 			WRITE_ONCE(xtcp_port_perturb[index],
 				   READ_ONCE(xtcp_port_perturb[index]) + i + 1);
 			return 0;
 		}
+		if (err != -EADDRINUSE)
+			return err;
 		/* A full range is tens of thousands of lock round trips. */
 		cond_resched();
 	}
@@ -441,11 +592,13 @@ struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
 }
 
 /*
- * Connections are unique by 4-tuple and netns, so a second one is refused
- * even if the first is in TIME_WAIT. Linux's __inet_check_established()
- * may take over a TIME_WAIT 4-tuple instead (tcp_twsk_unique()); in XTCP
- * whoever does that (a new SYN arriving in TIME_WAIT, RFC 1122 4.2.2.13
- * and RFC 6191) unhashes the TIME_WAIT socket first.
+ * Hashes the 4-tuple of a socket that has its port already: a connect()
+ * after bind(), or an accepted child (connect()'s autobind hashes in
+ * xtcp_demux_connect_port()). Connections are unique by 4-tuple and netns,
+ * so a second one is refused even if the first is in TIME_WAIT
+ * (__xtcp_ehash_unique()); whoever takes a TIME_WAIT 4-tuple over (a new
+ * SYN arriving in TIME_WAIT, RFC 1122 4.2.2.13 and RFC 6191) unhashes the
+ * TIME_WAIT socket first.
  *
  * sk->sk_hash belongs to this file: it keeps the hash, so that unhash
  * finds the lock even if the caller changed a key since.
@@ -458,8 +611,6 @@ int xtcp_demux_hash(struct sock *sk)
 	u16 lport = sk->sk_num;
 	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
 	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
-	struct hlist_head *chain = xtcp_ehash_chain(hash);
-	const struct sock *sk2;
 	int err = 0;
 
 	if (WARN_ON_ONCE(sk_hashed(sk)))
@@ -478,18 +629,10 @@ int xtcp_demux_hash(struct sock *sk)
 		return -EADDRNOTAVAIL;
 
 	spin_lock_bh(&el->lock);
-	hlist_for_each_entry(sk2, chain, sk_node) {
-		if (sk2->sk_hash == hash &&
-		    xtcp_ehash_match(sk2, net, laddr, lport, raddr, rport)) {
-			err = -EADDRNOTAVAIL;
-			goto out;
-		}
-	}
-	sk->sk_hash = hash;
-	sock_hold(sk);
-	xtcp_order_after_removal();
-	hlist_add_head_rcu(&sk->sk_node, chain);
-out:
+	if (__xtcp_ehash_unique(hash, net, laddr, lport, raddr, rport))
+		__xtcp_ehash_add(sk, hash);
+	else
+		err = -EADDRNOTAVAIL;
 	spin_unlock_bh(&el->lock);
 	return err;
 }
@@ -522,15 +665,16 @@ int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port)
 	sock_owned_by_me(sk);
 	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
 		return -EINVAL;
+	/* a range with no free port is "in use", as inet_csk_get_port() says */
 	if (!port)
-		return xtcp_demux_pick_port(sk, addr, 0, 0);
+		return xtcp_demux_pick_port(sk, addr, 0, 0) ? -EADDRINUSE : 0;
 
 	b = xtcp_bhash_bucket(net, port);
 	spin_lock_bh(&b->lock);
 	if (__xtcp_bind_conflict(b, sk, net, addr, port))
 		err = -EADDRINUSE;
 	else
-		__xtcp_bhash_add(b, sk, addr, port);
+		__xtcp_bhash_add(b, sk, addr, port, false);
 	spin_unlock_bh(&b->lock);
 	return err;
 }
@@ -545,14 +689,17 @@ int xtcp_demux_autobind(struct sock *sk)
 }
 
 /*
- * connect() on an unbound socket, whose local address and remote end are
- * set. Called with the socket lock held. The caller then hashes the
- * 4-tuple with xtcp_demux_hash().
+ * connect() on a socket without a port (unbound, or bound to an address
+ * only with IP_BIND_ADDRESS_NO_PORT), whose local address and remote end
+ * are set: picks a port that other connect()s may share and hashes the
+ * 4-tuple with it, in one step (__xtcp_connect_take_port()); the caller
+ * must not call xtcp_demux_hash(). Called with the socket lock held.
  */
 int xtcp_demux_connect_port(struct sock *sk)
 {
 	sock_owned_by_me(sk);
-	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node)))
+	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node) ||
+			 sk_hashed(sk)))
 		return -EINVAL;
 	return xtcp_demux_pick_port(sk, sk->sk_rcv_saddr, sk->sk_daddr,
 				    sk->sk_dport);
@@ -633,7 +780,7 @@ void xtcp_demux_inherit_port(struct sock *lsk, struct sock *child)
 	sock_owned_by_me(lsk);
 
 	spin_lock_bh(&b->lock);
-	__xtcp_bhash_add(b, child, child->sk_rcv_saddr, port);
+	__xtcp_bhash_add(b, child, child->sk_rcv_saddr, port, false);
 	spin_unlock_bh(&b->lock);
 }
 

@@ -274,7 +274,20 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 	err = -EINVAL;
 	if (sk->sk_state != TCP_CLOSE || sk->sk_num)
 		goto out;
-	err = xtcp_demux_bind(sk, addr, port);
+	/*
+	 * IP_BIND_ADDRESS_NO_PORT, as inet_bind() has it: bind(addr, 0) only
+	 * sets the address, and connect() picks the port later
+	 * (xtcp_demux_connect_port()), sharing it with other connect()s
+	 * where the 4-tuples differ; a 0.0.0.0 address leaves the socket as
+	 * it was. Until then getsockname() says port 0, and bind() may be
+	 * called again.
+	 */
+	if (!port && xtcp_sk(sk)->ip_bind_address_no_port) {
+		WRITE_ONCE(sk->sk_rcv_saddr, addr);
+		err = 0;
+	} else {
+		err = xtcp_demux_bind(sk, addr, port);
+	}
 	if (err)
 		goto out;
 	if (addr)
@@ -369,7 +382,6 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	__be32 daddr, saddr;
-	bool autobound = false;
 	unsigned int mtu;
 	int err;
 
@@ -394,15 +406,17 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	sk->sk_dport = sin->sin_port;
 	if (!sk->sk_rcv_saddr)
 		WRITE_ONCE(sk->sk_rcv_saddr, saddr);
-	if (!sk->sk_num) {
+	/*
+	 * Without a port (unbound, or IP_BIND_ADDRESS_NO_PORT), pick one that
+	 * other connect()s may share and hash the 4-tuple in one step, as
+	 * __inet_hash_connect() does; with one, only hash the 4-tuple.
+	 */
+	if (!sk->sk_num)
 		err = xtcp_demux_connect_port(sk);
-		if (err)
-			goto err_addr;
-		autobound = true;
-	}
-	err = xtcp_demux_hash(sk);
+	else
+		err = xtcp_demux_hash(sk);
 	if (err)
-		goto err_port;
+		goto err_addr;
 
 	xs->iss = xtcp_demux_isn(sk->sk_rcv_saddr, daddr, htons(sk->sk_num),
 				 sk->sk_dport);
@@ -419,11 +433,6 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	xtcp_send_syn(sk);
 	return 0;
 
-err_port:
-	if (autobound) {
-		xtcp_demux_unbind(sk);
-		sk->sk_num = 0;
-	}
 err_addr:
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
 		WRITE_ONCE(sk->sk_rcv_saddr, 0);

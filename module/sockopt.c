@@ -26,9 +26,10 @@
  *	IP_FREEBIND		stored and answered, no effect yet: bind()
  *				still wants the address of an attached link
  *				(EADDRNOTAVAIL), as Linux does without it
- *	IP_BIND_ADDRESS_NO_PORT	stored and answered, no effect yet: bind()
- *				with port 0 still picks the port at once,
- *				not at connect() as Linux does with it
+ *	IP_BIND_ADDRESS_NO_PORT	bind() with port 0 sets only the address,
+ *				and connect() picks the port, which it may
+ *				share with other connect()s (sock.c
+ *				xtcp_bind(), demux.c), as inet_bind() does
  * All are inherited by accepted children (xtcp_output_init_child()), as
  * inet_csk_clone_lock() copies inet_sock. Other SOL_IP options get
  * ENOPROTOOPT; the socket-API issue lists them.

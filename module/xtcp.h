@@ -16,7 +16,10 @@
  *	  sk_lock of a child socket	(bh_lock_sock_nested in softirq, or
  *					 lock_sock_nested at teardown;
  *					 listener held)
- *	    demux bucket locks		(spin_lock_bh, leaf)
+ *	    demux bhash bucket lock	(spin_lock_bh)
+ *	      demux ehash lock		(spin_lock: only connect()'s port
+ *					 choice nests them, demux.c)
+ *	    demux ehash lock		(spin_lock_bh, leaf)
  *	    neighbour table lock	(spin_lock_bh, leaf; never held across
  *					 dev_queue_xmit)
  * Softirq code and timers never touch a TCB that a process owns: they queue
@@ -178,6 +181,15 @@ struct xtcp_sock {
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
 	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
+
+	/*
+	 * The local port came from connect()'s autobind, so that another
+	 * connect() may share it while the 4-tuples differ, as a Linux bind
+	 * bucket with fastreuse -1 (demux.c, xtcp_port_holder_shareable()).
+	 * Not the socket lock: demux.c writes it under the bhash bucket lock
+	 * as the socket joins the bind hash and reads it under that lock.
+	 */
+	bool port_by_connect;
 
 	/*
 	 * The IPv4 header of what this socket sends (SOL_IP options, see
