@@ -675,6 +675,9 @@ void xtcp_send_syn_data(struct sock *sk)
 	xtcp_transmit_skb(sk, buff, false);
 	xs->send_head = xtcp_write_queue_next(sk, data);
 	xs->snd_nxt = XTCP_SKB_CB(data)->end_seq;
+	/* timed like any first transmission; a refusal clears it again */
+	xs->rtt_seq = xs->snd_nxt;
+	xs->rtt_start_us = xtcp_clock_us();
 	xtcp_timer_on_send(sk);
 	return;
 plain:
