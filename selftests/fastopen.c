@@ -26,6 +26,14 @@
  * handshake, and the SYN-ACK carries a new cookie, which the next SYN
  * uses with success.
  *
+ * early: the client's pure ACKs are dropped (a tc filter on its veth), so
+ * the handshake of a Fast Open connection never completes; the server's
+ * accept() returns the child all the same, in SYN_RECV (state 03 in
+ * /proc), and it reads the request. The listener's TCP_FASTOPEN of 1 is
+ * then used up: the next cookie SYN gets the plain handshake
+ * (TCPFastOpenListenOverflow, TCPFastOpenActiveFail) and its data comes
+ * after it. With the filter gone, both connections finish.
+ *
  * All deterministic: nothing here depends on timing but the deadlines.
  */
 #define _GNU_SOURCE
@@ -130,6 +138,27 @@ FIXTURE_TEARDOWN(tfo)
 	XTCP_PAIR_TEARDOWN(10000);
 	if (self->old_mode >= 0)
 		param_rw(TFO_PARAM, self->old_mode);
+}
+
+/* a tc filter on the client's veth0 that drops its pure ACKs, or none */
+static int drop_pure_acks(struct _test_data_tfo *self, bool on)
+{
+	const char *ns = self->pair.net.ns[0];
+
+	if (!on)
+		return xtcp_test_run("ip netns exec %s tc qdisc del dev veth0 clsact",
+				     ns);
+	/*
+	 * Modules on Debian's kernel (tc does not load them), built in on
+	 * the debug kernel (scripts/vm/debug.config).
+	 */
+	xtcp_test_run("modprobe -q -a sch_ingress cls_u32 act_gact 2>/dev/null");
+	/* no IP options on either stack: the TCP flags are at 20 + 13 */
+	return xtcp_test_run("ip netns exec %s tc qdisc add dev veth0 clsact && "
+			     "ip netns exec %s tc filter add dev veth0 egress "
+			     "protocol ip u32 match ip protocol 6 0xff "
+			     "match u8 0x10 0xff at 33 action drop",
+			     ns, ns);
 }
 
 /* a Fast Open counter of one side: XTCP's xtcp_stat, or native TcpExt */
@@ -538,6 +567,80 @@ TEST_F(tfo, bad_cookie)
 	ASSERT_EQ(c1.active + 1, c0.active);
 	ASSERT_EQ(0, xtcp_test_capture_drops(pfd));
 	close(pfd);
+	close(l);
+}
+
+TEST_F(tfo, early)
+{
+	static const char req1[] = "cookie, please";
+	static const char req2[] = "read before the handshake ends";
+	static const char req3[] = "over the queue length";
+	long long ovf0, ovf1;
+	struct sockaddr_in sin;
+	struct tfo_counts c0, c1;
+	char got[64], reply[REPLY_LEN];
+	int l, c2, c3, s2, s3, st;
+
+	SKIP_IF_NEEDED();
+	l = srv_listen(self, 1, false, NULL);
+	ASSERT_LE(0, l);
+	c2 = cli_socket(self);
+	ASSERT_LE(0, c2);
+	transact(_metadata, self, l, c2, req1, false);
+
+	ASSERT_EQ(0, drop_pure_acks(self, true));
+	counts(self, &c0);
+	ovf0 = counter(self, 1, "TCPFastOpenListenOverflow");
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
+
+	/* the SYN-ACK is never acknowledged, yet the child is accept()ed */
+	c2 = cli_socket(self);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ((ssize_t)strlen(req2),
+		  sendto(c2, req2, strlen(req2), MSG_FASTOPEN,
+			 (struct sockaddr *)&sin, sizeof(sin)));
+	s2 = accept(l, NULL, NULL);
+	ASSERT_LE(0, s2);
+	ASSERT_EQ(0, read_full(s2, got, strlen(req2)));
+	ASSERT_EQ(0, memcmp(got, req2, strlen(req2)));
+	st = xtcp_test_sk_state(self->pair.net.ns[1], self->pair.net.xtcp[1],
+				self->pair.port, xtcp_test_local_port(c2));
+	ASSERT_EQ(XTCP_TEST_SYN_RECV, st);
+
+	/* the one slot is taken: a plain handshake, the data after it */
+	c3 = cli_socket(self);
+	ASSERT_LE(0, c3);
+	ASSERT_EQ((ssize_t)strlen(req3),
+		  sendto(c3, req3, strlen(req3), MSG_FASTOPEN,
+			 (struct sockaddr *)&sin, sizeof(sin)));
+	s3 = accept(l, NULL, NULL);
+	ASSERT_LE(0, s3);
+	ASSERT_EQ(0, read_full(s3, got, strlen(req3)));
+	ASSERT_EQ(0, memcmp(got, req3, strlen(req3)));
+	counts(self, &c1);
+	ovf1 = counter(self, 1, "TCPFastOpenListenOverflow");
+	ASSERT_EQ(ovf0 + 1, ovf1);
+	ASSERT_EQ(c0.passive + 1, c1.passive);
+	ASSERT_EQ(c0.active + 1, c1.active);
+	ASSERT_EQ(c0.active_fail + 1, c1.active_fail);
+
+	/* the ACKs flow again: both finish */
+	ASSERT_EQ(0, drop_pure_acks(self, false));
+	memset(reply, 'R', sizeof(reply));
+	ASSERT_EQ(REPLY_LEN, write(s2, reply, REPLY_LEN));
+	ASSERT_EQ(REPLY_LEN, write(s3, reply, REPLY_LEN));
+	ASSERT_EQ(0, read_full(c2, got, REPLY_LEN));
+	ASSERT_EQ(0, read_full(c3, got, REPLY_LEN));
+	ASSERT_EQ(0, shutdown(c2, SHUT_WR));
+	ASSERT_EQ(0, shutdown(c3, SHUT_WR));
+	ASSERT_EQ(0, read_eof(s2));
+	ASSERT_EQ(0, read_eof(s3));
+	close(s2);
+	close(s3);
+	ASSERT_EQ(0, read_eof(c2));
+	ASSERT_EQ(0, read_eof(c3));
+	close(c2);
+	close(c3);
 	close(l);
 }
 
