@@ -154,11 +154,11 @@ static int drop_pure_acks(struct _test_data_tfo *self, bool on)
 	 */
 	xtcp_test_run("modprobe -q -a sch_ingress cls_u32 act_gact 2>/dev/null");
 	/* no IP options on either stack: the TCP flags are at 20 + 13 */
-	return xtcp_test_run("ip netns exec %s tc qdisc add dev veth0 clsact && "
-			     "ip netns exec %s tc filter add dev veth0 egress "
-			     "protocol ip u32 match ip protocol 6 0xff "
-			     "match u8 0x10 0xff at 33 action drop",
-			     ns, ns);
+	if (xtcp_test_run("ip netns exec %s tc qdisc add dev veth0 clsact",
+			  ns))
+		return -1;
+	return xtcp_test_run("ip netns exec %s tc filter add dev veth0 egress protocol ip u32 match ip protocol 6 0xff match u8 0x10 0xff at 33 action drop",
+			     ns);
 }
 
 /* a Fast Open counter of one side: XTCP's xtcp_stat, or native TcpExt */
