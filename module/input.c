@@ -469,6 +469,8 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 
 	if (cb->flags & XTCP_FLAG_ACK) {
 		xtcp_ack_new_data(sk, cb->ack_seq);
+		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
+		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
 		xtcp_set_state(sk, TCP_ESTABLISHED);
 		if (!sock_flag(sk, SOCK_DEAD)) {
 			sk->sk_state_change(sk);

@@ -10,6 +10,12 @@
  * reaches through the listener lookup. SYN cookies will slot in at
  * xtcp_listen_syn() when the queue is full.
  *
+ * A SYN with a valid TCP Fast Open cookie (RFC 7413, fastopen.c) skips
+ * the request: xtcp_listen_fastopen() makes the child at once, in
+ * SYN-RECEIVED, with the SYN's data on its receive queue and the child on
+ * the accept queue, and the child sends and resends its own SYN-ACK from
+ * its write queue, as Linux's tcp_fastopen_create_child() does.
+ *
  * Locking: the SYN queue and the accept queue change only under the
  * listener's socket lock. xtcp_listen.lock additionally guards the SYN
  * hash so that /proc/net/xtcp can walk it without the socket lock.
@@ -119,7 +125,7 @@ static void xtcp_listen_send_synack(struct sock *lsk,
 	xtcp_send_synack(lsk, req->laddr, req->raddr,
 			 htons(lsk->sk_num), req->rport, req->iss,
 			 req->irs + 1, req->advmss, req->rcv_wscale,
-			 req->wscale_ok, req->rcv_wnd);
+			 req->wscale_ok, req->rcv_wnd, NULL, 0);
 }
 
 int xtcp_listen_start(struct sock *sk, int backlog)
@@ -224,12 +230,16 @@ void xtcp_listen_stop(struct sock *sk)
 /*
  * The handshake completed: a full socket for the request, returned
  * bh-locked. Runs under the listener's lock in softirq or with BH disabled.
+ * When skb is the SYN itself (Fast Open), the child is in SYN-RECEIVED,
+ * its SYN-ACK still to send, and the SYN's window is its first, unscaled
+ * (RFC 7323 2.2).
  */
 static struct sock *xtcp_listen_child(struct sock *lsk,
 				      const struct xtcp_request *req,
 				      const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool fastopen = cb->flags & XTCP_FLAG_SYN;
 	struct net *net = sock_net(lsk);
 	struct xtcp_sock *xs;
 	struct sock *sk;
@@ -276,14 +286,25 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	xs->rcv_wscale = req->rcv_wscale;
 	xs->mss = req->mss;
 	xs->advmss = req->advmss;
-	/* the ACK completing the handshake is the first window update */
-	xs->snd_wnd = (u32)cb->window << xs->snd_wscale;
-	xs->max_window = max(xs->snd_wnd, req->snd_wnd);
-	xs->snd_wl1 = cb->seq;
-	xs->snd_wl2 = cb->ack_seq;
-	if (!req->retries)
-		xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
-						req->sent_us, 1));
+	if (fastopen) {
+		/* the SYN-ACK, SND.NXT = ISS, is still to go */
+		xs->snd_una = req->iss;
+		xs->snd_nxt = req->iss;
+		xs->write_seq = req->iss;
+		xs->snd_wnd = req->snd_wnd;
+		xs->max_window = req->snd_wnd;
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = req->iss;
+	} else {
+		/* the ACK completing the handshake is the first window update */
+		xs->snd_wnd = (u32)cb->window << xs->snd_wscale;
+		xs->max_window = max(xs->snd_wnd, req->snd_wnd);
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = cb->ack_seq;
+		if (!req->retries)
+			xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
+							req->sent_us, 1));
+	}
 
 	/*
 	 * Locked before it is hashed: once in the bind hash, link removal
@@ -298,9 +319,58 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		sk_free(sk);
 		return NULL;
 	}
-	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_set_state(sk, fastopen ? TCP_SYN_RECV : TCP_ESTABLISHED);
 	XTCP_INC_STATS(net, PASSIVEOPENS);
 	return sk;
+}
+
+/*
+ * A SYN with a valid Fast Open cookie (RFC 7413 4.2.2): the child now,
+ * like tcp_fastopen_create_child(). Its SYN-ACK acknowledges the SYN's
+ * data, which waits on its receive queue, and accept() hands it out
+ * before the handshake completes. A FIN in the SYN is left unacknowledged
+ * for the client to send again, as data beyond what we keep. Returns true
+ * when the child took skb. Listener's lock, BH off.
+ */
+static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
+				 struct sk_buff *skb)
+{
+	struct xtcp_sock *lxs = xtcp_sk(lsk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs;
+	struct sock *child;
+
+	child = xtcp_listen_child(lsk, req, skb);
+	if (!child)
+		return false;
+	xs = xtcp_sk(child);
+	if (xtcp_queue_syn(child, GFP_ATOMIC)) {
+		/* no SYN-ACK to send: gone again, unseen */
+		xtcp_set_state(child, TCP_CLOSE);
+		bh_unlock_sock(child);
+		sk_free(child);
+		return false;
+	}
+	xtcp_fastopen_child_slot(lsk, child);
+
+	cb->seq = req->irs + 1;
+	cb->flags &= ~(XTCP_FLAG_SYN | XTCP_FLAG_FIN);
+	cb->end_seq = cb->seq + skb->len;
+	if (skb->len) {
+		xs->rcv_nxt = cb->end_seq;
+		skb_set_owner_r(skb, child);
+		__skb_queue_tail(&child->sk_receive_queue, skb);
+	} else {
+		consume_skb(skb);
+	}
+	xs->rcv_wup = xs->rcv_nxt;
+	xtcp_write_xmit(child, XTCP_NAGLE_OFF);
+	bh_unlock_sock(child);
+
+	list_add_tail(&xs->accept_node, &lxs->listen->accept_queue);
+	sk_acceptq_added(lsk);
+	lsk->sk_data_ready(lsk);
+	return true;
 }
 
 /* a segment for a request in the SYN queue (RFC 9293 3.10.7.4, SYN-RECEIVED) */
@@ -362,14 +432,19 @@ discard:
 	kfree_skb(skb);
 }
 
-/* a SYN for the listener: a new request (RFC 9293 3.10.7.2) */
-static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
+/*
+ * a SYN for the listener: a new request (RFC 9293 3.10.7.2), or a Fast
+ * Open child at once. Returns true when skb was taken.
+ */
+static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 {
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct xtcp_listen *l = lxs->listen;
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(lsk);
+	u8 cookie[XTCP_FASTOPEN_COOKIE_LEN];
 	struct xtcp_request *req;
+	unsigned int cookie_len = 0;
 	struct xtcp_opts opts;
 	__be32 laddr = cb->daddr;
 	unsigned int mtu;
@@ -379,16 +454,16 @@ static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 	    sk_acceptq_is_full(lsk)) {
 		XTCP_INC_STATS(net, LISTENOVERFLOWS);
 		XTCP_INC_STATS(net, LISTENDROPS);
-		return;
+		return false;
 	}
 	if (xtcp_link_route(net, cb->saddr, &laddr, &mtu)) {
 		XTCP_INC_STATS(net, DROP_NOROUTE);
-		return;
+		return false;
 	}
 	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
 	if (!req) {
 		XTCP_INC_STATS(net, DROP_NOMEM);
-		return;
+		return false;
 	}
 	xtcp_parse_options(skb, &opts);
 	req->laddr = cb->daddr;
@@ -412,17 +487,48 @@ static void xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 	req->sent_us = xtcp_clock_us();
 	req->expires = jiffies + XTCP_TIMEOUT_INIT;
 
+	/*
+	 * RFC 7413 4.2, in tcp_try_fastopen()'s order: a valid cookie makes
+	 * the child now; a request, or a wrong cookie, gets the right cookie
+	 * in the SYN-ACK and the plain handshake, the data left for the
+	 * client to send again. With Fast Open off here, or the listener's
+	 * queue full, the SYN-ACK carries no cookie.
+	 */
+	if (opts.tfo_ok && !opts.tfo_len)
+		XTCP_INC_STATS(net, FASTOPENCOOKIEREQD);
+	if (opts.tfo_ok && xtcp_fastopen_enabled(XTCP_FASTOPEN_SERVER) &&
+	    xtcp_fastopen_queue_check(lsk)) {
+		if (opts.tfo_len &&
+		    xtcp_fastopen_cookie_ok(lsk, cb->saddr, cb->daddr, &opts)) {
+			if (xtcp_listen_fastopen(lsk, req, skb)) {
+				XTCP_INC_STATS(net, FASTOPENPASSIVE);
+				kmem_cache_free(xtcp_request_cache, req);
+				return true;
+			}
+			XTCP_INC_STATS(net, FASTOPENPASSIVEFAIL);
+		} else if (opts.tfo_len) {
+			XTCP_INC_STATS(net, FASTOPENPASSIVEFAIL);
+		}
+		xtcp_fastopen_cookie(lsk, cb->saddr, cb->daddr, cookie);
+		cookie_len = sizeof(cookie);
+	}
+
 	spin_lock_bh(&l->lock);
 	hlist_add_head(&req->node, xtcp_listen_bucket(l, req->raddr,
 						      req->rport));
 	l->syn_qlen++;
 	spin_unlock_bh(&l->lock);
 
-	xtcp_listen_send_synack(lsk, req);
+	/* only the first SYN-ACK has the cookie, as tcp_rtx_synack() */
+	xtcp_send_synack(lsk, req->laddr, req->raddr, htons(lsk->sk_num),
+			 req->rport, req->iss, req->irs + 1, req->advmss,
+			 req->rcv_wscale, req->wscale_ok, req->rcv_wnd,
+			 cookie_len ? cookie : NULL, cookie_len);
 	/* the timer serves every request: it must fire at the earliest */
 	if (!timer_pending(&lxs->rtx_timer) ||
 	    time_before(req->expires, lxs->rtx_timer.expires))
 		sk_reset_timer(lsk, &lxs->rtx_timer, req->expires);
+	return false;
 }
 
 /*
@@ -499,8 +605,8 @@ void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 				      XTCP_MIB_RSTLISTENACK);
 		goto discard;
 	}
-	if (cb->flags & XTCP_FLAG_SYN)
-		xtcp_listen_syn(lsk, skb);
+	if ((cb->flags & XTCP_FLAG_SYN) && xtcp_listen_syn(lsk, skb))
+		return;
 discard:
 	kfree_skb(skb);
 }

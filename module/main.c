@@ -49,6 +49,7 @@ err_free_mib:
 static void __net_exit xtcp_net_exit(struct net *net)
 {
 	xtcp_link_net_exit(net);
+	xtcp_fastopen_net_exit(net);
 	xtcp_proc_net_exit(net);
 	free_percpu(xtcp_net(net)->mib);
 }
@@ -75,6 +76,9 @@ static int __init xtcp_init(void)
 	err = xtcp_listen_init();
 	if (err)
 		goto err_demux;
+	err = xtcp_fastopen_init();
+	if (err)
+		goto err_listen;
 	err = proto_register(&xtcp_prot, 1);
 	if (err)
 		goto err_listen;

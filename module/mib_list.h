@@ -45,6 +45,19 @@ XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
 XTCP_MIB(TWRECYCLED, "TimeWaitRecycled")
+/* TCP Fast Open (RFC 7413, fastopen.c), as Linux's TcpExt counters */
+/* the server took the data of our SYN */
+XTCP_MIB(FASTOPENACTIVE, "TCPFastOpenActive")
+/* it did not: cookie refused, no Fast Open there, or SYN-data lost */
+XTCP_MIB(FASTOPENACTIVEFAIL, "TCPFastOpenActiveFail")
+/* a SYN with a valid cookie made a child at once */
+XTCP_MIB(FASTOPENPASSIVE, "TCPFastOpenPassive")
+/* a SYN with a wrong cookie, or no child for a valid one */
+XTCP_MIB(FASTOPENPASSIVEFAIL, "TCPFastOpenPassiveFail")
+/* a cookie SYN beyond the listener's TCP_FASTOPEN queue length */
+XTCP_MIB(FASTOPENLISTENOVERFLOW, "TCPFastOpenListenOverflow")
+/* a SYN asked for a cookie */
+XTCP_MIB(FASTOPENCOOKIEREQD, "TCPFastOpenCookieReqd")
 /* drop reasons: every one is a label in link.c or input.c */
 XTCP_MIB(DROP_IP_HDR, "DropIpHeader")
 XTCP_MIB(DROP_IP_CSUM, "DropIpChecksum")

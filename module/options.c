@@ -2,9 +2,10 @@
 /*
  * TCP options: parsing arriving segments and writing our SYN options.
  *
- * This issue's stack speaks MSS (RFC 9293 3.7.1) and window scale (RFC 7323
- * section 2). Timestamps and SACK will add their kinds here and grow struct
- * xtcp_opts; nothing else has to change.
+ * This issue's stack speaks MSS (RFC 9293 3.7.1), window scale (RFC 7323
+ * section 2) and TCP Fast Open (RFC 7413 4.1.1, kind 34). Timestamps and
+ * SACK will add their kinds here and grow struct xtcp_opts; nothing else
+ * has to change.
  */
 #include <linux/tcp.h>
 #include <asm/unaligned.h>
@@ -15,8 +16,10 @@ enum {
 	XTCP_OPT_NOP		= 1,
 	XTCP_OPT_MSS		= 2,
 	XTCP_OPT_WSCALE		= 3,
+	XTCP_OPT_FASTOPEN	= 34,		/* RFC 7413 4.1.1 */
 	XTCP_OPT_MSS_LEN	= 4,
 	XTCP_OPT_WSCALE_LEN	= 3,
+	XTCP_OPT_FASTOPEN_BASE	= 2,		/* kind + length */
 };
 
 /*
@@ -61,6 +64,24 @@ void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts)
 				opts->wscale_ok = 1;
 			}
 			break;
+		case XTCP_OPT_FASTOPEN:
+			/*
+			 * RFC 7413 4.1.1: empty asks for a cookie, else a
+			 * cookie of 4 to 16 bytes. Like Linux's
+			 * tcp_parse_fastopen_option(), an odd length or one
+			 * out of range counts as no option at all.
+			 */
+			size -= XTCP_OPT_FASTOPEN_BASE;
+			if (syn && (!size ||
+				    (size >= XTCP_FASTOPEN_COOKIE_MIN &&
+				     size <= XTCP_FASTOPEN_COOKIE_MAX &&
+				     !(size & 1)))) {
+				opts->tfo_ok = 1;
+				opts->tfo_len = size;
+				memcpy(opts->tfo_cookie, ptr + 2, size);
+			}
+			size += XTCP_OPT_FASTOPEN_BASE;
+			break;
 		}
 		ptr += size;
 		len -= size;
@@ -85,4 +106,27 @@ void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws)
 		*ptr++ = XTCP_OPT_WSCALE_LEN;
 		*ptr = ws;
 	}
+}
+
+/* room a Fast Open option of a cookie of len bytes (0: a request) takes */
+unsigned int xtcp_fastopen_option_len(unsigned int len)
+{
+	return ALIGN(XTCP_OPT_FASTOPEN_BASE + len, 4);
+}
+
+/*
+ * The option, then NOPs up to the next 32-bit boundary; written after the
+ * SYN options, whose length is a multiple of 4. Like Linux, kind 34, not
+ * the experimental 254 with its magic.
+ */
+void xtcp_write_fastopen_option(u8 *ptr, const u8 *cookie, unsigned int len)
+{
+	unsigned int i, total = xtcp_fastopen_option_len(len);
+
+	*ptr++ = XTCP_OPT_FASTOPEN;
+	*ptr++ = XTCP_OPT_FASTOPEN_BASE + len;
+	memcpy(ptr, cookie, len);
+	ptr += len;
+	for (i = XTCP_OPT_FASTOPEN_BASE + len; i < total; i++)
+		*ptr++ = XTCP_OPT_NOP;
 }

@@ -208,6 +208,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(sk);
+	struct xtcp_fastopen_req *tfo = NULL;
 	struct xtcp_ip_params ipp;
 	unsigned int optlen = 0;
 	struct tcphdr *th;
@@ -229,6 +230,14 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	if (flags & XTCP_FLAG_SYN) {
 		optlen = xtcp_syn_options_len(xs->wscale_ok ||
 					      sk->sk_state == TCP_SYN_SENT);
+		/*
+		 * A Fast Open client's first SYN carries its cookie or asks
+		 * for one; a resent SYN does neither, as in Linux, whose
+		 * retransmissions are plain SYNs.
+		 */
+		if (sk->sk_state == TCP_SYN_SENT && !cb->retrans &&
+		    xs->tfo_req && xs->tfo_req->len >= 0)
+			tfo = xs->tfo_req;
 		/* RFC 7323 2.2: the window in a SYN is never scaled */
 		window = min_t(u32, xtcp_initial_window(sk), 65535U);
 		xs->rcv_wnd = window;
@@ -241,12 +250,16 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 
 	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
 			       htons(sk->sk_num), sk->sk_dport, cb->seq,
-			       xs->rcv_nxt, flags, window, optlen);
+			       xs->rcv_nxt, flags, window, optlen +
+			       (tfo ? xtcp_fastopen_option_len(tfo->len) : 0));
 	if (optlen)
 		xtcp_write_syn_options((u8 *)(th + 1), xs->advmss,
 				       xs->wscale_ok ||
 				       sk->sk_state == TCP_SYN_SENT,
 				       xs->rcv_wscale);
+	if (tfo)
+		xtcp_write_fastopen_option((u8 *)(th + 1) + optlen,
+					   tfo->cookie, tfo->len);
 
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
@@ -593,8 +606,12 @@ static void xtcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 		xs->send_head = skb;
 }
 
-/* the SYN goes through the write queue so that it is retransmitted */
-void xtcp_send_syn(struct sock *sk)
+/*
+ * The SYN goes through the write queue so that it is retransmitted; a
+ * passive Fast Open child queues its SYN-ACK the same way (listen.c),
+ * from softirq, hence @gfp.
+ */
+int xtcp_queue_syn(struct sock *sk, gfp_t gfp)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -604,12 +621,66 @@ void xtcp_send_syn(struct sock *sk)
 	xs->ip_id = get_random_u16();
 	xtcp_setup_gso_caps(sk);
 
-	skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation | __GFP_NOFAIL);
+	skb = xtcp_alloc_skb(sk, 0, gfp);
+	if (!skb)
+		return -ENOBUFS;
 	XTCP_SKB_CB(skb)->seq = xs->iss;
 	XTCP_SKB_CB(skb)->end_seq = xs->iss + 1;
 	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_SYN;
 	xs->write_seq = xs->iss + 1;
 	xtcp_queue_skb(sk, skb);
+	return 0;
+}
+
+void xtcp_send_syn(struct sock *sk)
+{
+	xtcp_queue_syn(sk, sk->sk_allocation | __GFP_NOFAIL);
+	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
+}
+
+/*
+ * A Fast Open client's SYN with data (RFC 7413 3): the write queue holds
+ * the SYN and, right behind it, the skb of the bytes the SYN may carry.
+ * One segment goes with both, SYN first; the queue keeps them apart, as
+ * tcp_send_syn_data() leaves them, so that an RTO resends a plain SYN
+ * (xtcp_retransmit_head()) and data the SYN-ACK does not acknowledge can
+ * be resent alone (xtcp_fastopen_synack()). Without memory for the
+ * combined segment, the SYN goes alone and the data after the handshake.
+ */
+void xtcp_send_syn_data(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *syn = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *data, *buff;
+	struct xtcp_skb_cb *cb;
+
+	sock_owned_by_me(sk);
+	data = syn ? xtcp_write_queue_next(sk, syn) : NULL;
+	if (!data || !data->len || !xs->tfo_req)
+		goto plain;
+	buff = xtcp_alloc_skb(sk, data->len, sk->sk_allocation);
+	if (!buff)
+		goto plain;
+	if (skb_copy_bits(data, 0, skb_put(buff, data->len), data->len)) {
+		__kfree_skb(buff);
+		goto plain;
+	}
+	cb = XTCP_SKB_CB(buff);
+	cb->seq = xs->iss;
+	cb->end_seq = XTCP_SKB_CB(data)->end_seq;
+	cb->flags = XTCP_FLAG_SYN;
+	XTCP_SKB_CB(syn)->when = jiffies;
+	XTCP_SKB_CB(data)->when = jiffies;
+	xs->tfo_req->syn_data = data->len;
+	xtcp_transmit_skb(sk, buff, false);
+	xs->send_head = xtcp_write_queue_next(sk, data);
+	xs->snd_nxt = XTCP_SKB_CB(data)->end_seq;
+	/* timed like any first transmission; a refusal clears it again */
+	xs->rtt_seq = xs->snd_nxt;
+	xs->rtt_start_us = xtcp_clock_us();
+	xtcp_timer_on_send(sk);
+	return;
+plain:
 	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
 }
 
@@ -726,15 +797,20 @@ void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
  */
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window)
+		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
+		      const u8 *cookie, unsigned int cookie_len)
 {
-	unsigned int optlen = xtcp_syn_options_len(wscale_ok);
+	unsigned int synlen = xtcp_syn_options_len(wscale_ok);
+	unsigned int optlen = synlen;
 	const struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 
+	/* a Fast Open cookie for the client (fastopen.c) */
+	if (cookie)
+		optlen += xtcp_fastopen_option_len(cookie_len);
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
 	if (!skb)
 		return;
@@ -742,6 +818,9 @@ void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 			       XTCP_FLAG_SYN | XTCP_FLAG_ACK,
 			       min_t(u32, window, 65535U), optlen);
 	xtcp_write_syn_options((u8 *)(th + 1), mss, wscale_ok, rcv_wscale);
+	if (cookie)
+		xtcp_write_fastopen_option((u8 *)(th + 1) + synlen, cookie,
+					   cookie_len);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, saddr, daddr);
 	ipp.tos = READ_ONCE(lxs->ip_tos);

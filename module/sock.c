@@ -60,6 +60,7 @@ static void xtcp_sock_destruct(struct sock *sk)
 	__skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
 	xtcp_write_queue_purge(sk);
+	xtcp_fastopen_destroy(sk);
 	WARN_ON_ONCE(xs->listen);
 	WARN_ON_ONCE(sk_hashed(sk));
 	WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node));
@@ -114,6 +115,9 @@ void xtcp_set_state(struct sock *sk, int state)
 
 	if (old == state)
 		return;
+	/* a passive Fast Open child gives its listener's slot back */
+	if (old == TCP_SYN_RECV)
+		xtcp_fastopen_child_done(sk);
 	if (is_estab && !was_estab)
 		XTCP_INC_STATS(net, CURRESTAB);
 	else if (was_estab && !is_estab)
@@ -372,9 +376,17 @@ static void xtcp_sock_forget(struct sock *sk)
 
 	xs->recover = 0;
 	xtcp_cong_init(sk);
+
+	/* TCP_FASTOPEN_CONNECT stays; a SYN that never left is forgotten */
+	kfree(xs->tfo_req);
+	xs->tfo_req = NULL;
+	xs->tfo_defer = 0;
 }
 
-/* pick the route, the port and the ISN, then send the SYN */
+/*
+ * Pick the route, the port and the ISN and enter SYN-SENT; the caller
+ * sends the SYN (xtcp_connect_syn(), or Fast Open with its data).
+ */
 static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 			      int addr_len)
 {
@@ -430,7 +442,6 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	sock_reset_flag(sk, SOCK_DONE);
 	xtcp_set_state(sk, TCP_SYN_SENT);
 	XTCP_INC_STATS(net, ACTIVEOPENS);
-	xtcp_send_syn(sk);
 	return 0;
 
 err_addr:
@@ -439,6 +450,26 @@ err_addr:
 	sk->sk_daddr = 0;
 	sk->sk_dport = 0;
 	return err;
+}
+
+/*
+ * connect() once xtcp_connect_start() succeeded. With TCP_FASTOPEN_CONNECT
+ * and a cookie cached for the destination, the SYN waits for the first
+ * write, which it will carry (Linux's tcp_fastopen_defer_connect(); the
+ * caller returns 0 at once); without a cookie it asks for one. Returns
+ * true when the SYN was deferred.
+ */
+static bool xtcp_connect_syn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->tfo_connect && xtcp_fastopen_enabled(XTCP_FASTOPEN_CLIENT) &&
+	    xtcp_fastopen_client_start(sk) > 0) {
+		xs->tfo_defer = 1;
+		return true;
+	}
+	xtcp_send_syn(sk);
+	return false;
 }
 
 static long xtcp_wait_for_connect(struct sock *sk, long timeo)
@@ -513,6 +544,9 @@ static int __xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 	case SS_CONNECTED:
 		return -EISCONN;
 	case SS_CONNECTING:
+		/* as __inet_stream_connect(): the deferred SYN is the write's */
+		if (xtcp_sk(sk)->tfo_defer)
+			return -EISCONN;
 		err = -EALREADY;
 		break;
 	case SS_UNCONNECTED:
@@ -522,6 +556,8 @@ static int __xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		if (err)
 			return err;
 		sock->state = SS_CONNECTING;
+		if (xtcp_connect_syn(sk))
+			return 0;
 		err = -EINPROGRESS;
 		break;
 	}
@@ -652,7 +688,9 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+	/* a passive Fast Open child reads and writes in SYN-RECEIVED */
+	if (state != TCP_SYN_SENT &&
+	    (state != TCP_SYN_RECV || READ_ONCE(xtcp_sk(sk)->tfo_listener))) {
 		if (xtcp_inq(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(shutdown & SEND_SHUTDOWN)) {
@@ -668,6 +706,10 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 		} else {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		}
+	} else if (state == TCP_SYN_SENT &&
+		   READ_ONCE(xtcp_sk(sk)->tfo_defer)) {
+		/* TCP_FASTOPEN_CONNECT: the first write sends the SYN */
+		mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	/* pairs with smp_wmb() in xtcp_reset() */
 	smp_rmb();
@@ -903,9 +945,99 @@ static int xtcp_sendmsg_copy(struct sock *sk, struct msghdr *msg,
 	return copy;
 }
 
+/*
+ * The SYN of a Fast Open client (RFC 7413 3), like tcp_sendmsg_fastopen():
+ * sendto(MSG_FASTOPEN) on an unconnected socket connects, and a socket
+ * whose TCP_FASTOPEN_CONNECT connect() deferred its SYN sends it now. With
+ * a cookie cached, the SYN carries it and up to one segment of the
+ * message, less room for options (*copied says how much); without, it asks
+ * for a cookie and the data waits for the handshake. Then, as connect()
+ * would, it waits for the handshake unless MSG_DONTWAIT: -EINPROGRESS,
+ * which the caller turns into *copied when the SYN took data.
+ */
+static int xtcp_sendmsg_fastopen(struct sock *sk, struct msghdr *msg,
+				 int *copied)
+{
+	struct sockaddr *uaddr = msg->msg_name;
+	struct socket *sock = sk->sk_socket;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int err, n, space;
+	long timeo;
+
+	if (xs->tfo_defer) {
+		xs->tfo_defer = 0;
+	} else {
+		if (!xtcp_fastopen_enabled(XTCP_FASTOPEN_CLIENT) ||
+		    (uaddr && msg->msg_namelen >= (int)sizeof(uaddr->sa_family) &&
+		     uaddr->sa_family == AF_UNSPEC))
+			return -EOPNOTSUPP;
+		if (xs->tfo_req)
+			return -EALREADY;
+		switch (sock->state) {
+		case SS_CONNECTED:
+			return -EISCONN;
+		case SS_CONNECTING:
+			return -EALREADY;
+		case SS_UNCONNECTED:
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (sk->sk_state != TCP_CLOSE)
+			return -EISCONN;
+		if (!uaddr)
+			return -EINVAL;	/* what tcp_v4_connect() says */
+		err = xtcp_connect_start(sk, uaddr, msg->msg_namelen);
+		if (err)
+			return err;
+		sock->state = SS_CONNECTING;
+		if (xtcp_fastopen_client_start(sk) < 0) {
+			xtcp_send_syn(sk);
+			goto wait;
+		}
+	}
+
+	if (!xs->tfo_req || xs->tfo_req->len <= 0) {
+		xtcp_send_syn(sk);
+		goto wait;
+	}
+	xtcp_queue_syn(sk, sk->sk_allocation | __GFP_NOFAIL);
+	/* one segment whatever MSS the server announces, as Linux */
+	space = max_t(int, xs->advmss - XTCP_MAX_OPT_LEN, XTCP_MIN_MSS);
+	while (msg_data_left(msg) && *copied < space) {
+		n = xtcp_sendmsg_copy(sk, msg, space);
+		if (n <= 0)
+			break;
+		*copied += n;
+	}
+	/* a SYN that could not carry them leaves them for after it */
+	xtcp_mark_push(sk);
+	xtcp_send_syn_data(sk);
+
+wait:
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		if (!timeo)
+			return -EINPROGRESS;
+		timeo = xtcp_wait_for_connect(sk, timeo);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+			return signal_pending(current) ?
+			       sock_intr_errno(timeo) : -EINPROGRESS;
+	}
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		xtcp_sock_forget(sk);
+		return err;
+	}
+	sock->state = SS_CONNECTED;
+	return 0;
+}
+
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	int flags = msg->msg_flags;
 	unsigned int size_goal;
 	int copied = 0, err;
@@ -918,17 +1050,19 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	 */
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	/*
-	 * Nor is TCP Fast Open: refuse it as tcp_sendmsg_fastopen() does
-	 * with the client side of net.ipv4.tcp_fastopen off, connected or
-	 * not, so that programs fall back to connect().
-	 */
-	if (flags & MSG_FASTOPEN)
-		return -EOPNOTSUPP;
 
 	lock_sock(sk);
+	if (unlikely((flags & MSG_FASTOPEN) || xs->tfo_defer)) {
+		err = xtcp_sendmsg_fastopen(sk, msg, &copied);
+		if (err == -EINPROGRESS && copied > 0)
+			goto out;
+		if (err)
+			goto out_err;
+	}
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
-	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
+	/* a passive Fast Open child may send in SYN-RECEIVED (RFC 7413 4.2.2) */
+	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT) &&
+	    !(sk->sk_state == TCP_SYN_RECV && xs->tfo_listener)) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err)
 			goto do_error;
@@ -976,6 +1110,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	if (!(flags & MSG_MORE))
 		xtcp_mark_push(sk);
 	xtcp_push(sk, flags);
+out:
 	release_sock(sk);
 	return copied;
 
@@ -987,6 +1122,7 @@ do_error:
 		release_sock(sk);
 		return copied;
 	}
+out_err:
 	err = sk_stream_error(sk, flags, err);
 	release_sock(sk);
 	return err;

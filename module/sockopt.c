@@ -9,6 +9,15 @@
  * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK,
  * TCP_KEEP* and TCP_CONGESTION come with the lifecycle issue.
  *
+ * TCP Fast Open (fastopen.c), with do_tcp_setsockopt()'s checks and errno:
+ *	TCP_FASTOPEN		a listener's queue length (>= 0, clamped to
+ *				net.core.somaxconn), before or after listen()
+ *	TCP_FASTOPEN_CONNECT	0 or 1, in CLOSE; EOPNOTSUPP with the client
+ *				side of the fastopen parameter off
+ *	TCP_FASTOPEN_KEY	16 or 32 bytes (primary, backup); read back
+ *				as the socket's keys, else the global one
+ * TCP_FASTOPEN_NO_COOKIE is not implemented (ENOPROTOOPT).
+ *
  * SOL_IP, with do_ip_setsockopt()'s validation, errno and int-or-char
  * optval, for the options programs commonly set on TCP sockets:
  *	IP_TOS			the TOS byte of every packet the socket
@@ -174,6 +183,39 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xs->user_mss = val;
 		release_sock(sk);
 		return 0;
+	case TCP_FASTOPEN_KEY:
+		return xtcp_fastopen_set_key(sk, optval, optlen);
+	case TCP_FASTOPEN:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		err = -EINVAL;
+		if (val >= 0 &&
+		    (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) {
+			/* fastopen_queue_tune() */
+			xs->tfo_qlen = min_t(unsigned int, val,
+					     READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
+			err = 0;
+		}
+		release_sock(sk);
+		return err;
+	case TCP_FASTOPEN_CONNECT:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		if (val > 1 || val < 0)
+			return -EINVAL;
+		if (!xtcp_fastopen_enabled(XTCP_FASTOPEN_CLIENT))
+			return -EOPNOTSUPP;
+		lock_sock(sk);
+		err = -EINVAL;
+		if (sk->sk_state == TCP_CLOSE) {
+			xs->tfo_connect = val;
+			err = 0;
+		}
+		release_sock(sk);
+		return err;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -256,6 +298,14 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_NODELAY:
 		val = xs->nodelay;
 		break;
+	case TCP_FASTOPEN:
+		val = READ_ONCE(xs->tfo_qlen);
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		val = READ_ONCE(xs->tfo_connect);
+		break;
+	case TCP_FASTOPEN_KEY:
+		return xtcp_fastopen_get_key(sk, optval, optlen);
 	case TCP_MAXSEG:
 		val = (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN) ?
 		      (xs->user_mss ? : XTCP_DEFAULT_MSS) : xs->mss;

@@ -56,6 +56,9 @@ enum {
 	XTCP_SYN_RETRIES	= 6,		/* like tcp_syn_retries */
 	XTCP_SYNACK_RETRIES	= 5,		/* like tcp_synack_retries */
 	XTCP_RETRIES2		= 15,		/* like tcp_retries2 */
+	XTCP_FASTOPEN_COOKIE_MIN = 4,		/* RFC 7413 4.1.1 */
+	XTCP_FASTOPEN_COOKIE_MAX = 16,
+	XTCP_FASTOPEN_COOKIE_LEN = 8,		/* what we hand out, as Linux */
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -94,11 +97,16 @@ struct xtcp_skb_cb {
 struct xtcp_opts {
 	u16 mss;		/* 0 if absent */
 	u8 wscale;		/* valid if wscale_ok */
-	u8 wscale_ok:1;
+	u8 wscale_ok:1,
+	   tfo_ok:1;		/* a Fast Open option (RFC 7413) */
+	u8 tfo_len;		/* its cookie's length, 0: a cookie request */
+	u8 tfo_cookie[XTCP_FASTOPEN_COOKIE_MAX];
 };
 
 struct xtcp_cong_ops;
 struct xtcp_listen;
+struct xtcp_fastopen_ctx;
+struct xtcp_fastopen_req;
 
 /* how xtcp_write_xmit() treats a short last segment */
 enum {
@@ -207,6 +215,20 @@ struct xtcp_sock {
 	   ip_recverr:1,	/* IP_RECVERR */
 	   ip_freebind:1,	/* IP_FREEBIND */
 	   ip_bind_address_no_port:1; /* IP_BIND_ADDRESS_NO_PORT */
+
+	/*
+	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
+	 * tfo_pending is atomic: a listener counts its children in
+	 * SYN-RECEIVED that came from a SYN with a valid cookie, and each
+	 * child gives its slot back under its own lock.
+	 */
+	struct xtcp_fastopen_ctx *tfo_ctx;	/* TCP_FASTOPEN_KEY's keys */
+	struct xtcp_fastopen_req *tfo_req;	/* client: the SYN's cookie */
+	struct sock *tfo_listener;	/* child: holds a slot of its qlen */
+	u32 tfo_qlen;			/* listener: TCP_FASTOPEN */
+	atomic_t tfo_pending;		/* listener: children holding a slot */
+	u8 tfo_connect;			/* TCP_FASTOPEN_CONNECT */
+	u8 tfo_defer;			/* connect() left the SYN to write() */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -332,7 +354,10 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb,
 void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window);
+		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
+		      const u8 *cookie, unsigned int cookie_len);
+int xtcp_queue_syn(struct sock *sk, gfp_t gfp);
+void xtcp_send_syn_data(struct sock *sk);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
 			     u32 seq, u32 ack, u32 window);
 long xtcp_rcv_space(const struct sock *sk);
@@ -348,6 +373,44 @@ void xtcp_clean_rtx_queue(struct sock *sk, u32 ack);
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
 unsigned int xtcp_syn_options_len(bool wscale);
 void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws);
+unsigned int xtcp_fastopen_option_len(unsigned int len);
+void xtcp_write_fastopen_option(u8 *ptr, const u8 *cookie, unsigned int len);
+
+/* fastopen.c APIs */
+enum {
+	XTCP_FASTOPEN_CLIENT	= 1,	/* bits of the fastopen parameter */
+	XTCP_FASTOPEN_SERVER	= 2,
+};
+
+/* a client's Fast Open SYN, from connect() until the SYN-ACK */
+struct xtcp_fastopen_req {
+	u8 cookie[XTCP_FASTOPEN_COOKIE_MAX];
+	s8 len;			/* the cookie's; 0 asks for one, -1: none */
+	u32 syn_data;		/* bytes the SYN carried */
+};
+
+bool xtcp_fastopen_enabled(unsigned int bit);
+int xtcp_fastopen_init(void);
+void xtcp_fastopen_net_exit(struct net *net);
+int xtcp_fastopen_set_key(struct sock *sk, sockptr_t optval,
+			  unsigned int optlen);
+int xtcp_fastopen_get_key(struct sock *sk, char __user *optval,
+			  int __user *optlen);
+void xtcp_fastopen_destroy(struct sock *sk);
+void xtcp_fastopen_cookie(const struct sock *lsk, __be32 saddr,
+			  __be32 daddr, u8 *cookie);
+bool xtcp_fastopen_cookie_ok(const struct sock *lsk, __be32 saddr,
+			     __be32 daddr, const struct xtcp_opts *opts);
+bool xtcp_fastopen_cache_get(struct net *net, __be32 daddr, u8 *cookie,
+			     s8 *len);
+void xtcp_fastopen_cache_set(struct net *net, __be32 daddr,
+			     const u8 *cookie, u8 len);
+bool xtcp_fastopen_queue_check(struct sock *lsk);
+void xtcp_fastopen_child_slot(struct sock *lsk, struct sock *child);
+void xtcp_fastopen_child_done(struct sock *sk);
+int xtcp_fastopen_client_start(struct sock *sk);
+void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
+			  u32 ack);
 
 /* cong.c APIs */
 struct xtcp_cong_ops {

@@ -18,9 +18,11 @@
  *
  * Urgent data is not implemented: send(MSG_OOB) fails with EOPNOTSUPP and
  * recv(MSG_OOB) with EINVAL (what TCP says when no urgent data is pending).
- * TCP Fast Open is not implemented: sendto(MSG_FASTOPEN) fails with
- * EOPNOTSUPP, as TCP's does with net.ipv4.tcp_fastopen off, so that
- * programs fall back to connect().
+ * TCP Fast Open (RFC 7413) works as on Linux: TCP_FASTOPEN on a listener,
+ * sendto(MSG_FASTOPEN), TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_KEY. The
+ * module parameter "fastopen" plays net.ipv4.tcp_fastopen (1 client, the
+ * default; 2 server; 3 both) and "fastopen_key" the global key
+ * (tcp_fastopen_key). TCP_FASTOPEN_NO_COOKIE is not implemented.
  *
  * Addresses are struct sockaddr_in. sin_family may be AF_INET or AF_XTCP on
  * the way in; addresses handed back (getsockname, getpeername, accept) say
