@@ -31,9 +31,10 @@
  *   listener had it too (inet_csk_bind_conflict()), else EADDRINUSE.
  *
  * Fixture many, XTCP to XTCP and native to native: XTCP_TW_COUNT (default
- * 100000) TIME_WAIT entries in one netns, left by servers that close
- * first, on two ports (a client address has at most 64512 ports to one
- * server port). /proc and the TW counter must count them all; deleting
+ * 100000, at most 129024) TIME_WAIT entries in one netns, left by servers
+ * that close first, on two ports; each client binds a port of its own
+ * from 1024 up (SO_REUSEADDR, one per server port), so that no 4-tuple
+ * comes twice (a native client would reuse ports and recycle entries). /proc and the TW counter must count them all; deleting
  * the netns must kill them (the suite's last steps rmmod the module and,
  * on the debug kernel, scan kmemleak). A second test has 3000 entries
  * expire together, more than one timer run's batch.
@@ -67,7 +68,7 @@
 #define PEER_PORT	40123		/* the peer's as a client */
 #define PEER_ISN	0x10000000u
 #define PEER_MSS	1460
-#define TW_MSL_MS	3000		/* fixture tw, XTCP: 6 s of TIME_WAIT */
+#define TW_MSL_MS	2000		/* fixture tw, XTCP: 4 s of TIME_WAIT */
 
 struct peer {
 	int fd, ifindex;
@@ -290,6 +291,7 @@ static int tw_as_client(struct __test_metadata *_metadata,
 {
 	struct peer *p = &self->p;
 	struct sockaddr_in sin;
+	const char *why = "socket";
 	long long deadline;
 	struct pollfd pfd;
 	int c, st;
@@ -310,24 +312,29 @@ static int tw_as_client(struct __test_metadata *_metadata,
 		if (poll(&pfd, 1, 0) == 1)
 			break;
 	}
+	why = "handshake";
 	if (!(pfd.revents & POLLOUT) || fcntl(c, F_SETFL, 0))
 		goto fail;
 	/* the handshake's ACK, then the FIN */
+	why = "the host's FIN";
 	if (shutdown(c, SHUT_WR) || !peer_wait_flags(p, TH_FIN, 5000))
 		goto fail;
 	p->rcv_nxt = p->end_seq;
 	if (peer_send(p, p->snd_nxt, TH_ACK | TH_FIN, NULL, 0))
 		goto fail;
 	p->snd_nxt++;
+	why = "the ACK of our FIN";
 	if (!peer_wait_flags(p, TH_ACK, 5000) || p->ack != p->snd_nxt)
 		goto fail;
+	why = "TIME_WAIT in /proc";
 	st = xtcp_test_wait_state(self->pair.net.ns[0], self->pair.net.xtcp[0],
 				  p->dport, PORT, XTCP_TEST_TIME_WAIT, 5000);
 	if (st != XTCP_TEST_TIME_WAIT)
 		goto fail;
 	return c;
 fail:
-	TH_LOG("no TIME_WAIT as a client (errno %d)", errno);
+	TH_LOG("no TIME_WAIT as a client: %s (errno %d; last segment flags %#x seq %u ack %u, %u segments)",
+	       why, errno, p->flags, p->seq, p->ack, p->segs);
 	close(c);
 	return -1;
 }
@@ -645,9 +652,6 @@ FIXTURE_SETUP(many)
 	for (i = 0; i < MANY_PORTS; i++)
 		self->l[i] = -1;
 	XTCP_PAIR_SETUP("xtcp-twm", variant->xtcp, variant->xtcp);
-	/* every port for the client: 64512 per server port */
-	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='1024 65535'",
-				   self->pair.net.ns[0]));
 	if (!variant->xtcp)
 		ASSERT_EQ(0, xtcp_test_run("ip netns exec %s sysctl -qw net.ipv4.tcp_max_tw_buckets=1000000",
 					   self->pair.net.ns[1]));
@@ -693,7 +697,7 @@ static int many_make(struct __test_metadata *_metadata,
 {
 	int c[MANY_BATCH], a[MANY_BATCH];
 	struct sockaddr_in sin;
-	int done = 0, i, k, got, fam;
+	int done = 0, i, k, got, fam, one = 1;
 	struct pollfd pfd;
 	long long deadline;
 	char b;
@@ -706,6 +710,14 @@ static int many_make(struct __test_metadata *_metadata,
 						SOCK_STREAM | SOCK_NONBLOCK);
 			if (c[i] < 0)
 				return done;
+			xtcp_test_addr(&sin, XTCP_TEST_ADDR0,
+				       (uint16_t)(1024 + (done + i) / MANY_PORTS));
+			if (setsockopt(c[i], SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one)) ||
+			    bind(c[i], (struct sockaddr *)&sin, sizeof(sin))) {
+				TH_LOG("bind %d: %s", done + i, strerror(errno));
+				return done;
+			}
 			xtcp_test_addr(&sin, XTCP_TEST_ADDR1,
 				       (uint16_t)(PORT + (done + i) % MANY_PORTS));
 			if (connect(c[i], (struct sockaddr *)&sin,
@@ -803,6 +815,7 @@ TEST_F_TIMEOUT(many, hold, 3000)
 	ssize_t merged;
 
 	SKIP_IF_NEEDED();
+	ASSERT_GE(2 * (65536 - 1024), n);
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s", cache);
 	/* XTCP's entries have a cache of their own */
 	ASSERT_EQ(0, access(path, F_OK)) TH_LOG("no slab cache %s", cache);
@@ -833,7 +846,8 @@ TEST_F_TIMEOUT(many, hold, 3000)
 	TH_LOG("%s: object_size %ld, %ld objects in use, %ld before", cache,
 	       size, objs, objs0);
 	ASSERT_LE(0, objs0);
-	EXPECT_LE(n, objs - objs0);
+	/* SLUB's count is approximate (objects free in per-cpu slabs) */
+	EXPECT_LE(n - n / 100, objs - objs0);
 
 	/*
 	 * The netns goes, with its listeners (sockets pin it) and its end of
@@ -846,6 +860,8 @@ TEST_F_TIMEOUT(many, hold, 3000)
 	if (self->pair.net.attached[1])
 		xtcp_test_detach(self->pair.net.ns[1], "veth1");
 	ASSERT_EQ(0, xtcp_test_ns_del(self->pair.net.ns[1]));
+	/* veth0 went with its peer, and XTCP's link on it */
+	self->pair.net.attached[0] = false;
 	self->pair.net.attached[1] = false;
 	self->pair.net.created[1] = false;
 	self->pair.net.xtcp[1] = false;
@@ -872,14 +888,14 @@ TEST_F_TIMEOUT(many, expire, 600)
 	SKIP_IF_NEEDED();
 	if (!self->pair.net.xtcp[1])
 		SKIP(return, "native TIME_WAIT lasts a fixed 60 s");
-	/* long enough for the build under TCG, short enough to wait for */
-	ASSERT_LE(0, xtcp_test_msl(scaled_ms(30000)));
+	/* long enough for the build under TCG (2 s), short enough to wait for */
+	ASSERT_LE(0, xtcp_test_msl(scaled_ms(10000)));
 	made = many_make(_metadata, self, n);
 	ASSERT_EQ(n, made);
 	left = many_wait(self, n, 10000);
 	ASSERT_EQ(n, left) TH_LOG("entries expired before 2 MSL");
 	/* 2 MSL after the last one, every one is gone */
-	EXPECT_EQ(0, many_wait(self, 0, 2 * 30000 + 10000));
+	EXPECT_EQ(0, many_wait(self, 0, 2 * 10000 + 10000));
 	EXPECT_EQ(0, xtcp_test_counter(self->pair.net.ns[1], "TWOverflow"));
 	xtcp_test_msl(200);
 }
