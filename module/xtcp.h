@@ -255,8 +255,9 @@ struct xtcp_tw {
 	u32 rcv_nxt;			/* SEG.ACK of our ACKs; the SYN test */
 	u32 rcv_wnd;			/* what is left of our window, scaled */
 	u8 rcv_wscale;
-	u8 reuse:1,			/* the socket had SO_REUSEADDR */
-	   dead:1;			/* killed or expired; row lock */
+	u8 reuse;			/* the socket had SO_REUSEADDR */
+	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
+	u8 dead;
 	/*
 	 * Issue 17 (RFC 7323 timestamps) adds ts_recent and its stamp
 	 * here, for PAWS and RFC 6191's timestamp test in
