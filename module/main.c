@@ -17,8 +17,8 @@ MODULE_PARM_DESC(msl_ms, "maximum segment lifetime in ms; TIME_WAIT lasts 2 MSL"
 
 /*
  * Like tcp_max_tw_buckets, per netns. Linux 6.1 sets it to half its
- * established hash's size (tcp_set_hashinfo()), which is 262144 for the
- * 524288-bucket hash of a machine with a few GiB of memory.
+ * established hash's size (tcp_set_hashinfo()), which scales with memory:
+ * 262144 where that hash has 524288 buckets, less on small machines.
  */
 unsigned int xtcp_max_tw_buckets = 262144;
 module_param_named(max_tw_buckets, xtcp_max_tw_buckets, uint, 0644);
