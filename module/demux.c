@@ -7,18 +7,24 @@
  * Two global tables serve every network namespace; the netns is part of
  * every key and is mixed into every hash (net_hash_mix()):
  *
- *  ehash	connected sockets, SYN_SENT to TIME_WAIT, keyed by (netns,
- *		local address, local port, remote address, remote port) and
- *		chained through sk->sk_node. Its locks are striped, like
+ *  ehash	connected sockets, SYN_SENT to LAST_ACK, and TIME_WAIT
+ *		entries, keyed by (netns, local address, local port, remote
+ *		address, remote port) and chained through the struct
+ *		xtcp_hnode both start with (xtcp.h), so one lookup finds
+ *		either, as Linux's established hash holds sockets and
+ *		inet_timewait_socks alike. Its locks are striped, like
  *		inet_ehash_locks_alloc() does for Linux's established hash.
- *  bhash	every socket that holds a local port: bound, listening,
- *		connected or in TIME_WAIT, keyed by (netns, port) and chained
- *		through sk->sk_bind_node.
+ *  bhash	every socket that holds a local port: bound, listening or
+ *		connected, keyed by (netns, port) and chained through
+ *		sk->sk_bind_node; and, in a second chain of the same bucket,
+ *		the TIME_WAIT entries holding the port (xtcp_tw.bind_node),
+ *		which only the port and bind checks look at (Linux keeps
+ *		them among a bind bucket's owners).
  *  lhash	listeners only, keyed by (netns, port) and chained through
  *		xtcp_sock.listen_node, as Linux's lhash2. A server's port
- *		holds every child it accepted and every TIME_WAIT it left in
- *		its bind chain, tens of thousands under churn; the listener
- *		lookup of each SYN walks this short chain instead.
+ *		holds every child it accepted in its bind chain, tens of
+ *		thousands under churn; the listener lookup of each SYN walks
+ *		this short chain instead.
  *
  * Readers (softirq RX, /proc) walk the chains under rcu_read_lock() alone.
  * Writers take the chain's spinlock with BHs off, because process context
@@ -29,14 +35,16 @@
  *
  * Every table membership holds one socket reference: sock_hold() on insert,
  * __sock_put() on removal (the caller holds a reference of its own, so
- * removal never frees).
+ * removal never frees). A TIME_WAIT entry's memberships are covered by
+ * the one reference of its life, which timewait.c drops after
+ * xtcp_demux_unhash_tw(); entries are freed after a grace period too.
  *
  * Linux chains both tables with hlist_nulls, whose end marker tells a
  * reader that it followed a socket that moved to another chain (unhashed,
  * then hashed again under new keys, e.g. a connect() retried after a
  * failure), so that it may have skipped part of its own chain. XTCP keeps
- * plain hlists in sk_node and sk_bind_node, so that sk_hashed() and
- * hlist_unhashed() keep their meaning for the rest of the module, and
+ * plain hlists in xtcp_hnode.node and sk_bind_node, so that
+ * hlist_unhashed() keeps its meaning for the rest of the module, and
  * detects such a walk with a seqcount next to each lock instead: removals
  * bump it, and a reader that found nothing checks it and walks again.
  * Insertions add at the head, which can't make a reader skip anything, so
@@ -105,6 +113,7 @@ struct xtcp_bhash_bucket {
 	spinlock_t lock;
 	seqcount_spinlock_t seq;	/* as in struct xtcp_ehash_lock */
 	struct hlist_head chain;	/* sockets, through sk_bind_node */
+	struct hlist_head tw_chain;	/* TIME_WAIT entries, bind_node */
 };
 
 struct xtcp_lhash_bucket {
@@ -181,39 +190,63 @@ static struct xtcp_ehash_lock *xtcp_ehash_lock(u32 hash)
  * Lockless readers may see keys change under them; they re-check after
  * taking a reference.
  */
-static bool xtcp_ehash_match(const struct sock *sk, const struct net *net,
-			     __be32 laddr, u16 lport, __be32 raddr,
-			     __be16 rport)
+static bool xtcp_ehash_match(const struct xtcp_hnode *hn,
+			     const struct net *net, __be32 laddr, u16 lport,
+			     __be32 raddr, __be16 rport)
 {
-	return sk->sk_rcv_saddr == laddr && sk->sk_daddr == raddr &&
-	       sk->sk_num == lport && sk->sk_dport == rport &&
-	       net_eq(sock_net(sk), net);
+	return hn->laddr == laddr && hn->raddr == raddr &&
+	       hn->lport == lport && hn->rport == rport &&
+	       net_eq(read_pnet(&hn->net), net);
 }
 
-/* Like __inet_lookup_established(), without hlist_nulls (see the top). */
-static struct sock *xtcp_ehash_lookup(const struct net *net, __be32 laddr,
-				      u16 lport, __be32 raddr, __be16 rport)
+/* A reference on what @hn starts, unless its last one is gone. */
+static bool xtcp_hnode_hold(struct xtcp_hnode *hn)
+{
+	if (hn->tw)
+		return refcount_inc_not_zero(&xtcp_hnode_tw(hn)->refcnt);
+	return refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt);
+}
+
+static void xtcp_hnode_put(struct xtcp_hnode *hn)
+{
+	if (hn->tw)
+		xtcp_timewait_put(xtcp_hnode_tw(hn));
+	else
+		sock_put(xtcp_hnode_sk(hn));
+}
+
+/*
+ * Like __inet_lookup_established(), without hlist_nulls (see the top):
+ * a connection or a TIME_WAIT entry, with a reference.
+ */
+static struct xtcp_hnode *xtcp_ehash_lookup(const struct net *net,
+					    __be32 laddr, u16 lport,
+					    __be32 raddr, __be16 rport)
 {
 	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
 	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
 	struct hlist_head *chain = xtcp_ehash_chain(hash);
+	struct xtcp_hnode *hn;
 	unsigned int seq;
-	struct sock *sk;
 
 again:
 	seq = read_seqcount_begin(&el->seq);
-	hlist_for_each_entry_rcu(sk, chain, sk_node) {
-		if (sk->sk_hash != hash ||
-		    !xtcp_ehash_match(sk, net, laddr, lport, raddr, rport))
+	hlist_for_each_entry_rcu(hn, chain, node) {
+		if (hn->hash != hash ||
+		    !xtcp_ehash_match(hn, net, laddr, lport, raddr, rport))
 			continue;
-		/* Dying: a socket that took over its 4-tuple may follow. */
-		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+		/*
+		 * Dying: what took over its 4-tuple may follow (a TIME_WAIT
+		 * entry replaces its socket in the chain, see
+		 * xtcp_demux_hash_tw()).
+		 */
+		if (unlikely(!xtcp_hnode_hold(hn)))
 			continue;
 		/* It may have been rehashed under other keys meanwhile. */
-		if (likely(xtcp_ehash_match(sk, net, laddr, lport, raddr,
+		if (likely(xtcp_ehash_match(hn, net, laddr, lport, raddr,
 					    rport)))
-			return sk;
-		sock_put(sk);
+			return hn;
+		xtcp_hnode_put(hn);
 		goto again;
 	}
 	if (read_seqcount_retry(&el->seq, seq))
@@ -230,12 +263,12 @@ static bool __xtcp_ehash_unique(u32 hash, const struct net *net,
 				__be32 laddr, u16 lport, __be32 raddr,
 				__be16 rport)
 {
-	const struct sock *sk2;
+	const struct xtcp_hnode *hn2;
 
 	lockdep_assert_held(&xtcp_ehash_lock(hash)->lock);
-	hlist_for_each_entry(sk2, xtcp_ehash_chain(hash), sk_node) {
-		if (sk2->sk_hash != hash ||
-		    !xtcp_ehash_match(sk2, net, laddr, lport, raddr, rport))
+	hlist_for_each_entry(hn2, xtcp_ehash_chain(hash), node) {
+		if (hn2->hash != hash ||
+		    !xtcp_ehash_match(hn2, net, laddr, lport, raddr, rport))
 			continue;
 		/*
 		 * Taken, even by a connection in TIME_WAIT. Linux's
@@ -257,14 +290,24 @@ static bool __xtcp_ehash_unique(u32 hash, const struct net *net,
 	return true;
 }
 
-/* Links @sk into the ehash under @hash, whose lock the caller holds. */
+/*
+ * Links @sk into the ehash under @hash, whose lock the caller holds, with
+ * the keys it has now.
+ */
 static void __xtcp_ehash_add(struct sock *sk, u32 hash)
 {
+	struct xtcp_hnode *hn = &xtcp_sk(sk)->hn;
+
 	lockdep_assert_held(&xtcp_ehash_lock(hash)->lock);
-	sk->sk_hash = hash;
+	hn->hash = hash;
+	hn->laddr = sk->sk_rcv_saddr;
+	hn->raddr = sk->sk_daddr;
+	hn->lport = sk->sk_num;
+	hn->rport = sk->sk_dport;
+	write_pnet(&hn->net, sock_net(sk));
 	sock_hold(sk);
 	xtcp_order_after_removal();
-	hlist_add_head_rcu(&sk->sk_node, xtcp_ehash_chain(hash));
+	hlist_add_head_rcu(&hn->node, xtcp_ehash_chain(hash));
 }
 
 /* bhash */
@@ -303,6 +346,20 @@ static void __xtcp_bhash_add(struct xtcp_bhash_bucket *b, struct sock *sk,
 	hlist_add_head_rcu(&sk->sk_bind_node, &b->chain);
 }
 
+/* Does a TIME_WAIT entry of @net hold @port in @b? */
+static bool __xtcp_port_taken_tw(const struct xtcp_bhash_bucket *b,
+				 const struct net *net, u16 port)
+{
+	const struct xtcp_tw *tw;
+
+	lockdep_assert_held(&b->lock);
+	hlist_for_each_entry(tw, &b->tw_chain, bind_node)
+		if (tw->hn.lport == port && net_eq(read_pnet(&tw->hn.net), net))
+			return true;
+	return false;
+}
+
+/* A TIME_WAIT entry holds its port until it dies, like a socket. */
 static bool __xtcp_port_taken(const struct xtcp_bhash_bucket *b,
 			      const struct net *net, u16 port)
 {
@@ -312,6 +369,33 @@ static bool __xtcp_port_taken(const struct xtcp_bhash_bucket *b,
 	hlist_for_each_entry(sk2, &b->chain, sk_bind_node)
 		if (sk2->sk_num == port && net_eq(sock_net(sk2), net))
 			return true;
+	return __xtcp_port_taken_tw(b, net, port);
+}
+
+/*
+ * inet_csk_bind_conflict() against TIME_WAIT entries, which Linux keeps
+ * among the bind bucket's owners with the sk_reuse of their socket: an
+ * entry stands in the way of an overlapping address unless both the
+ * binding socket and the entry's socket set SO_REUSEADDR (an entry never
+ * listens).
+ */
+static bool __xtcp_bind_conflict_tw(const struct xtcp_bhash_bucket *b,
+				    const struct sock *sk,
+				    const struct net *net, __be32 addr,
+				    u16 port)
+{
+	const struct xtcp_tw *tw;
+
+	lockdep_assert_held(&b->lock);
+	hlist_for_each_entry(tw, &b->tw_chain, bind_node) {
+		if (tw->hn.lport != port ||
+		    !net_eq(read_pnet(&tw->hn.net), net) ||
+		    !xtcp_addr_overlap(addr, tw->hn.laddr))
+			continue;
+		if (sk->sk_reuse && tw->reuse)
+			continue;
+		return true;
+	}
 	return false;
 }
 
@@ -330,16 +414,25 @@ static bool xtcp_port_holder_shareable(const struct sock *sk2)
 	return xtcp_sk(sk2)->port_by_connect;
 }
 
-/* Is every socket of @net on @port one that connect() may share it with? */
+/*
+ * Is every socket and TIME_WAIT entry of @net on @port one that connect()
+ * may share it with?
+ */
 static bool __xtcp_port_connect_shareable(const struct xtcp_bhash_bucket *b,
 					  const struct net *net, u16 port)
 {
+	const struct xtcp_tw *tw;
 	const struct sock *sk2;
 
 	lockdep_assert_held(&b->lock);
 	hlist_for_each_entry(sk2, &b->chain, sk_bind_node)
 		if (sk2->sk_num == port && net_eq(sock_net(sk2), net) &&
 		    !xtcp_port_holder_shareable(sk2))
+			return false;
+	hlist_for_each_entry(tw, &b->tw_chain, bind_node)
+		if (tw->hn.lport == port &&
+		    net_eq(read_pnet(&tw->hn.net), net) &&
+		    !tw->port_by_connect)
 			return false;
 	return true;
 }
@@ -369,7 +462,7 @@ static bool __xtcp_bind_conflict(const struct xtcp_bhash_bucket *b,
 			continue;
 		return true;
 	}
-	return false;
+	return __xtcp_bind_conflict_tw(b, sk, net, addr, port);
 }
 
 /* Does @sk listen on @port and an address covering @addr? */
@@ -576,18 +669,32 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 /*
  * Called from softirq RX under rcu_read_lock(): @saddr and @sport are the
  * segment's source (the remote end), @daddr and @dport its destination.
+ * Returns a connection or else a listener, with a reference. A TIME_WAIT
+ * entry for the 4-tuple comes back in *@twp, with a reference, and NULL
+ * is returned: its segments are for timewait.c to judge, never for a
+ * listener. Without @twp such an entry just makes the lookup fail.
  */
 struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
-			       __be32 daddr, __be16 dport)
+			       __be32 daddr, __be16 dport,
+			       struct xtcp_tw **twp)
 {
 	u16 hnum = ntohs(dport);
-	struct sock *sk;
+	struct xtcp_hnode *hn;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xtcp lookup outside RCU");
 
-	sk = xtcp_ehash_lookup(net, daddr, hnum, saddr, sport);
-	if (sk)
-		return sk;
+	if (twp)
+		*twp = NULL;
+	hn = xtcp_ehash_lookup(net, daddr, hnum, saddr, sport);
+	if (hn && !hn->tw)
+		return xtcp_hnode_sk(hn);
+	if (hn) {
+		if (twp)
+			*twp = xtcp_hnode_tw(hn);
+		else
+			xtcp_hnode_put(hn);
+		return NULL;
+	}
 	return xtcp_listener_lookup(net, daddr, hnum);
 }
 
@@ -600,8 +707,8 @@ struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
  * SYN arriving in TIME_WAIT, RFC 1122 4.2.2.13 and RFC 6191) unhashes the
  * TIME_WAIT socket first.
  *
- * sk->sk_hash belongs to this file: it keeps the hash, so that unhash
- * finds the lock even if the caller changed a key since.
+ * xtcp_sock.hn belongs to this file: it keeps the keys and the hash, so
+ * that unhash finds the lock even if the caller changed a key since.
  */
 int xtcp_demux_hash(struct sock *sk)
 {
@@ -613,7 +720,7 @@ int xtcp_demux_hash(struct sock *sk)
 	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
 	int err = 0;
 
-	if (WARN_ON_ONCE(sk_hashed(sk)))
+	if (WARN_ON_ONCE(xtcp_demux_hashed(sk)))
 		return -EINVAL;
 	/*
 	 * The local address may have gone since the caller chose it: link
@@ -629,6 +736,7 @@ int xtcp_demux_hash(struct sock *sk)
 		return -EADDRNOTAVAIL;
 
 	spin_lock_bh(&el->lock);
+	/* a TIME_WAIT entry holds its 4-tuple too */
 	if (__xtcp_ehash_unique(hash, net, laddr, lport, raddr, rport))
 		__xtcp_ehash_add(sk, hash);
 	else
@@ -639,13 +747,14 @@ int xtcp_demux_hash(struct sock *sk)
 
 void xtcp_demux_unhash(struct sock *sk)
 {
-	struct xtcp_ehash_lock *el = xtcp_ehash_lock(sk->sk_hash);
+	struct xtcp_hnode *hn = &xtcp_sk(sk)->hn;
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hn->hash);
 	bool removed = false;
 
 	spin_lock_bh(&el->lock);
-	if (sk_hashed(sk)) {
+	if (!hlist_unhashed(&hn->node)) {
 		write_seqcount_begin(&el->seq);
-		hlist_del_init_rcu(&sk->sk_node);
+		hlist_del_init_rcu(&hn->node);
 		write_seqcount_end(&el->seq);
 		removed = true;
 	}
@@ -653,6 +762,73 @@ void xtcp_demux_unhash(struct sock *sk)
 
 	if (removed)
 		__sock_put(sk);
+}
+
+/* Is @sk in the ehash? (Linux's sk_hashed(), for our own linkage.) */
+bool xtcp_demux_hashed(const struct sock *sk)
+{
+	return !hlist_unhashed_lockless(&xtcp_sk(sk)->hn.node);
+}
+
+/*
+ * @sk enters TIME_WAIT: @tw takes its place in the ehash, in one step
+ * under the chain lock so that no lookup in between finds neither (Linux's
+ * inet_twsk_hashdance()), and joins the bind bucket of its port, where it
+ * keeps the port taken (xtcp_demux_bind(), port choice) after @sk lets go.
+ * The entry is added before the socket is removed: a reader on the socket
+ * follows it on down the chain, and one that starts after the removal
+ * meets the entry first. Called with @sk's lock held, from RX; @tw's keys
+ * are set and its life reference covers both memberships.
+ */
+void xtcp_demux_hash_tw(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_hnode *hn = &xtcp_sk(sk)->hn;
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(tw->hn.hash);
+	struct net *net = read_pnet(&tw->hn.net);
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, tw->hn.lport);
+	bool removed = false;
+
+	spin_lock_bh(&b->lock);
+	hlist_add_head_rcu(&tw->bind_node, &b->tw_chain);
+	spin_unlock_bh(&b->lock);
+
+	spin_lock_bh(&el->lock);
+	xtcp_order_after_removal();
+	hlist_add_head_rcu(&tw->hn.node, xtcp_ehash_chain(tw->hn.hash));
+	if (!hlist_unhashed(&hn->node)) {
+		write_seqcount_begin(&el->seq);
+		hlist_del_init_rcu(&hn->node);
+		write_seqcount_end(&el->seq);
+		removed = true;
+	}
+	spin_unlock_bh(&el->lock);
+
+	if (removed)
+		__sock_put(sk);
+}
+
+/* The entry leaves both hashes; the caller then drops its reference. */
+void xtcp_demux_unhash_tw(struct xtcp_tw *tw)
+{
+	struct xtcp_ehash_lock *el = xtcp_ehash_lock(tw->hn.hash);
+	struct net *net = read_pnet(&tw->hn.net);
+	struct xtcp_bhash_bucket *b = xtcp_bhash_bucket(net, tw->hn.lport);
+
+	spin_lock_bh(&el->lock);
+	if (!hlist_unhashed(&tw->hn.node)) {
+		write_seqcount_begin(&el->seq);
+		hlist_del_init_rcu(&tw->hn.node);
+		write_seqcount_end(&el->seq);
+	}
+	spin_unlock_bh(&el->lock);
+
+	spin_lock_bh(&b->lock);
+	if (!hlist_unhashed(&tw->bind_node)) {
+		write_seqcount_begin(&b->seq);
+		hlist_del_init_rcu(&tw->bind_node);
+		write_seqcount_end(&b->seq);
+	}
+	spin_unlock_bh(&b->lock);
 }
 
 /* Called with the socket lock held. Port 0 asks for an ephemeral port. */
@@ -699,7 +875,7 @@ int xtcp_demux_connect_port(struct sock *sk)
 {
 	sock_owned_by_me(sk);
 	if (WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node) ||
-			 sk_hashed(sk)))
+			 xtcp_demux_hashed(sk)))
 		return -EINVAL;
 	return xtcp_demux_pick_port(sk, sk->sk_rcv_saddr, sk->sk_daddr,
 				    sk->sk_dport);
@@ -1029,13 +1205,14 @@ void xtcp_demux_abort_addr(struct net *net, __be32 addr)
 }
 
 /*
- * Walks the sockets of @net holding a port, bucket by bucket, for the
+ * Walks the sockets and TIME_WAIT entries of @net holding a port, bucket
+ * by bucket (in each, its sockets, then its entries), for the
  * /proc/net/xtcp seq_file, which resumes where the last read() stopped as
  * tcp_seq_start() and tcp_seq_next() do for /proc/net/tcp: no read()
  * walks more than the sockets it prints plus the chain it resumes in.
  *
- * Returns the socket of @net at index *@offset (counting only @net's) in
- * bhash chain *@bucket; if that chain has no more, the first of @net in
+ * Returns the header (xtcp_hnode: a socket's, or an entry) of the one of
+ * @net at index *@offset (counting only @net's) in bhash bucket *@bucket; if that chain has no more, the first of @net in
  * the next chain that has one, with *@bucket moved there and *@offset
  * reset to 0. Returns NULL, with *@bucket at the end, when the table is
  * done. To go on, the caller adds 1 to *@offset. Call under
@@ -1043,9 +1220,10 @@ void xtcp_demux_abort_addr(struct net *net, __be32 addr)
  * change: as with /proc/net/tcp, a socket that binds, unbinds or moves
  * meanwhile may be returned twice or not at all.
  */
-struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
-			     unsigned int *offset)
+struct xtcp_hnode *xtcp_demux_iter(struct net *net, unsigned int *bucket,
+				   unsigned int *offset)
 {
+	struct xtcp_tw *tw;
 	struct sock *sk;
 	unsigned int n;
 
@@ -1058,7 +1236,14 @@ struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
 			if (!net_eq(sock_net(sk), net))
 				continue;
 			if (n++ == *offset)
-				return sk;
+				return &xtcp_sk(sk)->hn;
+		}
+		hlist_for_each_entry_rcu(tw, &xtcp_bhash[*bucket].tw_chain,
+					 bind_node) {
+			if (!net_eq(read_pnet(&tw->hn.net), net))
+				continue;
+			if (n++ == *offset)
+				return &tw->hn;
 		}
 	}
 	*offset = 0;
@@ -1121,6 +1306,7 @@ int xtcp_demux_init(void)
 		seqcount_spinlock_init(&xtcp_bhash[i].seq,
 				       &xtcp_bhash[i].lock);
 		INIT_HLIST_HEAD(&xtcp_bhash[i].chain);
+		INIT_HLIST_HEAD(&xtcp_bhash[i].tw_chain);
 	}
 	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
 		spin_lock_init(&xtcp_lhash[i].lock);
@@ -1157,8 +1343,10 @@ void xtcp_demux_uninit(void)
 
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_ehash[i]));
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		WARN_ON_ONCE(!hlist_empty(&xtcp_bhash[i].chain));
+		WARN_ON_ONCE(!hlist_empty(&xtcp_bhash[i].tw_chain));
+	}
 	for (i = 0; i < XTCP_LHASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_lhash[i].chain));
 

@@ -206,6 +206,11 @@ static void xtcp_fin(struct sock *sk)
 		xtcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
+		/*
+		 * ACK the FIN now, as tcp_fin() does: xtcp_time_wait() frees
+		 * the socket's port, and only its entry is left to answer.
+		 */
+		xtcp_send_ack(sk);
 		xtcp_time_wait(sk);
 		break;
 	}
@@ -511,9 +516,6 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	case TCP_SYN_SENT:
 		xtcp_rcv_synsent(sk, skb);
 		return;
-	case TCP_TIME_WAIT:
-		xtcp_timewait_rcv(sk, skb);
-		return;
 	}
 
 	/* first: the sequence number */
@@ -616,11 +618,10 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 
-	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_TIME_WAIT) {
+	/* closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed */
+	if (sk->sk_state != TCP_CLOSE) {
 		xtcp_push(sk, 0);
 		xtcp_ack_snd_check(sk, ack_now);
-	} else if (ack_now) {
-		xtcp_send_ack(sk);
 	}
 discard:
 	kfree_skb(skb);
@@ -679,6 +680,7 @@ int xtcp_rcv(struct sk_buff *skb)
 	const struct iphdr *iph;
 	const struct tcphdr *th;
 	struct xtcp_skb_cb *cb;
+	struct xtcp_tw *tw;
 	unsigned int doff;
 	struct sock *sk;
 
@@ -709,16 +711,36 @@ int xtcp_rcv(struct sk_buff *skb)
 
 lookup:
 	sk = xtcp_demux_lookup(net, cb->saddr, th->source, cb->daddr,
-			       th->dest);
+			       th->dest, &tw);
+	if (tw)
+		goto time_wait;
 	if (!sk)
 		goto no_socket;
-	if (sk->sk_state == TCP_TIME_WAIT && xtcp_timewait_recycle(sk, skb)) {
-		sock_put(sk);
-		goto lookup;
-	}
 
 	/* subclass 0: a listener here locks children as subclass 1 */
 	return xtcp_rcv_deliver(sk, skb, 0);
+
+time_wait:
+	/* timewait.c judges, we act, as tcp_v4_rcv() does with its verdict */
+	switch (xtcp_timewait_rcv(tw, skb)) {
+	case XTCP_TW_SYN:
+		/*
+		 * A new incarnation (RFC 6191): the entry goes and the SYN
+		 * finds the listener, or a RST if there is none. Linux keeps
+		 * the entry and ACKs when no listener is there.
+		 */
+		xtcp_timewait_kill(tw);
+		xtcp_timewait_put(tw);
+		XTCP_INC_STATS(net, TWRECYCLED);
+		goto lookup;
+	case XTCP_TW_ACK:
+		xtcp_timewait_send_ack(tw, skb);
+		break;
+	case XTCP_TW_DROP:
+		break;
+	}
+	xtcp_timewait_put(tw);
+	goto discard;
 
 no_socket:
 	XTCP_INC_STATS(net, DROP_NO_SOCKET);

@@ -564,7 +564,7 @@ static bool xtcp_listen_to_child(struct sock *lsk, struct sk_buff *skb)
 	/* the backlog runs in process context, outside RX's RCU section */
 	rcu_read_lock();
 	sk = xtcp_demux_lookup(sock_net(lsk), cb->saddr, tcp_hdr(skb)->source,
-			       cb->daddr, tcp_hdr(skb)->dest);
+			       cb->daddr, tcp_hdr(skb)->dest, NULL);
 	rcu_read_unlock();
 	if (!sk)
 		return false;

@@ -15,6 +15,15 @@ unsigned int xtcp_msl_ms = 30000;
 module_param_named(msl_ms, xtcp_msl_ms, uint, 0644);
 MODULE_PARM_DESC(msl_ms, "maximum segment lifetime in ms; TIME_WAIT lasts 2 MSL");
 
+/*
+ * Like tcp_max_tw_buckets, per netns. Linux 6.1 sets it to half its
+ * established hash's size (tcp_set_hashinfo()), which scales with memory:
+ * 262144 where that hash has 524288 buckets, less on small machines.
+ */
+unsigned int xtcp_max_tw_buckets = 262144;
+module_param_named(max_tw_buckets, xtcp_max_tw_buckets, uint, 0644);
+MODULE_PARM_DESC(max_tw_buckets, "TIME_WAIT entries per netns; over it a connection closes without one");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -32,6 +41,7 @@ static int __net_init xtcp_net_init(struct net *net)
 
 	INIT_LIST_HEAD(&xn->links);
 	mutex_init(&xn->links_lock);
+	xtcp_timewait_net_init(net);
 	xn->mib = alloc_percpu(struct xtcp_mib);
 	if (!xn->mib)
 		return -ENOMEM;
@@ -45,9 +55,13 @@ err_free_mib:
 	return err;
 }
 
-/* every socket of the netns is gone: each one held a reference on it */
+/*
+ * every socket of the netns is gone: each one held a reference on it.
+ * TIME_WAIT entries hold none, and go here.
+ */
 static void __net_exit xtcp_net_exit(struct net *net)
 {
+	xtcp_timewait_net_exit(net);
 	xtcp_link_net_exit(net);
 	xtcp_fastopen_net_exit(net);
 	xtcp_proc_net_exit(net);
@@ -79,9 +93,12 @@ static int __init xtcp_init(void)
 	err = xtcp_fastopen_init();
 	if (err)
 		goto err_listen;
-	err = proto_register(&xtcp_prot, 1);
+	err = xtcp_timewait_init();
 	if (err)
 		goto err_listen;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_timewait;
 	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
 		goto err_proto;
@@ -105,6 +122,10 @@ err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
 err_proto:
 	proto_unregister(&xtcp_prot);
+err_timewait:
+	/* the failed netns setup freed its entries after a grace period */
+	rcu_barrier();
+	xtcp_timewait_uninit();
 err_listen:
 	xtcp_listen_uninit();
 err_demux:
@@ -118,9 +139,13 @@ static void __exit xtcp_exit(void)
 	xtcp_sock_unregister();
 	xtcp_link_uninit();
 	unregister_pernet_subsys(&xtcp_net_ops);
-	/* sockets are freed after a grace period (SOCK_RCU_FREE) */
+	/*
+	 * sockets (SOCK_RCU_FREE) and TIME_WAIT entries are freed after a
+	 * grace period
+	 */
 	rcu_barrier();
 	proto_unregister(&xtcp_prot);
+	xtcp_timewait_uninit();
 	xtcp_listen_uninit();
 	xtcp_demux_uninit();
 }

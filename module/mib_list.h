@@ -44,7 +44,12 @@ XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* TIME_WAIT entries made (Linux's TW) */
+XTCP_MIB(TW, "TW")
+/* a new SYN took over the 4-tuple of a TIME_WAIT entry */
 XTCP_MIB(TWRECYCLED, "TimeWaitRecycled")
+/* closed without an entry: max_tw_buckets reached, or no memory */
+XTCP_MIB(TWOVERFLOW, "TWOverflow")
 /* TCP Fast Open (RFC 7413, fastopen.c), as Linux's TcpExt counters */
 /* the server took the data of our SYN */
 XTCP_MIB(FASTOPENACTIVE, "TCPFastOpenActive")

@@ -5,10 +5,10 @@
  *
  * /proc/net/xtcp has the columns of /proc/net/tcp (tcp4_seq_show() in
  * net/ipv4/tcp_ipv4.c), so that tools parsing that file read this one too.
- * Differences: a TIME_WAIT socket gets the long layout (tr 3) rather than
- * the short one of inet_timewait_sock; half-open connections come from the
- * listener's SYN queue and carry no retransmit count; ato and
- * quickack/pingpong are always 0.
+ * TIME_WAIT entries (timewait.c) get the short line of
+ * get_timewait4_sock(), timer 3 with the time left. Differences: half-open
+ * connections come from the listener's SYN queue and carry no retransmit
+ * count; ato and quickack/pingpong are always 0.
  */
 
 #include <linux/jiffies.h>
@@ -73,18 +73,13 @@ struct xtcp_proc_walk {
 /*
  * Which timer the "tr" column names, as get_tcp4_sock() does: 1 retransmit
  * (also SYN and, on a listener, SYN-ACK), 4 zero-window probe, 2 keepalive
- * or FIN_WAIT2 in sk_timer, 3 TIME_WAIT, 0 none.
+ * or FIN_WAIT2 in sk_timer, 0 none. (3, TIME_WAIT, is an entry's.)
  */
 static int xtcp_proc_timer(const struct sock *sk, int state,
 			   unsigned long *expires)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (state == TCP_TIME_WAIT) {
-		*expires = timer_pending(&sk->sk_timer) ?
-			   READ_ONCE(sk->sk_timer.expires) : jiffies;
-		return 3;
-	}
 	if (timer_pending(&xs->rtx_timer)) {
 		*expires = READ_ONCE(xs->rtx_timer.expires);
 		/* rtx_timer doubles as the persist timer: window shut, idle */
@@ -116,6 +111,24 @@ static void xtcp_proc_show_req(struct sock *lsk, __be32 raddr, __be16 rport,
 		   TCP_SYN_RECV, 0, 0, 1, jiffies_delta_to_clock_t(delta), 0,
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(lsk)),
 		   0, 0, 0, NULL);
+	seq_pad(seq, '\n');
+}
+
+/*
+ * A TIME_WAIT entry, like get_timewait4_sock(): timer 3 and the time left
+ * of its 2 MSL (read without the row lock: a restart may race the read).
+ */
+static void xtcp_proc_show_tw(struct xtcp_tw *tw, struct xtcp_proc_walk *walk)
+{
+	struct seq_file *seq = walk->seq;
+	long delta = READ_ONCE(tw->expires) - jiffies;
+
+	seq_setwidth(seq, XTCP_PROC_LINE - 1);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
+		   walk->num++, tw->hn.laddr, tw->hn.lport, tw->hn.raddr,
+		   ntohs(tw->hn.rport), TCP_TIME_WAIT, 0, 0, 3,
+		   jiffies_delta_to_clock_t(delta), 0, 0, 0, 0,
+		   refcount_read(&tw->refcnt), tw);
 	seq_pad(seq, '\n');
 }
 
@@ -203,11 +216,15 @@ static void xtcp_proc_count_req(struct sock *lsk, __be32 raddr, __be16 rport,
 	(*(int *)arg)++;
 }
 
-/* the lines xtcp_proc_show_sock() would print for @sk, under RCU */
-static int xtcp_proc_lines(struct sock *sk)
+/* the lines xtcp_proc_show() would print for @hn, under RCU */
+static int xtcp_proc_lines(struct xtcp_hnode *hn)
 {
+	struct sock *sk;
 	int lines = 1;
 
+	if (hn->tw)
+		return lines;
+	sk = xtcp_hnode_sk(hn);
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
 	    refcount_inc_not_zero(&sk->sk_refcnt)) {
 		xtcp_listen_walk(sk, xtcp_proc_count_req, &lines);
@@ -217,16 +234,17 @@ static int xtcp_proc_lines(struct sock *sk)
 }
 
 /* the record at or after the saved bucket and offset, or NULL at the end */
-static struct sock *xtcp_proc_get(struct seq_file *seq)
+static struct xtcp_hnode *xtcp_proc_get(struct seq_file *seq)
 {
 	struct xtcp_proc_iter *it = seq->private;
-	struct sock *sk;
+	struct xtcp_hnode *hn;
 
-	while ((sk = xtcp_demux_iter(seq_file_net(seq), &it->bucket,
+	while ((hn = xtcp_demux_iter(seq_file_net(seq), &it->bucket,
 				     &it->offset))) {
 		/* like /proc/net/tcp, which never shows a merely bound socket */
-		if (READ_ONCE(sk->sk_state) != TCP_CLOSE)
-			return sk;
+		if (hn->tw ||
+		    READ_ONCE(xtcp_hnode_sk(hn)->sk_state) != TCP_CLOSE)
+			return hn;
 		it->offset++;
 	}
 	return NULL;
@@ -236,7 +254,7 @@ static void *xtcp_proc_start(struct seq_file *seq, loff_t *pos)
 	__acquires(RCU)
 {
 	struct xtcp_proc_iter *it = seq->private;
-	struct sock *sk;
+	struct xtcp_hnode *hn;
 	loff_t n;
 
 	rcu_read_lock();
@@ -251,18 +269,18 @@ static void *xtcp_proc_start(struct seq_file *seq, loff_t *pos)
 	it->bucket = 0;
 	it->offset = 0;
 	it->num = 0;
-	for (n = 1; (sk = xtcp_proc_get(seq)) && n < *pos; n++) {
-		it->num += xtcp_proc_lines(sk);
+	for (n = 1; (hn = xtcp_proc_get(seq)) && n < *pos; n++) {
+		it->num += xtcp_proc_lines(hn);
 		it->offset++;
 	}
 	it->last_pos = *pos;
-	return sk;
+	return hn;
 }
 
 static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct xtcp_proc_iter *it = seq->private;
-	struct sock *sk;
+	struct xtcp_hnode *hn;
 
 	if (v == SEQ_START_TOKEN) {
 		it->bucket = 0;
@@ -273,9 +291,9 @@ static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
 		it->offset++;
 	}
 	++*pos;
-	sk = xtcp_proc_get(seq);
+	hn = xtcp_proc_get(seq);
 	it->last_pos = *pos;
-	return sk;
+	return hn;
 }
 
 static void xtcp_proc_stop(struct seq_file *seq, void *v)
@@ -297,7 +315,10 @@ static int xtcp_proc_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 	/* shown again after an overflow: ->next has not counted it yet */
-	xtcp_proc_show_sock(v, &walk);
+	if (((struct xtcp_hnode *)v)->tw)
+		xtcp_proc_show_tw(xtcp_hnode_tw(v), &walk);
+	else
+		xtcp_proc_show_sock(xtcp_hnode_sk(v), &walk);
 	it->lines = walk.num - it->num;
 	return 0;
 }

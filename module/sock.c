@@ -62,7 +62,7 @@ static void xtcp_sock_destruct(struct sock *sk)
 	xtcp_write_queue_purge(sk);
 	xtcp_fastopen_destroy(sk);
 	WARN_ON_ONCE(xs->listen);
-	WARN_ON_ONCE(sk_hashed(sk));
+	WARN_ON_ONCE(xtcp_demux_hashed(sk));
 	WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node));
 	if (sk->sk_frag.page) {
 		put_page(sk->sk_frag.page);

@@ -6,7 +6,10 @@
  *			zero-window probes while nothing is in flight; on a
  *			listener, SYN-ACK retransmission for its SYN queue
  *	delack_timer	delayed ACK (RFC 1122 4.2.3.2)
- *	sk->sk_timer	TIME_WAIT (2 MSL) and orphaned FIN_WAIT_2
+ *	sk->sk_timer	orphaned FIN_WAIT_2
+ *
+ * TIME_WAIT entries have no socket: one timer per netns expires them
+ * (timewait.c).
  *
  * The rest of the stack reports events (xtcp_timer_on_send(), ..._on_ack(),
  * ..._schedule_ack()) and never arms a timer itself. Every handler takes
@@ -74,13 +77,6 @@ void xtcp_timer_schedule_ack(struct sock *sk)
 void xtcp_timer_ack_sent(struct sock *sk)
 {
 	xtcp_sk(sk)->ack_pending = 0;
-}
-
-void xtcp_timer_time_wait(struct sock *sk)
-{
-	unsigned long tmo = 2 * msecs_to_jiffies(READ_ONCE(xtcp_msl_ms));
-
-	sk_reset_timer(sk, &sk->sk_timer, jiffies + tmo);
 }
 
 void xtcp_timer_fin_wait2(struct sock *sk)
@@ -231,7 +227,7 @@ static void xtcp_timer_delack_handler(struct timer_list *t)
 	sock_put(sk);
 }
 
-/* TIME_WAIT and orphaned FIN_WAIT_2 end here */
+/* orphaned FIN_WAIT_2 ends here */
 static void xtcp_timer_sk_handler(struct timer_list *t)
 {
 	struct sock *sk = from_timer(sk, t, sk_timer);
@@ -240,8 +236,6 @@ static void xtcp_timer_sk_handler(struct timer_list *t)
 	if (sock_owned_by_user(sk)) {
 		/* rare: try again shortly, like tcp_keepalive_timer() */
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ / 20);
-	} else if (sk->sk_state == TCP_TIME_WAIT) {
-		xtcp_done(sk);
 	} else if (sk->sk_state == TCP_FIN_WAIT2 &&
 		   sock_flag(sk, SOCK_DEAD)) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC, XTCP_MIB_RSTTIMEOUT);

@@ -108,6 +108,30 @@ struct xtcp_listen;
 struct xtcp_fastopen_ctx;
 struct xtcp_fastopen_req;
 
+/*
+ * The start of everything the established hash (demux.c) chains: a full
+ * socket, where it is embedded in struct xtcp_sock, or a TIME_WAIT entry,
+ * which begins with it (struct xtcp_tw). One lookup thus finds either, as
+ * Linux's struct sock_common starts both tcp_sock and inet_timewait_sock;
+ * sock_common itself is too large for a TIME_WAIT entry of 128 bytes.
+ *
+ * The keys are demux.c's: written under the chain's ehash lock before the
+ * node is published, read by lockless RX lookups, which re-check them once
+ * they hold a reference (a socket may be unhashed and hashed again under
+ * other keys meanwhile). @tw never changes: 0 for a socket (sk_alloc()
+ * zeroes it), 1 for an entry.
+ */
+struct xtcp_hnode {
+	struct hlist_node node;	/* ehash chain; ehash lock */
+	possible_net_t net;
+	__be32 laddr;
+	__be32 raddr;
+	u16 lport;		/* host order, like sk_num */
+	__be16 rport;
+	u32 hash;		/* of the keys; selects the chain and lock */
+	u8 tw;			/* 1: struct xtcp_tw, 0: struct xtcp_sock */
+};
+
 /* how xtcp_write_xmit() treats a short last segment */
 enum {
 	XTCP_NAGLE_ON,		/* hold it while data is in flight */
@@ -131,6 +155,7 @@ enum {
  */
 struct xtcp_sock {
 	struct sock sk;		/* must be first: sk_state uses TCP_* */
+	struct xtcp_hnode hn;	/* ehash linkage and keys (demux.c) */
 
 	/* send sequence space, RFC 9293 3.3.1 */
 	u32 snd_una;
@@ -236,6 +261,57 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * A TIME_WAIT entry (timewait.c): what is left of a connection once its
+ * socket is freed, as Linux's tcp_time_wait() leaves an
+ * inet_timewait_sock. It answers a retransmitted FIN and judges a new SYN
+ * for its 4-tuple (RFC 9293 3.10.7.4, RFC 6191), and holds the local port
+ * in the bind hash for 2 MSL. Its size is reported in slabinfo as
+ * "xtcp_tw"; keep it within 128 bytes.
+ *
+ * One reference belongs to the entry's life (its place in the netns's
+ * expiry FIFO and both hashes, dropped when it is killed); lockless
+ * lookups take more with refcount_inc_not_zero(). Freed after an RCU
+ * grace period, since RX walks the ehash under rcu_read_lock() alone.
+ */
+struct xtcp_tw {
+	struct xtcp_hnode hn;		/* must be first: the ehash walks it */
+	struct hlist_node bind_node;	/* bhash tw_chain; bucket lock */
+	union {
+		/* the netns's expiry FIFO (xtcp_tw_row.fifo); its lock */
+		struct list_head fifo;
+		/* after the last reference: the FIFO is done with it */
+		struct rcu_head rcu;
+	};
+	unsigned long expires;		/* jiffies; row lock */
+	refcount_t refcnt;
+	/* fixed at creation, read without a lock */
+	u32 snd_nxt;			/* SEG.SEQ of our ACKs */
+	u32 rcv_nxt;			/* SEG.ACK of our ACKs; the SYN test */
+	u32 rcv_wnd;			/* what is left of our window, scaled */
+	u8 rcv_wscale;
+	u8 reuse;			/* the socket had SO_REUSEADDR */
+	/* its port came from connect()'s autobind (port_by_connect) */
+	u8 port_by_connect;
+	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
+	u8 dead;
+	/*
+	 * Issue 17 (RFC 7323 timestamps) adds ts_recent and its stamp
+	 * here, for PAWS and RFC 6191's timestamp test in
+	 * xtcp_timewait_rcv(); 8 bytes still fit in 128.
+	 */
+};
+
+static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
+{
+	return &container_of(hn, struct xtcp_sock, hn)->sk;
+}
+
+static inline struct xtcp_tw *xtcp_hnode_tw(struct xtcp_hnode *hn)
+{
+	return container_of(hn, struct xtcp_tw, hn);
+}
+
 /* RFC 1982 serial arithmetic on sequence numbers */
 static inline bool xtcp_before(u32 a, u32 b)
 {
@@ -274,8 +350,24 @@ struct xtcp_ip_params {
 	bool df;
 };
 
+/*
+ * A netns's TIME_WAIT entries, oldest first, as Linux's tcp_death_row
+ * counts them. Every entry lives 2 MSL from its creation or last restart,
+ * so the FIFO is in expiry order and one timer, armed for the head, serves
+ * them all (timewait.c says why, and what a change of msl_ms does).
+ */
+struct xtcp_tw_row {
+	/* guards everything below and xtcp_tw.fifo, .expires, .dead; BHs off */
+	spinlock_t lock;
+	struct list_head fifo;
+	struct timer_list timer;	/* fires for the head's expiry */
+	unsigned int count;		/* entries on @fifo; READ_ONCE outside */
+	bool dying;			/* netns exit: arm nothing more */
+};
+
 /* per network namespace state */
 struct xtcp_net {
+	struct xtcp_tw_row tw;		/* TIME_WAIT entries (timewait.c) */
 	/* attached devices; RCU readers, writers hold links_lock */
 	struct list_head links;
 	struct mutex links_lock;	/* process context only */
@@ -311,6 +403,7 @@ struct xtcp_link_info {
 /* main.c */
 extern unsigned int xtcp_family;
 extern unsigned int xtcp_msl_ms;
+extern unsigned int xtcp_max_tw_buckets;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -433,7 +526,6 @@ void xtcp_timer_on_ack(struct sock *sk);
 void xtcp_timer_window_open(struct sock *sk);
 void xtcp_timer_schedule_ack(struct sock *sk);
 void xtcp_timer_ack_sent(struct sock *sk);
-void xtcp_timer_time_wait(struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us);
 void xtcp_release_cb(struct sock *sk);
@@ -452,17 +544,35 @@ void xtcp_listen_walk(struct sock *sk,
 		      void *arg);
 
 /* timewait.c APIs */
+/* what xtcp_rcv() does with a segment for a TIME_WAIT entry */
+enum xtcp_tw_verdict {
+	XTCP_TW_DROP,		/* nothing to answer */
+	XTCP_TW_ACK,		/* repeat our last ACK */
+	XTCP_TW_SYN,		/* a new incarnation: kill, look up again */
+};
+
+int xtcp_timewait_init(void);
+void xtcp_timewait_uninit(void);
+void xtcp_timewait_net_init(struct net *net);
+void xtcp_timewait_net_exit(struct net *net);
 void xtcp_time_wait(struct sock *sk);
-void xtcp_timewait_rcv(struct sock *sk, struct sk_buff *skb);
-bool xtcp_timewait_recycle(struct sock *sk, struct sk_buff *skb);
+enum xtcp_tw_verdict xtcp_timewait_rcv(struct xtcp_tw *tw,
+				       const struct sk_buff *skb);
+void xtcp_timewait_send_ack(struct xtcp_tw *tw, const struct sk_buff *skb);
+void xtcp_timewait_kill(struct xtcp_tw *tw);
+void xtcp_timewait_put(struct xtcp_tw *tw);
 
 /* demux.c APIs */
 int xtcp_demux_init(void);
 void xtcp_demux_uninit(void);
 struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
-			       __be32 daddr, __be16 dport);
+			       __be32 daddr, __be16 dport,
+			       struct xtcp_tw **twp);
 int xtcp_demux_hash(struct sock *sk);
 void xtcp_demux_unhash(struct sock *sk);
+bool xtcp_demux_hashed(const struct sock *sk);
+void xtcp_demux_hash_tw(struct sock *sk, struct xtcp_tw *tw);
+void xtcp_demux_unhash_tw(struct xtcp_tw *tw);
 int xtcp_demux_bind(struct sock *sk, __be32 addr, u16 port);
 int xtcp_demux_autobind(struct sock *sk);
 int xtcp_demux_connect_port(struct sock *sk);
@@ -474,8 +584,8 @@ struct xtcp_abort_set;
 struct xtcp_abort_set *xtcp_demux_abort_collect(struct net *net, __be32 addr);
 void xtcp_demux_abort_run(struct xtcp_abort_set *set);
 void xtcp_demux_abort_addr(struct net *net, __be32 addr);
-struct sock *xtcp_demux_iter(struct net *net, unsigned int *bucket,
-			     unsigned int *offset);
+struct xtcp_hnode *xtcp_demux_iter(struct net *net, unsigned int *bucket,
+				   unsigned int *offset);
 u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 
 /* link.c APIs */

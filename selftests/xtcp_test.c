@@ -803,6 +803,60 @@ int xtcp_test_wait_state(const char *ns, bool xtcp, uint16_t lport,
 	}
 }
 
+int xtcp_test_sk_timer(const char *ns, bool xtcp, uint16_t lport,
+		       uint16_t rport, int *state, long *when_ms,
+		       unsigned long *inode)
+{
+	unsigned int la, lp, ra, rp, st, tx, rx, tr;
+	unsigned long when, ino;
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	f = proc_open(ns, xtcp ? "xtcp" : "tcp");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {	/* header */
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*d: %x:%x %x:%x %x %x:%x %x:%lx %*x %*d %*d %lu",
+			   &la, &lp, &ra, &rp, &st, &tx, &rx, &tr, &when,
+			   &ino) != 10)
+			continue;
+		if (lp != lport || rp != rport)
+			continue;
+		*state = (int)st;
+		/* clock_t at USER_HZ, 100 on every Linux ABI we run on */
+		*when_ms = tr ? (long)when * 10 : -1;
+		if (inode)
+			*inode = ino;
+		found = 1;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+int xtcp_test_sk_count_state(const char *ns, bool xtcp, int state)
+{
+	unsigned int st;
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	f = proc_open(ns, xtcp ? "xtcp" : "tcp");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%*x %*x:%*x %x", &st) == 1 &&
+		    (int)st == state)
+			n++;
+	fclose(f);
+	return n;
+}
+
 int xtcp_test_sk_count(const char *ns)
 {
 	char line[512];

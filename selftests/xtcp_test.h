@@ -157,6 +157,18 @@ int xtcp_test_sk_state(const char *ns, bool xtcp, uint16_t lport,
 /* Poll until the state is want (0: gone), up to timeout_ms; last seen. */
 int xtcp_test_wait_state(const char *ns, bool xtcp, uint16_t lport,
 			 uint16_t rport, int want, int timeout_ms);
+/*
+ * The line of /proc/net/xtcp (xtcp) or /proc/net/tcp with exactly these
+ * ports in ns: its state, the time left on its timer in ms (-1 when none
+ * runs; a TIME_WAIT entry's is timer 3) and, if inode is not NULL, its
+ * socket's inode (0 for a TIME_WAIT entry, which has no socket). Returns
+ * 1 when found, 0 when not, -1 on error.
+ */
+int xtcp_test_sk_timer(const char *ns, bool xtcp, uint16_t lport,
+		       uint16_t rport, int *state, long *when_ms,
+		       unsigned long *inode);
+/* Lines of /proc/net/xtcp (xtcp) or /proc/net/tcp in this state, or -1. */
+int xtcp_test_sk_count_state(const char *ns, bool xtcp, int state);
 /* Sockets listed in /proc/net/xtcp of ns, or -1. */
 int xtcp_test_sk_count(const char *ns);
 /* Poll until /proc/net/xtcp of ns is empty; returns what is left. */
