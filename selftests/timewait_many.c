@@ -255,8 +255,23 @@ TEST_F_TIMEOUT(many, hold, 3000)
 	made = many_make(_metadata, self, n);
 	ASSERT_EQ(n, made);
 	TH_LOG("%d connections in %lld ms", n, xtcp_test_now_ms() - t0);
-	/* the last client ACKs may still be on their way */
-	EXPECT_EQ(n, many_wait(self, n, 10000));
+	/*
+	 * The last client ACKs may still be on their way. Native: a few of
+	 * its timewait socks may still be in their FIN_WAIT2 substate (05
+	 * in /proc) when the client's delayed ACK and its FIN raced on the
+	 * server's two CPUs and the FIN was lost ("really marginal case" in
+	 * tcp_rcv_state_process(); XTCP's FIN delay in xtcp_data_queue()
+	 * keeps its own clients out of it), which a TCG VM makes likely in
+	 * 40,000 connections: they are counted in its slab below, and one
+	 * in 1,000 may be missing from 06 here. XTCP's count is exact.
+	 */
+	if (self->pair.net.xtcp[1]) {
+		EXPECT_EQ(n, many_wait(self, n, 10000));
+	} else {
+		i = many_wait(self, n, 10000);
+		TH_LOG("native: %d of %d in TIME_WAIT (06)", i, n);
+		EXPECT_LE(n - n / 1000, i);
+	}
 	if (self->pair.net.xtcp[1]) {
 		EXPECT_EQ(tw0 + n, xtcp_test_counter(self->pair.net.ns[1],
 						     "TW"));
