@@ -71,27 +71,6 @@
 #define TFO_OPT		34	/* RFC 7413 4.1.1 */
 #define REPLY_LEN	7
 
-static int param_rw(const char *path, int val)
-{
-	int cur = -1;
-	FILE *f;
-
-	if (val >= 0) {
-		f = fopen(path, "w");
-		if (!f)
-			return -1;
-		fprintf(f, "%d\n", val);
-		return fclose(f) ? -1 : val;
-	}
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &cur) != 1)
-		cur = -1;
-	fclose(f);
-	return cur;
-}
-
 /* net.ipv4.tcp_fastopen of namespace ns */
 static int native_tfo(const char *ns, int val)
 {
@@ -99,7 +78,7 @@ static int native_tfo(const char *ns, int val)
 
 	if (xtcp_test_ns_enter(ns))
 		return -1;
-	ret = param_rw("/proc/sys/net/ipv4/tcp_fastopen", val);
+	ret = xtcp_test_int_file("/proc/sys/net/ipv4/tcp_fastopen", val);
 	xtcp_test_ns_leave();
 	return ret == val ? 0 : -1;
 }
@@ -124,9 +103,9 @@ FIXTURE_SETUP(tfo)
 	 * and fail on what they assert, not here.
 	 */
 	if (variant->client_xtcp || variant->server_xtcp) {
-		self->old_mode = param_rw(TFO_PARAM, -1);
+		self->old_mode = xtcp_test_int_file(TFO_PARAM, -1);
 		if (self->old_mode >= 0)
-			ASSERT_EQ(3, param_rw(TFO_PARAM, 3));
+			ASSERT_EQ(3, xtcp_test_int_file(TFO_PARAM, 3));
 	}
 	for (i = 0; i < 2; i++)
 		if (!self->pair.net.xtcp[i])
@@ -137,7 +116,7 @@ FIXTURE_TEARDOWN(tfo)
 {
 	XTCP_PAIR_TEARDOWN(10000);
 	if (self->old_mode >= 0)
-		param_rw(TFO_PARAM, self->old_mode);
+		xtcp_test_int_file(TFO_PARAM, self->old_mode);
 }
 
 /* a tc filter on the client's veth0 that drops its pure ACKs, or none */

@@ -964,18 +964,17 @@ long long xtcp_test_netstat(const char *ns, const char *name)
 	return val;
 }
 
-int xtcp_test_msl(int ms)
+int xtcp_test_int_file(const char *path, int val)
 {
-	const char *path = "/sys/module/xtcp/parameters/msl_ms";
 	int cur = -1;
 	FILE *f;
 
-	if (ms >= 0) {
+	if (val >= 0) {
 		f = fopen(path, "w");
 		if (!f)
 			return -1;
-		fprintf(f, "%d\n", ms);
-		return fclose(f) ? -1 : ms;
+		fprintf(f, "%d\n", val);
+		return fclose(f) ? -1 : val;
 	}
 	f = fopen(path, "r");
 	if (!f)
@@ -984,6 +983,11 @@ int xtcp_test_msl(int ms)
 		cur = -1;
 	fclose(f);
 	return cur;
+}
+
+int xtcp_test_msl(int ms)
+{
+	return xtcp_test_int_file("/sys/module/xtcp/parameters/msl_ms", ms);
 }
 
 void xtcp_test_msleep(int ms)

@@ -183,6 +183,11 @@ long long xtcp_test_counter(const char *ns, const char *name);
 /* A TcpExt counter of /proc/net/netstat in ns (native TCP), or -1. */
 long long xtcp_test_netstat(const char *ns, const char *name);
 
+/*
+ * An integer file (a sysctl, a module parameter): writes val when it is
+ * >= 0 and returns it, else returns what the file holds; -1 on error.
+ */
+int xtcp_test_int_file(const char *path, int val);
 /* /sys/module/xtcp/parameters/msl_ms: read, or write when ms >= 0 */
 int xtcp_test_msl(int ms);
 
