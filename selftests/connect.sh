@@ -11,7 +11,10 @@
 # tcp->xtcp) one topology and one server, which accepts one connection per
 # size in turn: sizes 0 1 1460 1461 64KiB 1MiB 64MiB one way, then 1461 and
 # 1MiB echoed back (-r) through a second, echoing server. Every transfer's
-# size and hash must be the same at both ends.
+# size and hash must be the same at both ends. An XTCP end's frames never
+# reach the kernel's own IPv4 input (XTCP's rx_handler delivers them to
+# XTCP alone): that netns's Ip InReceives (/proc/net/snmp) stays where it
+# was.
 #
 # XTCP_CONNECT_SIZES, XTCP_CONNECT_ECHO_SIZES and XTCP_CONNECT_PAIRS
 # override the lists (tcp:tcp is the native reference, useful to check the
@@ -46,6 +49,13 @@ topo() {
 	fi
 }
 
+# ip_in_receives NS: the kernel's IPv4 input count in NS (Ip InReceives)
+ip_in_receives() {
+	ip netns exec "$1" awk '$1 == "Ip:" {
+		if (!n) { for (i = 2; i <= NF; i++) if ($i == "InReceives") n = i }
+		else { print $n; exit } }' /proc/net/snmp
+}
+
 stack_arg() {
 	if [ "$1" = xtcp ]; then echo XTCP; else echo TCP; fi
 }
@@ -55,7 +65,7 @@ stack_arg() {
 # server prints its line after the client may already have finished)
 transfers() {
 	local cs=$1 ss=$2 echo_flag=$3 port out size i hash line
-	local cli=() srv=()
+	local cli=() srv=() in1 in2
 	shift 3
 	[ "$echo_flag" = -r ] || echo_flag=
 	if [ "$cs" = xtcp ] || [ "$ss" = xtcp ]; then
@@ -64,6 +74,8 @@ transfers() {
 	topo "$cs" "$ss"
 	port=$(xtcp_lib_port)
 	out=$xtcp_lib_tmp/srv.$BASHPID
+	in1=$(ip_in_receives "$ns1")
+	in2=$(ip_in_receives "$ns2")
 
 	xtcp_lib_connect_bg "$ns2" -s "$(stack_arg "$ss")" -l -p "$port" \
 		-b "$ADDR2" -n $# -t $((2 * TIMEOUT)) ${echo_flag:+"$echo_flag"} \
@@ -93,6 +105,12 @@ transfers() {
 		i=$((i + 1))
 	done
 	[ ${#srv[@]} = $# ] || xtcp_lib_fail "server printed ${#srv[@]} lines, not $#"
+	if [ "$cs" = xtcp ] && [ "$(ip_in_receives "$ns1")" != "$in1" ]; then
+		xtcp_lib_fail "the client's kernel IPv4 input saw XTCP's frames"
+	fi
+	if [ "$ss" = xtcp ] && [ "$(ip_in_receives "$ns2")" != "$in2" ]; then
+		xtcp_lib_fail "the server's kernel IPv4 input saw XTCP's frames"
+	fi
 }
 
 xtcp_lib_init
