@@ -67,6 +67,76 @@ static enum xtcp_seq_verdict xtcp_sequence_check(const struct xtcp_sock *xs,
 	return XTCP_SEQ_BAD;
 }
 
+/* TS.Recent takes the segment's TSval (RFC 7323 4.3) */
+static void xtcp_store_ts_recent(struct xtcp_sock *xs,
+				 const struct xtcp_skb_cb *cb)
+{
+	xs->ts_recent = cb->tsval;
+	xs->ts_recent_stamp = ktime_get_seconds();
+}
+
+/*
+ * RFC 7323 5.5: a TS.Recent idle for more than 24 days is invalid, since
+ * the peer's clock may have wrapped half its space meanwhile; the next
+ * timestamp is taken whatever its value.
+ */
+static bool xtcp_ts_recent_valid(const struct xtcp_sock *xs)
+{
+	return ktime_get_seconds() - xs->ts_recent_stamp <= 24 * 24 * 3600;
+}
+
+/*
+ * A pure duplicate ACK that the network put behind a later segment: its
+ * TSval is older than TS.Recent, yet it is no old duplicate, and dropping
+ * it would hide a duplicate ACK from loss recovery. Linux lets it through
+ * (tcp_disordered_ack()) when it moves nothing, neither SND.UNA nor the
+ * window, and is at most about an RTO older; so does XTCP.
+ */
+static bool xtcp_disordered_ack(const struct xtcp_sock *xs,
+				const struct xtcp_skb_cb *cb)
+{
+	u32 ms = jiffies_to_msecs(xs->rto);
+
+	return (cb->flags & XTCP_FLAG_ACK) && cb->seq == cb->end_seq &&
+	       cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una &&
+	       ((u32)cb->window << xs->snd_wscale) == xs->snd_wnd &&
+	       (s32)(xs->ts_recent - cb->tsval) <= (s32)ms;
+}
+
+/*
+ * RFC 7323 5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
+ * is a duplicate of an earlier incarnation of its sequence space. Like
+ * tcp_paws_discard(), a RST is judged by its sequence number alone
+ * (RFC 7323 5.3 keeps its ACK out of this), and RFC 7323's "R3" update
+ * of TS.Recent happens after the segment is found acceptable
+ * (xtcp_update_ts_recent()).
+ */
+static bool xtcp_paws_reject(const struct xtcp_sock *xs,
+			     const struct xtcp_skb_cb *cb)
+{
+	return xs->tstamp_ok && cb->saw_tstamp &&
+	       !(cb->flags & XTCP_FLAG_RST) &&
+	       (s32)(cb->tsval - xs->ts_recent) < 0 &&
+	       xtcp_ts_recent_valid(xs) && !xtcp_disordered_ack(xs, cb);
+}
+
+/*
+ * RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <=
+ * Last.ACK.sent, then SEG.TSval is copied to TS.Recent". Last.ACK.sent
+ * is rcv_wup, RCV.NXT when we last sent a window, as in Linux's
+ * tcp_replace_ts_recent().
+ */
+static void xtcp_update_ts_recent(struct xtcp_sock *xs,
+				  const struct xtcp_skb_cb *cb)
+{
+	if (!xs->tstamp_ok || !cb->saw_tstamp ||
+	    xtcp_after(cb->seq, xs->rcv_wup))
+		return;
+	if ((s32)(cb->tsval - xs->ts_recent) >= 0 ||
+	    !xtcp_ts_recent_valid(xs))
+		xtcp_store_ts_recent(xs, cb);
+}
+
 static void xtcp_check_space(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
@@ -464,8 +534,17 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xs->snd_wscale = opts.wscale_ok ? opts.wscale : 0;
 	if (!opts.wscale_ok)
 		xs->rcv_wscale = 0;
+	/* RFC 2018 2, RFC 7323 3.2: what both offered */
+	xs->sack_ok &= opts.sack_ok;
+	xs->tstamp_ok &= opts.saw_tstamp;
 	xtcp_init_mss(sk, xs->advmss + XTCP_IP_HDR_LEN + XTCP_HDR_LEN,
 		      opts.mss);
+	if (xs->tstamp_ok) {
+		xtcp_store_ts_recent(xs, cb);
+		/* every segment carries the option: room for it, as Linux */
+		xs->mss = max_t(int, xs->mss - XTCP_TS_ALIGNED_LEN,
+				XTCP_MIN_MSS);
+	}
 	/* RFC 7323 2.2: the window of a SYN is not scaled */
 	xs->snd_wnd = cb->window;
 	xs->max_window = xs->snd_wnd;
@@ -518,6 +597,13 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 
+	/* RFC 7323 5.3: PAWS comes before the sequence number check */
+	if (xtcp_paws_reject(xs, cb)) {
+		XTCP_INC_STATS(sock_net(sk), PAWSESTABREJECTED);
+		xtcp_send_ack(sk);
+		goto discard;
+	}
+
 	/* first: the sequence number */
 	verdict = xtcp_sequence_check(xs, cb);
 	if (verdict == XTCP_SEQ_BAD) {
@@ -557,6 +643,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!xtcp_ack(sk, skb))
 		goto discard;
+	xtcp_update_ts_recent(xs, cb);
 
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:
@@ -706,6 +793,7 @@ int xtcp_rcv(struct sk_buff *skb)
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->window = ntohs(th->window);
 	cb->flags = ((u8 *)th)[13];
+	xtcp_parse_timestamp(skb, cb);
 	/* skb->data becomes the payload; tcp_hdr() still finds the header */
 	__skb_pull(skb, doff);
 

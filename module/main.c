@@ -24,6 +24,15 @@ unsigned int xtcp_max_tw_buckets = 262144;
 module_param_named(max_tw_buckets, xtcp_max_tw_buckets, uint, 0644);
 MODULE_PARM_DESC(max_tw_buckets, "TIME_WAIT entries per netns; over it a connection closes without one");
 
+/* like tcp_sack and tcp_timestamps: what a SYN and a SYN-ACK offer */
+bool xtcp_sack_enabled = true;
+module_param_named(sack, xtcp_sack_enabled, bool, 0644);
+MODULE_PARM_DESC(sack, "offer SACK (RFC 2018) in SYNs and SYN-ACKs");
+
+bool xtcp_timestamps_enabled = true;
+module_param_named(timestamps, xtcp_timestamps_enabled, bool, 0644);
+MODULE_PARM_DESC(timestamps, "offer timestamps (RFC 7323) in SYNs and SYN-ACKs");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {

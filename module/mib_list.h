@@ -44,6 +44,8 @@ XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* an old timestamp: dropped by PAWS (RFC 7323 5.3), as PAWSEstabRejected */
+XTCP_MIB(PAWSESTABREJECTED, "PAWSEstabRejected")
 /* TIME_WAIT entries made (Linux's TW) */
 XTCP_MIB(TW, "TW")
 /* a new SYN took over the 4-tuple of a TIME_WAIT entry */

@@ -200,6 +200,87 @@ static void xtcp_ip_params_stateless(struct xtcp_ip_params *ipp,
 }
 
 /*
+ * The options of a SYN, or of the SYN-ACK a simultaneous open or a Fast
+ * Open child sends: MSS, then what our SYN offers or, past SYN-SENT, what
+ * both sides agreed on (sack_ok, tstamp_ok and wscale_ok are set at
+ * connect() and cleared by a SYN-ACK without the option).
+ */
+static void xtcp_syn_options(struct sock *sk, const struct sk_buff *skb,
+			     struct xtcp_out_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool syn_sent = sk->sk_state == TCP_SYN_SENT;
+
+	memset(o, 0, sizeof(*o));
+	o->tfo_len = -1;
+	o->mss = xs->advmss;
+	o->ws_ok = xs->wscale_ok || syn_sent;
+	o->ws = xs->rcv_wscale;
+	o->sack_perm = xs->sack_ok;
+	if (xs->tstamp_ok) {
+		o->ts = 1;
+		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		/* RFC 7323 3.2: TSecr of a SYN is 0; a SYN-ACK echoes */
+		o->tsecr = syn_sent ? 0 : xs->ts_recent;
+	}
+	/*
+	 * A Fast Open client's first SYN carries its cookie or asks for
+	 * one; a resent SYN does neither, as in Linux, whose
+	 * retransmissions are plain SYNs.
+	 */
+	if (syn_sent && !XTCP_SKB_CB(skb)->retrans && xs->tfo_req &&
+	    xs->tfo_req->len >= 0) {
+		o->tfo_len = xs->tfo_req->len;
+		o->tfo_cookie = xs->tfo_req->cookie;
+	}
+}
+
+/*
+ * The options of any other segment (RFC 7323 3.2: timestamps on every
+ * one once agreed; RFC 2018 4: SACK blocks on ACKs while the receiver
+ * holds data out of order), the D-SACK block first (RFC 2883 4).
+ *
+ * A segment with data may only carry as many blocks as fit beside its
+ * payload in the MTU: xs->mss leaves room for the timestamp only. Linux
+ * shrinks the data of such segments instead (tcp_current_mss() counts
+ * the blocks); XTCP keeps its segments whole and sends the blocks on the
+ * pure ACKs, which the receiver of out-of-order data sends at once for
+ * every segment (input.c), so the sender learns every hole anyway.
+ */
+static void xtcp_established_options(struct sock *sk,
+				     const struct sk_buff *skb,
+				     struct xtcp_out_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int room, n = 0, i, seg;
+
+	memset(o, 0, sizeof(*o));
+	o->tfo_len = -1;
+	if (xs->tstamp_ok) {
+		o->ts = 1;
+		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		o->tsecr = xs->ts_recent;
+	}
+	if (!xs->sack_ok || (!xs->dsack && !xs->num_sacks))
+		return;
+	room = xtcp_options_sack_room(o);
+	seg = skb_shinfo(skb)->gso_size ? : skb->len;
+	if (seg) {
+		unsigned int spare = xs->mss > seg ? xs->mss - seg : 0;
+
+		room = spare < 12 ? 0 : min(room, (spare - 4) / 8);
+	}
+	/* RFC 2883 4: a D-SACK block is reported once */
+	if (xs->dsack && n < room) {
+		o->sacks[n++] = xs->dsack_block;
+		xs->dsack = 0;
+	}
+	for (i = 0; i < xs->num_sacks && n < room; i++)
+		o->sacks[n++] = xs->selective_acks[i];
+	o->num_sacks = n;
+}
+
+/*
  * Send one segment of the TCB: a clone of a write-queue skb, or a control
  * skb of our own (clone == false).
  */
@@ -208,9 +289,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(sk);
-	struct xtcp_fastopen_req *tfo = NULL;
+	struct xtcp_out_opts opts;
 	struct xtcp_ip_params ipp;
-	unsigned int optlen = 0;
 	struct tcphdr *th;
 	u16 window;
 	u8 flags = cb->flags;
@@ -228,38 +308,23 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	}
 
 	if (flags & XTCP_FLAG_SYN) {
-		optlen = xtcp_syn_options_len(xs->wscale_ok ||
-					      sk->sk_state == TCP_SYN_SENT);
-		/*
-		 * A Fast Open client's first SYN carries its cookie or asks
-		 * for one; a resent SYN does neither, as in Linux, whose
-		 * retransmissions are plain SYNs.
-		 */
-		if (sk->sk_state == TCP_SYN_SENT && !cb->retrans &&
-		    xs->tfo_req && xs->tfo_req->len >= 0)
-			tfo = xs->tfo_req;
+		xtcp_syn_options(sk, skb, &opts);
 		/* RFC 7323 2.2: the window in a SYN is never scaled */
 		window = min_t(u32, xtcp_initial_window(sk), 65535U);
 		xs->rcv_wnd = window;
 		xs->rcv_wup = xs->rcv_nxt;
 	} else {
 		window = xtcp_select_window(sk);
+		xtcp_established_options(sk, skb, &opts);
 	}
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= XTCP_FLAG_ACK;
 
 	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
 			       htons(sk->sk_num), sk->sk_dport, cb->seq,
-			       xs->rcv_nxt, flags, window, optlen +
-			       (tfo ? xtcp_fastopen_option_len(tfo->len) : 0));
-	if (optlen)
-		xtcp_write_syn_options((u8 *)(th + 1), xs->advmss,
-				       xs->wscale_ok ||
-				       sk->sk_state == TCP_SYN_SENT,
-				       xs->rcv_wscale);
-	if (tfo)
-		xtcp_write_fastopen_option((u8 *)(th + 1) + optlen,
-					   tfo->cookie, tfo->len);
+			       xs->rcv_nxt, flags, window,
+			       xtcp_options_size(&opts));
+	xtcp_options_write((u8 *)(th + 1), &opts);
 
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
@@ -717,16 +782,26 @@ void xtcp_send_fin(struct sock *sk)
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 			    enum xtcp_mib_field reason)
 {
+	struct xtcp_out_opts opts = { .tfo_len = -1 };
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
+	struct tcphdr *th;
 
 	skb = xtcp_alloc_skb(sk, 0, gfp);
 	if (!skb)
 		return;
-	xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
-			  htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
-			  xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0, 0);
+	/* RFC 7323 3.2: once agreed, every segment has the timestamp */
+	if (xs->tstamp_ok) {
+		opts.ts = 1;
+		opts.tsval = xtcp_ts_now() + xs->tsoffset;
+		opts.tsecr = xs->ts_recent;
+	}
+	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			       htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
+			       xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0,
+			       xtcp_options_size(&opts));
+	xtcp_options_write((u8 *)(th + 1), &opts);
 	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
 	this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[reason]);
 	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
@@ -797,30 +872,22 @@ void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
  */
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
-		      const u8 *cookie, unsigned int cookie_len)
+		      u32 window, const struct xtcp_out_opts *opts)
 {
-	unsigned int synlen = xtcp_syn_options_len(wscale_ok);
-	unsigned int optlen = synlen;
 	const struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 
-	/* a Fast Open cookie for the client (fastopen.c) */
-	if (cookie)
-		optlen += xtcp_fastopen_option_len(cookie_len);
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
 	if (!skb)
 		return;
 	th = xtcp_build_header(skb, saddr, daddr, sport, dport, iss, ack,
 			       XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-			       min_t(u32, window, 65535U), optlen);
-	xtcp_write_syn_options((u8 *)(th + 1), mss, wscale_ok, rcv_wscale);
-	if (cookie)
-		xtcp_write_fastopen_option((u8 *)(th + 1) + synlen, cookie,
-					   cookie_len);
+			       min_t(u32, window, 65535U),
+			       xtcp_options_size(opts));
+	xtcp_options_write((u8 *)(th + 1), opts);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, saddr, daddr);
 	ipp.tos = READ_ONCE(lxs->ip_tos);

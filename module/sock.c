@@ -361,6 +361,10 @@ static void xtcp_sock_forget(struct sock *sk)
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = 0;
 	xs->wscale_ok = 0;
+	xs->sack_ok = 0;
+	xs->tstamp_ok = 0;
+	xs->num_sacks = 0;
+	xs->dsack = 0;
 	xs->ack_pending = 0;
 	xs->fin_sent = 0;
 	xs->dupacks = 0;
@@ -436,6 +440,10 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
 	xs->rcv_wscale = xtcp_choose_wscale(sk);
+	/* what the SYN offers; the SYN-ACK keeps what the peer shares */
+	xs->sack_ok = READ_ONCE(xtcp_sack_enabled);
+	xs->tstamp_ok = READ_ONCE(xtcp_timestamps_enabled);
+	xs->tsoffset = xtcp_demux_ts_off(sk->sk_rcv_saddr, daddr);
 	xtcp_init_mss(sk, mtu, 0);
 	sk->sk_err = 0;
 	sk->sk_shutdown = 0;

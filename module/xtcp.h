@@ -59,6 +59,8 @@ enum {
 	XTCP_FASTOPEN_COOKIE_MIN = 4,		/* RFC 7413 4.1.1 */
 	XTCP_FASTOPEN_COOKIE_MAX = 16,
 	XTCP_FASTOPEN_COOKIE_LEN = 8,		/* what we hand out, as Linux */
+	XTCP_MAX_SACKS		= 4,		/* RFC 2018 3: 40 bytes hold 4 */
+	XTCP_TS_ALIGNED_LEN	= 12,		/* NOP NOP TS, RFC 7323 App. A */
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -87,20 +89,50 @@ struct xtcp_skb_cb {
 	u16 window;		/* input: raw SEG.WND, before scaling */
 	u8 flags;		/* XTCP_FLAG_* */
 	u8 retrans;		/* output: retransmitted at least once */
+	u8 saw_tstamp;		/* input: a timestamp option came */
 	__be32 saddr;		/* input: addresses of the segment */
 	__be32 daddr;
+	u32 tsval;		/* input: its TSval and TSecr, if saw_tstamp */
+	u32 tsecr;
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* one SACK block (RFC 2018 3), host order: [start, end) */
+struct xtcp_sack_block {
+	u32 start;
+	u32 end;
+};
 
 /* TCP options we parse; see options.c */
 struct xtcp_opts {
 	u16 mss;		/* 0 if absent */
 	u8 wscale;		/* valid if wscale_ok */
 	u8 wscale_ok:1,
+	   sack_ok:1,		/* SACK-permitted, on a SYN (RFC 2018 2) */
+	   saw_tstamp:1,	/* RFC 7323 3.2; tsval and tsecr valid */
 	   tfo_ok:1;		/* a Fast Open option (RFC 7413) */
+	u8 num_sacks;		/* SACK blocks in sacks[] */
 	u8 tfo_len;		/* its cookie's length, 0: a cookie request */
+	u32 tsval;
+	u32 tsecr;
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 	u8 tfo_cookie[XTCP_FASTOPEN_COOKIE_MAX];
+};
+
+/* the options of one outgoing segment; see options.c */
+struct xtcp_out_opts {
+	u16 mss;		/* MSS option (a SYN), 0: none */
+	u8 ws;			/* shift, if ws_ok */
+	u8 ws_ok:1,
+	   sack_perm:1,		/* SACK-permitted (a SYN) */
+	   ts:1;		/* tsval and tsecr */
+	u8 num_sacks;		/* blocks in sacks[], D-SACK first */
+	s8 tfo_len;		/* Fast Open cookie length, -1: no option */
+	u32 tsval;
+	u32 tsecr;
+	const u8 *tfo_cookie;
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 };
 
 struct xtcp_cong_ops;
@@ -182,8 +214,32 @@ struct xtcp_sock {
 	u8 nodelay:1,		/* TCP_NODELAY */
 	   wscale_ok:1,		/* both sides sent the option */
 	   ack_pending:1,	/* an ACK is owed (delack timer armed) */
-	   fin_sent:1;		/* our FIN has a sequence number */
+	   fin_sent:1,		/* our FIN has a sequence number */
+	   /*
+	    * Both sides sent SACK-permitted, or timestamps (RFC 2018 2,
+	    * RFC 7323 3.2). In SYN-SENT: what our SYN offers.
+	    */
+	   sack_ok:1,
+	   tstamp_ok:1;
 	u8 dupacks;
+
+	/*
+	 * RFC 7323 timestamps. Our TSval is a millisecond clock plus
+	 * tsoffset, a per-address-pair secret as Linux's secure_tcp_ts_off()
+	 * (RFC 7323 5.4 and 7.1: no shared clock for a peer to read).
+	 */
+	u32 tsoffset;
+	u32 ts_recent;		/* TS.Recent, RFC 7323 4.3 */
+	u32 ts_recent_stamp;	/* seconds when it was set (PAWS, 5.5) */
+
+	/*
+	 * The SACK blocks our next ACKs carry (RFC 2018 4), most recent
+	 * first, and a D-SACK block (RFC 2883) sent once before them.
+	 */
+	struct xtcp_sack_block selective_acks[XTCP_MAX_SACKS];
+	struct xtcp_sack_block dsack_block;
+	u8 num_sacks;
+	u8 dsack;
 
 	/* RFC 6298 state; srtt/rttvar in microseconds, 0 = no sample */
 	u32 srtt_us;
@@ -404,6 +460,8 @@ struct xtcp_link_info {
 extern unsigned int xtcp_family;
 extern unsigned int xtcp_msl_ms;
 extern unsigned int xtcp_max_tw_buckets;
+extern bool xtcp_sack_enabled;
+extern bool xtcp_timestamps_enabled;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -447,8 +505,7 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb,
 void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
-		      const u8 *cookie, unsigned int cookie_len);
+		      u32 window, const struct xtcp_out_opts *opts);
 int xtcp_queue_syn(struct sock *sk, gfp_t gfp);
 void xtcp_send_syn_data(struct sock *sk);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
@@ -464,10 +521,16 @@ void xtcp_clean_rtx_queue(struct sock *sk, u32 ack);
 
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
-unsigned int xtcp_syn_options_len(bool wscale);
-void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws);
-unsigned int xtcp_fastopen_option_len(unsigned int len);
-void xtcp_write_fastopen_option(u8 *ptr, const u8 *cookie, unsigned int len);
+void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb);
+unsigned int xtcp_options_size(const struct xtcp_out_opts *o);
+unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o);
+void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o);
+
+/* the TSval clock (RFC 7323 4.1: about 1 ms a tick, as Linux 6.1) */
+static inline u32 xtcp_ts_now(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
 
 /* fastopen.c APIs */
 enum {
@@ -587,6 +650,7 @@ void xtcp_demux_abort_addr(struct net *net, __be32 addr);
 struct xtcp_hnode *xtcp_demux_iter(struct net *net, unsigned int *bucket,
 				   unsigned int *offset);
 u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_demux_ts_off(__be32 saddr, __be32 daddr);
 
 /* link.c APIs */
 int xtcp_link_init(void);
