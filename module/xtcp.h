@@ -241,6 +241,19 @@ struct xtcp_sock {
 	u8 num_sacks;
 	u8 dsack;
 
+	/*
+	 * When the receiver ACKs (input.c, xtcp_ack_snd_check()), as
+	 * Linux's icsk_ack: rcv_mss estimates the peer's segment size (0
+	 * until data came), quickack counts the ACKs still to send at once
+	 * (quick-ACK mode), pingpong says the connection is interactive, so
+	 * that our replies carry the ACKs. rcv_snd_mark is SND.NXT when
+	 * in-order data last came: our data sent since is a reply.
+	 */
+	u16 rcv_mss;
+	u8 quickack;
+	u8 pingpong;
+	u32 rcv_snd_mark;
+
 	/* RFC 6298 state; srtt/rttvar in microseconds, 0 = no sample */
 	u32 srtt_us;
 	u32 rttvar_us;
