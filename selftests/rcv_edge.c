@@ -181,20 +181,6 @@ static void fill(unsigned char *buf, uint32_t off, size_t len)
 		buf[i] = pattern(off + (uint32_t)i);
 }
 
-static void put32(unsigned char *b, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(b, &v, 4);
-}
-
-static uint32_t get32(const unsigned char *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, 4);
-	return ntohl(v);
-}
-
 /*
  * One segment to the receiver. With p->opts, a segment that is no SYN
  * carries NOP NOP TS (TSval p->tsval, TSecr the receiver's last) after
@@ -224,14 +210,9 @@ static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 	if (p->opts && !(flags & TH_SYN) && optlen + 12 <= sizeof(o)) {
 		if (optlen)
 			memcpy(o, opts, optlen);
-		o[optlen] = 1;
-		o[optlen + 1] = 1;
-		o[optlen + 2] = 8;
-		o[optlen + 3] = 10;
-		put32(o + optlen + 4, p->tsval);
-		put32(o + optlen + 8, p->ts_recent);
 		seg.opts = o;
-		seg.optlen = optlen + 12;
+		seg.optlen = optlen + xtcp_test_ts_opt(o + optlen, p->tsval,
+						       p->ts_recent);
 	}
 	memcpy(seg.dmac, p->cmac, ETH_ALEN);
 	memcpy(seg.smac, p->mac, ETH_ALEN);
@@ -268,39 +249,23 @@ static void peer_arp(struct peer *p, const unsigned char *buf, size_t n)
 /* the options of the receiver's segment th, raw and parsed, into p */
 static void peer_opts(struct peer *p, const struct tcphdr *th, size_t n)
 {
-	const unsigned char *o = (const void *)(th + 1);
 	size_t len = th->doff * 4 > sizeof(*th) ? th->doff * 4 - sizeof(*th)
 						: 0;
-	size_t i = 0, k;
+	struct xtcp_test_opts o;
 
 	if (len > sizeof(p->optbuf) || sizeof(*th) + len > n)
 		len = 0;
 	p->optlen = len;
-	memcpy(p->optbuf, o, len);
-	p->saw_ts = false;
-	p->nsacks = 0;
-	while (i < len && o[i]) {
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
-			break;
-		if (o[i] == 8 && o[i + 1] == 10) {
-			p->saw_ts = true;
-			p->seg_tsval = get32(o + i + 2);
-			p->seg_tsecr = get32(o + i + 6);
-			p->ts_recent = p->seg_tsval;
-		} else if (o[i] == 5) {
-			for (k = 0; k < (size_t)(o[i + 1] - 2) / 8 && k < 4;
-			     k++) {
-				p->sacks[k][0] = get32(o + i + 2 + 8 * k);
-				p->sacks[k][1] = get32(o + i + 6 + 8 * k);
-			}
-			p->nsacks = (unsigned int)k;
-		}
-		i += o[i + 1];
+	memcpy(p->optbuf, th + 1, len);
+	xtcp_test_tcp_opts(p->optbuf, len, &o);
+	p->saw_ts = o.ts;
+	if (o.ts) {
+		p->seg_tsval = o.tsval;
+		p->seg_tsecr = o.tsecr;
+		p->ts_recent = o.tsval;
 	}
+	p->nsacks = o.nsacks;
+	memcpy(p->sacks, o.sacks, sizeof(p->sacks));
 }
 
 static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
@@ -331,8 +296,9 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 		p->snd_nxt = PEER_ISN + 1;
 		p->synced = true;
 		if (p->opts) {
-			put32(synack + 8, p->tsval);
-			put32(synack + 12, p->saw_ts ? p->seg_tsval : 0);
+			xtcp_test_put32(synack + 8, p->tsval);
+			xtcp_test_put32(synack + 12,
+					p->saw_ts ? p->seg_tsval : 0);
 			peer_send(p, PEER_ISN, TH_SYN | TH_ACK, synack,
 				  sizeof(synack), NULL, 0);
 		} else {
@@ -817,7 +783,7 @@ TEST_F_TIMEOUT(edge, synack_options, 120)
 	EXPECT_EQ(2, p->optbuf[5]);
 	EXPECT_EQ(8, p->optbuf[6]);
 	EXPECT_EQ(10, p->optbuf[7]);
-	EXPECT_EQ(0x01020304u, get32(p->optbuf + 12))
+	EXPECT_EQ(0x01020304u, xtcp_test_get32(p->optbuf + 12))
 		TH_LOG("TSecr does not echo the SYN's TSval");
 	EXPECT_EQ(1, p->optbuf[16]);
 	EXPECT_EQ(3, p->optbuf[17]);

@@ -138,20 +138,6 @@ FIXTURE_TEARDOWN(tw)
 	XTCP_PAIR_TEARDOWN(3 * TW_MSL_MS);
 }
 
-static void put32(unsigned char *b, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(b, &v, 4);
-}
-
-static uint32_t get32(const unsigned char *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, 4);
-	return ntohl(v);
-}
-
 /*
  * One segment to the host; with p->ts, opts are followed by NOP NOP TS:
  * TSval from our clock, which then ticks, and TSecr the host's last
@@ -178,15 +164,11 @@ static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 	if (p->ts && optlen + 12 <= sizeof(o)) {
 		if (optlen)
 			memcpy(o, opts, optlen);
-		o[optlen] = 1;
-		o[optlen + 1] = 1;
-		o[optlen + 2] = 8;
-		o[optlen + 3] = 10;
 		p->last_tsval = p->tsval++;
-		put32(o + optlen + 4, p->last_tsval);
-		put32(o + optlen + 8, (flags & TH_ACK) ? p->ts_recent : 0);
 		seg.opts = o;
-		seg.optlen = optlen + 12;
+		seg.optlen = optlen + xtcp_test_ts_opt(o + optlen, p->last_tsval,
+						       (flags & TH_ACK) ?
+						       p->ts_recent : 0);
 	}
 	memcpy(seg.dmac, p->hmac, ETH_ALEN);
 	memcpy(seg.smac, p->mac, ETH_ALEN);
@@ -225,26 +207,17 @@ static void peer_arp(struct peer *p, const unsigned char *buf, size_t n)
 /* the timestamp option of the host's segment th, if any, into p */
 static void peer_ts(struct peer *p, const struct tcphdr *th, size_t n)
 {
-	const unsigned char *o = (const void *)(th + 1);
-	size_t len = th->doff * 4 - sizeof(*th), i = 0;
+	struct xtcp_test_opts o;
 
 	p->saw_ts = false;
 	if (th->doff * 4 < sizeof(*th) || th->doff * 4 > n)
 		return;
-	while (i < len && o[i]) {
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
-			return;
-		if (o[i] == 8 && o[i + 1] == 10) {
-			p->saw_ts = true;
-			p->seg_tsval = get32(o + i + 2);
-			p->seg_tsecr = get32(o + i + 6);
-			p->ts_recent = p->seg_tsval;
-		}
-		i += o[i + 1];
+	xtcp_test_tcp_opts(th + 1, th->doff * 4 - sizeof(*th), &o);
+	p->saw_ts = o.ts;
+	if (o.ts) {
+		p->seg_tsval = o.tsval;
+		p->seg_tsecr = o.tsecr;
+		p->ts_recent = o.tsval;
 	}
 }
 
