@@ -978,7 +978,6 @@ TEST_F_TIMEOUT(edge, ofo_coalesce, 300)
 	ASSERT_LE(0, c);
 	base = p->snd_nxt;
 	joins0 = stat_of(self, "RcvCoalesce", "TCPRcvCoalesce");
-	ASSERT_LE(0, joins0);
 
 	/* one byte at a time from +1000 on, every 8th twice */
 	ASSERT_TRUE(send_wait(p, base, 1000, 1));
@@ -998,6 +997,7 @@ TEST_F_TIMEOUT(edge, ofo_coalesce, 300)
 	       COALESCE_SEGS);
 	EXPECT_LT(rmem, rmem1 * COALESCE_SEGS / 4)
 		TH_LOG("the one-byte segments were not coalesced");
+	EXPECT_LE(0, joins0) TH_LOG("no coalesce counter");
 	EXPECT_LE(joins0 + COALESCE_SEGS / 2,
 		  stat_of(self, "RcvCoalesce", "TCPRcvCoalesce"));
 
