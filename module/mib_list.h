@@ -44,7 +44,7 @@ XTCP_MIB(OFOPRUNE, "OfoPrune")
 XTCP_MIB(OFOMERGE, "OfoMerge")
 /* an skb joined its neighbour's in the receive or out-of-order queue */
 XTCP_MIB(RCVCOALESCE, "RcvCoalesce")
-/* a segment entirely below RCV.NXT, dropped (Linux's DelayedACKLost) */
+/* a dropped segment with data below RCV.NXT (Linux's DelayedACKLost) */
 XTCP_MIB(RCVDUPLICATE, "RcvDuplicate")
 /* a segment straddling RCV.NXT: its old bytes dropped, the rest kept */
 XTCP_MIB(RCVPARTIALDUP, "RcvPartialDuplicate")
