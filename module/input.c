@@ -237,6 +237,214 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * When the receiver ACKs, as Linux's icsk_ack and __tcp_ack_snd_check():
+ * RFC 1122 4.2.3.2 delays an ACK, but sends one for at least every
+ * second full-sized segment (more than one rcv_mss unacknowledged), and
+ * RFC 5681 4.2 at once for out-of-order data, a duplicate, and a hole
+ * that fills. Quick-ACK mode (tcp_incr_quickack()) ACKs the next few
+ * segments at once, so that a sender in slow start, at the start of a
+ * connection or after a loss, gets its ACK clock; an interactive
+ * connection (pingpong) leaves it, and its ACKs wait to ride on the
+ * reply.
+ */
+#define XTCP_MAX_QUICKACKS	16	/* Linux's TCP_MAX_QUICKACKS */
+
+/* tcp_initialize_rcv_mss(): a guess of the peer's segments until data */
+static u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
+{
+	u32 hint;
+
+	if (xs->rcv_mss)
+		return xs->rcv_mss;
+	hint = min_t(u32, xs->advmss, xs->mss);
+	hint = min_t(u32, hint, xs->rcv_wnd / 2);
+	hint = min_t(u32, hint, XTCP_DEFAULT_MSS);
+	return max_t(u32, hint, XTCP_MIN_MSS);
+}
+
+/* as many quick ACKs as half the window holds segments, 2 at least */
+static void xtcp_incr_quickack(struct xtcp_sock *xs, unsigned int max)
+{
+	unsigned int n = xs->rcv_wnd / (2 * xtcp_rcv_mss(xs));
+
+	n = min(n ? : 2, max);
+	if (n > xs->quickack)
+		xs->quickack = n;
+}
+
+/* tcp_enter_quickack_mode(): and no longer interactive */
+static void xtcp_enter_quickack(struct xtcp_sock *xs, unsigned int max)
+{
+	xtcp_incr_quickack(xs, max);
+	xs->pingpong = 0;
+}
+
+static bool xtcp_in_quickack(const struct xtcp_sock *xs)
+{
+	return xs->quickack && !xs->pingpong;
+}
+
+/*
+ * In-order data came, as tcp_event_data_recv() sees it. rcv_mss follows
+ * the largest segment up to our MSS (tcp_measure_rcv_mss(), without its
+ * guess from small PSH segments). The first data starts quick-ACK mode.
+ * Data we sent since the previous in-order data was a reply: the
+ * connection is interactive. Linux calls a reply what leaves within the
+ * ACK timeout of the last data received (tcp_event_data_sent()); XTCP,
+ * whose output path keeps no such time, takes any data sent in between,
+ * and, as Linux, leaves pingpong when the delayed-ACK timer finds that no
+ * reply took the ACK (timer.c, xtcp_timer_delack_fire()).
+ */
+static void xtcp_event_data_recv(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 len = skb_shinfo(skb)->gso_size ? : skb->len;
+	bool first = !xs->rcv_mss;
+
+	if (len >= xtcp_rcv_mss(xs))
+		xs->rcv_mss = min_t(u32, len, xs->advmss);
+	else if (first)
+		xs->rcv_mss = xtcp_rcv_mss(xs);
+	if (first)
+		xtcp_incr_quickack(xs, XTCP_MAX_QUICKACKS);
+	else if (xs->snd_nxt != xs->rcv_snd_mark)
+		xs->pingpong = 1;
+	xs->rcv_snd_mark = xs->snd_nxt;
+}
+
+/* [seq, end) joins @sp if the two overlap or touch (tcp_sack_extend()) */
+static bool xtcp_sack_extend(struct xtcp_sack_block *sp, u32 seq, u32 end)
+{
+	if (xtcp_after(sp->start, end) || xtcp_after(seq, sp->end))
+		return false;
+	if (xtcp_before(seq, sp->start))
+		sp->start = seq;
+	if (xtcp_after(end, sp->end))
+		sp->end = end;
+	return true;
+}
+
+/*
+ * RFC 2883 4: the next ACK reports [seq, end) as received twice, in a
+ * D-SACK block before the SACK blocks, once (output.c clears dsack when
+ * it sent it). As tcp_dsack_set(): only if both sides agreed on SACK;
+ * counted by whether the duplicate lies below RCV.NXT or out of order.
+ */
+static void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->sack_ok)
+		return;
+	if (xtcp_before(seq, xs->rcv_nxt))
+		XTCP_INC_STATS(sock_net(sk), DSACKOLDSENT);
+	else
+		XTCP_INC_STATS(sock_net(sk), DSACKOFOSENT);
+	xs->dsack = 1;
+	xs->dsack_block.start = seq;
+	xs->dsack_block.end = end;
+}
+
+/* more duplicate bytes of the same segment: one block (tcp_dsack_extend()) */
+static void xtcp_dsack_extend(struct sock *sk, u32 seq, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->dsack)
+		xtcp_dsack_set(sk, seq, end);
+	else
+		xtcp_sack_extend(&xs->dsack_block, seq, end);
+}
+
+/* blocks that now touch the first one join it (tcp_sack_maybe_coalesce()) */
+static void xtcp_sack_coalesce(struct xtcp_sock *xs)
+{
+	struct xtcp_sack_block *sp = xs->selective_acks;
+	unsigned int i, n;
+	bool again;
+
+	do {
+		again = false;
+		for (i = n = 1; i < xs->num_sacks; i++) {
+			if (xtcp_sack_extend(&sp[0], sp[i].start, sp[i].end))
+				again = true;
+			else
+				sp[n++] = sp[i];
+		}
+		xs->num_sacks = n;
+	} while (again);
+}
+
+/*
+ * RFC 2018 4: the first SACK block holds the segment that just came out
+ * of order, with whatever it joined; the others are the most recently
+ * reported before it, as tcp_sack_new_ofo_skb() keeps them. With
+ * XTCP_MAX_SACKS blocks, the oldest is forgotten; the data is still
+ * queued, and once it is the only block left out the next ACKs of that
+ * range report it again.
+ */
+static void xtcp_sack_new_ofo(struct xtcp_sock *xs, u32 seq, u32 end)
+{
+	struct xtcp_sack_block *sp = xs->selective_acks;
+	struct xtcp_sack_block blk = { .start = seq, .end = end };
+	unsigned int i, n = xs->num_sacks;
+
+	for (i = 0; i < n; i++) {
+		if (xtcp_sack_extend(&sp[i], seq, end)) {
+			blk = sp[i];
+			break;
+		}
+	}
+	if (i == n) {
+		if (n < XTCP_MAX_SACKS)
+			xs->num_sacks++;
+		else
+			i--;
+	}
+	memmove(sp + 1, sp, i * sizeof(*sp));
+	sp[0] = blk;
+	xtcp_sack_coalesce(xs);
+}
+
+/* RCV.NXT moved: the blocks it reached go (tcp_sack_remove()) */
+static void xtcp_sack_remove(struct xtcp_sock *xs)
+{
+	unsigned int i, n = 0;
+
+	if (RB_EMPTY_ROOT(&xs->ofo_root)) {
+		xs->num_sacks = 0;
+		return;
+	}
+	for (i = 0; i < xs->num_sacks; i++)
+		if (xtcp_after(xs->selective_acks[i].start, xs->rcv_nxt))
+			xs->selective_acks[n++] = xs->selective_acks[i];
+	xs->num_sacks = n;
+}
+
+/*
+ * A duplicate ACK for a segment we cannot take (old, out of window, or
+ * PAWS), as tcp_send_dupack(): if it brought data below RCV.NXT, the
+ * sender resent what we hold (our ACK was lost, or its retransmission
+ * was spurious). That data is counted and reported in a D-SACK block
+ * (RFC 2883 4.1.1), and quick-ACK mode keeps the ACKs coming.
+ */
+static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->end_seq != cb->seq && xtcp_before(cb->seq, xs->rcv_nxt)) {
+		u32 end = xtcp_after(cb->end_seq, xs->rcv_nxt) ?
+			  xs->rcv_nxt : cb->end_seq;
+
+		XTCP_INC_STATS(sock_net(sk), RCVDUPLICATE);
+		xtcp_enter_quickack(xs, XTCP_MAX_QUICKACKS);
+		xtcp_dsack_set(sk, cb->seq, end);
+	}
+	xtcp_send_ack(sk);
+}
+
 /* in-order payload to the receive queue; false if the caller frees skb */
 static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -251,6 +459,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
+		XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
 		return true;
 	}
 	skb_set_owner_r(skb, sk);
@@ -270,6 +479,8 @@ static void xtcp_fin(struct sock *sk)
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		/* our FIN should carry the ACK: see xtcp_data_queue() */
+		xs->pingpong = 1;
 		break;
 	case TCP_FIN_WAIT1:
 		/* our FIN is not acknowledged yet: simultaneous close */
@@ -303,37 +514,140 @@ void xtcp_ofo_purge(struct sock *sk)
 		rb_erase(node, &xs->ofo_root);
 		kfree_skb(rb_to_skb(node));
 	}
+	xs->num_sacks = 0;
+}
+
+/* skb into the out-of-order tree by sequence (tcp_rbtree_insert()) */
+static void xtcp_ofo_insert(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+
+	while (*p) {
+		parent = *p;
+		if (xtcp_before(seq, XTCP_SKB_CB(rb_to_skb(parent))->seq))
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &xs->ofo_root);
+}
+
+/* the queued skb that starts last at or before seq, or NULL */
+static struct sk_buff *xtcp_ofo_find(const struct xtcp_sock *xs, u32 seq)
+{
+	struct rb_node *node = xs->ofo_root.rb_node;
+	struct sk_buff *prev = NULL;
+
+	while (node) {
+		struct sk_buff *s = rb_to_skb(node);
+
+		if (xtcp_before(seq, XTCP_SKB_CB(s)->seq)) {
+			node = node->rb_left;
+		} else {
+			prev = s;
+			node = node->rb_right;
+		}
+	}
+	return prev;
 }
 
 /*
- * Keep a segment that arrived ahead of RCV.NXT. Duplicates that one
- * queued skb already covers are dropped; partial overlaps are trimmed
- * when the data becomes in order. Merging neighbours comes later.
+ * @from, queued right after @to, joins it when its sequence space
+ * follows on and skb_try_coalesce() can (tcp_try_coalesce()), so that a
+ * run of small segments costs one skb rather than one each. Both are
+ * charged to sk: @to grows by the truesize skb_try_coalesce() gives it,
+ * and @from's charge goes as it is freed.
+ */
+static bool xtcp_ofo_coalesce(struct sock *sk, struct sk_buff *to,
+			      struct sk_buff *from)
+{
+	struct xtcp_skb_cb *tcb = XTCP_SKB_CB(to), *fcb = XTCP_SKB_CB(from);
+	bool fragstolen;
+	int delta;
+
+	if (tcb->end_seq != fcb->seq || (tcb->flags & XTCP_FLAG_FIN) ||
+	    !skb_try_coalesce(to, from, &fragstolen, &delta))
+		return false;
+	rb_erase(&from->rbnode, &xtcp_sk(sk)->ofo_root);
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	tcb->end_seq = fcb->end_seq;
+	tcb->flags |= fcb->flags;
+	kfree_skb_partial(from, fragstolen);
+	XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
+	return true;
+}
+
+/*
+ * Keep a segment that arrived ahead of RCV.NXT, as tcp_data_queue_ofo()
+ * does: each byte is queued once. A segment that a queued skb holds
+ * already is dropped (OfoMerge); one whose head a queued skb holds loses
+ * that head; queued skbs it covers go (OfoMerge), and one that overlaps
+ * its tail trims that tail. Then it coalesces with the neighbours it
+ * touches. Linux leaves partial overlaps in its queue and trims them on
+ * the way to the receive queue; XTCP trims at once, so that the queue
+ * stays disjoint and adjacent skbs meet (xtcp_ofo_drain() still copes
+ * with an overlap, left when a trim finds no memory, or before a FIN,
+ * whose data is never cut). The bytes found twice are reported in a
+ * D-SACK block (RFC 2883 4.1.2) and the segment in the SACK blocks (RFC
+ * 2018 4), even when nothing of it was new, as Linux does.
  */
 static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
-	u32 seq = XTCP_SKB_CB(skb)->seq, end = XTCP_SKB_CB(skb)->end_seq;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 seq = cb->seq, end = cb->end_seq;
+	struct sk_buff *prev, *next;
 
-	while (*p) {
-		struct sk_buff *s = rb_to_skb(*p);
-
-		parent = *p;
-		if (xtcp_before(seq, XTCP_SKB_CB(s)->seq)) {
-			p = &parent->rb_left;
-			continue;
-		}
-		if (!xtcp_after(end, XTCP_SKB_CB(s)->end_seq)) {
-			kfree_skb(skb);
-			return;
-		}
-		p = &parent->rb_right;
-	}
-	rb_link_node(&skb->rbnode, parent, p);
-	rb_insert_color(&skb->rbnode, &xs->ofo_root);
-	skb_set_owner_r(skb, sk);
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
+	prev = xtcp_ofo_find(xs, seq);
+	if (prev) {
+		u32 pend = XTCP_SKB_CB(prev)->end_seq;
+
+		if (!xtcp_after(end, pend)) {
+			xtcp_dsack_set(sk, seq, end);
+			XTCP_INC_STATS(sock_net(sk), OFOMERGE);
+			kfree_skb(skb);
+			goto add_sack;
+		}
+		if (xtcp_after(pend, seq)) {
+			xtcp_dsack_set(sk, seq, pend);
+			if (pskb_pull(skb, pend - seq))
+				cb->seq = pend;
+		}
+	}
+
+	next = prev ? skb_rb_next(prev) : skb_rb_first(&xs->ofo_root);
+	while (next && !xtcp_before(cb->end_seq, XTCP_SKB_CB(next)->end_seq)) {
+		struct sk_buff *n = skb_rb_next(next);
+
+		xtcp_dsack_extend(sk, XTCP_SKB_CB(next)->seq,
+				  XTCP_SKB_CB(next)->end_seq);
+		rb_erase(&next->rbnode, &xs->ofo_root);
+		kfree_skb(next);
+		XTCP_INC_STATS(sock_net(sk), OFOMERGE);
+		next = n;
+	}
+	if (next && xtcp_after(cb->end_seq, XTCP_SKB_CB(next)->seq) &&
+	    !(cb->flags & XTCP_FLAG_FIN)) {
+		u32 nseq = XTCP_SKB_CB(next)->seq;
+
+		xtcp_dsack_extend(sk, nseq, cb->end_seq);
+		if (!pskb_trim(skb, nseq - cb->seq))
+			cb->end_seq = nseq;
+	}
+
+	xtcp_ofo_insert(xs, skb);
+	skb_set_owner_r(skb, sk);
+	if (prev && xtcp_ofo_coalesce(sk, prev, skb))
+		skb = prev;
+	next = skb_rb_next(skb);
+	if (next)
+		xtcp_ofo_coalesce(sk, skb, next);
+add_sack:
+	if (xs->sack_ok)
+		xtcp_sack_new_ofo(xs, seq, end);
 }
 
 /* move what became in order from the OFO tree to the receive queue */
@@ -382,10 +696,13 @@ static bool xtcp_rmem_over(const struct sock *sk)
  * Make room for skb by dropping out-of-order data from its far end, the
  * bytes the sender will come to last, like tcp_prune_ofo_queue(). Nothing
  * at or below skb's own sequence number goes: when skb would itself be
- * the farthest data queued, it is skb that is dropped. We never SACK, so
- * the pruned bytes are simply still unacknowledged and the sender resends
- * them. Each pruned skb counts in OfoPrune. Returns true when there is
- * room now.
+ * the farthest data queued, it is skb that is dropped. The pruned bytes
+ * were never acknowledged, but may have been SACKed: RFC 2018 8 lets a
+ * receiver renege so, and the sender must keep them until they are
+ * cumulatively ACKed. Our SACK blocks then forget everything, as
+ * tcp_prune_ofo_queue() resets them, so that no ACK reports data we no
+ * longer hold; the next out-of-order segments build them again. Each
+ * pruned skb counts in OfoPrune. Returns true when there is room now.
  */
 static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 {
@@ -401,6 +718,7 @@ static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 		rb_erase(node, &xs->ofo_root);
 		kfree_skb(skb);
 		XTCP_INC_STATS(sock_net(sk), OFOPRUNE);
+		xs->num_sacks = 0;
 	}
 	return !xtcp_rmem_over(sk);
 }
@@ -438,6 +756,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	bool fin = cb->flags & XTCP_FLAG_FIN;
 	bool queued;
 
+	/* a D-SACK block reports this segment's duplicate only, as Linux */
+	xs->dsack = 0;
 	if (skb->len && !xtcp_rmem_schedule(sk, skb)) {
 		XTCP_INC_STATS(sock_net(sk), DROP_RCVBUF);
 		*ack_now = true;
@@ -452,6 +772,13 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	}
 
 	if (xtcp_before(cb->seq, xs->rcv_nxt)) {
+		/*
+		 * It straddles RCV.NXT: the new bytes are kept, the old
+		 * ones reported in a D-SACK block (RFC 2883 4.1.1), as
+		 * tcp_data_queue() does with a "partial packet".
+		 */
+		XTCP_INC_STATS(sock_net(sk), RCVPARTIALDUP);
+		xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
 		if (!pskb_pull(skb, xs->rcv_nxt - cb->seq)) {
 			XTCP_INC_STATS(sock_net(sk), DROP_NOMEM);
 			return false;
@@ -459,6 +786,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		cb->seq = xs->rcv_nxt;
 	}
 
+	if (skb->len)
+		xtcp_event_data_recv(sk, skb);
 	queued = xtcp_queue_rcv(sk, skb);
 	/*
 	 * The FIN before the out-of-order queue, as tcp_data_queue() does:
@@ -482,25 +811,53 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		 * waits for our retransmission timeout: issue 16 saw that in
 		 * 1 of 10 connect/request/response/close loops. A FIN in
 		 * FIN-WAIT-1 or -2 (CLOSING, TIME-WAIT) is ACKed at once.
+		 * xtcp_fin() set pingpong, so that quick-ACK mode does not
+		 * send it either.
 		 */
 		*ack_now = sk->sk_state != TCP_CLOSE_WAIT;
 	} else if (!RB_EMPTY_ROOT(&xs->ofo_root)) {
 		xtcp_ofo_drain(sk);
+		/*
+		 * RFC 5681 4.2: ACK at once when a hole is filled, or
+		 * partly, so that the sender learns it. Once the queue is
+		 * empty the sender leaves recovery; quick-ACK mode then ACKs
+		 * its next segments at once too, as Linux once did for
+		 * out-of-order data (Linux 6.1 sends the one ACK,
+		 * ICSK_ACK_NOW).
+		 */
 		*ack_now = true;
+		if (RB_EMPTY_ROOT(&xs->ofo_root))
+			xtcp_incr_quickack(xs, XTCP_MAX_QUICKACKS);
 	}
+	if (xs->num_sacks)
+		xtcp_sack_remove(xs);
+	/* the D-SACK block goes at once, before another segment resets it */
+	if (xs->dsack)
+		*ack_now = true;
 	if (queued && !sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 	return queued;
 }
 
-/* RFC 1122 4.2.3.2: ACK at least every second full segment, else delay */
+/*
+ * Answer now or later (see XTCP_MAX_QUICKACKS above): at once when asked,
+ * when more than one full segment (rcv_mss) is unacknowledged, so for at
+ * least every second one, or in quick-ACK mode; else with the delayed-ACK
+ * timer. Something is owed when data or a FIN came since our last ACK,
+ * which every segment we send carries (it moves rcv_wup to RCV.NXT,
+ * xtcp_select_window()): a pure ACK owes nothing. As
+ * __tcp_ack_snd_check(), without its test that the right edge of the
+ * window moves (XTCP's window offer is output.c's).
+ */
 static void xtcp_ack_snd_check(struct sock *sk, bool ack_now)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 owed = xs->rcv_nxt - xs->rcv_wup;
 
-	if (ack_now || xs->rcv_nxt - xs->rcv_wup > xs->advmss)
+	if (ack_now ||
+	    (owed && (owed > xtcp_rcv_mss(xs) || xtcp_in_quickack(xs))))
 		xtcp_send_ack(sk);
-	else if (xs->rcv_nxt != xs->rcv_wup)
+	else if (owed)
 		xtcp_timer_schedule_ack(sk);
 }
 
@@ -600,7 +957,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* RFC 7323 5.3: PAWS comes before the sequence number check */
 	if (xtcp_paws_reject(xs, cb)) {
 		XTCP_INC_STATS(sock_net(sk), PAWSESTABREJECTED);
-		xtcp_send_ack(sk);
+		xtcp_send_dupack(sk, skb);
 		goto discard;
 	}
 
@@ -609,7 +966,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (verdict == XTCP_SEQ_BAD) {
 		XTCP_INC_STATS(sock_net(sk), DROP_SEQ);
 		if (!(cb->flags & XTCP_FLAG_RST))
-			xtcp_send_ack(sk);
+			xtcp_send_dupack(sk, skb);
 		goto discard;
 	}
 

@@ -40,6 +40,17 @@ XTCP_MIB(DELAYEDACKS, "DelayedAcks")
 XTCP_MIB(OFOQUEUE, "OfoQueue")
 /* out-of-order skbs dropped to make room in the receive buffer */
 XTCP_MIB(OFOPRUNE, "OfoPrune")
+/* out-of-order data already queued, dropped (Linux's TCPOFOMerge) */
+XTCP_MIB(OFOMERGE, "OfoMerge")
+/* an skb joined its neighbour's in the receive or out-of-order queue */
+XTCP_MIB(RCVCOALESCE, "RcvCoalesce")
+/* a dropped segment with data below RCV.NXT (Linux's DelayedACKLost) */
+XTCP_MIB(RCVDUPLICATE, "RcvDuplicate")
+/* a segment straddling RCV.NXT: its old bytes dropped, the rest kept */
+XTCP_MIB(RCVPARTIALDUP, "RcvPartialDuplicate")
+/* D-SACK blocks (RFC 2883) for data below RCV.NXT, or out of order */
+XTCP_MIB(DSACKOLDSENT, "DSACKOldSent")
+XTCP_MIB(DSACKOFOSENT, "DSACKOfoSent")
 XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")

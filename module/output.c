@@ -845,21 +845,29 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in,
 	xtcp_link_output(net, skb, &ipp);
 }
 
-/* a bare ACK for a connection that has no full socket */
+/*
+ * A bare ACK for a connection that has no full socket (a TIME_WAIT
+ * entry), with @opts (a timestamp, RFC 7323 3.2) or none if NULL.
+ */
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
-			     u32 seq, u32 ack, u32 window)
+			     u32 seq, u32 ack, u32 window,
+			     const struct xtcp_out_opts *opts)
 {
 	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
 	const struct tcphdr *ith = tcp_hdr(in);
+	unsigned int optlen = opts ? xtcp_options_size(opts) : 0;
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
+	struct tcphdr *th;
 
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
 	if (!skb)
 		return;
-	xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest, ith->source,
-			  seq, ack, XTCP_FLAG_ACK, min_t(u32, window, 65535U),
-			  0);
+	th = xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest,
+			       ith->source, seq, ack, XTCP_FLAG_ACK,
+			       min_t(u32, window, 65535U), optlen);
+	if (opts)
+		xtcp_options_write((u8 *)(th + 1), opts);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, icb->daddr, icb->saddr);
 	xtcp_link_output(net, skb, &ipp);

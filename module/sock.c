@@ -365,6 +365,9 @@ static void xtcp_sock_forget(struct sock *sk)
 	xs->tstamp_ok = 0;
 	xs->num_sacks = 0;
 	xs->dsack = 0;
+	xs->rcv_mss = 0;
+	xs->quickack = 0;
+	xs->pingpong = 0;
 	xs->ack_pending = 0;
 	xs->fin_sent = 0;
 	xs->dupacks = 0;

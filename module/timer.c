@@ -72,11 +72,16 @@ void xtcp_timer_schedule_ack(struct sock *sk)
 /*
  * Any segment we send carries the ACK. The delayed-ACK timer is left to
  * expire on its own rather than deleted on every segment: it finds
- * ack_pending clear and does nothing.
+ * ack_pending clear and does nothing. Each ACK uses up one of quick-ACK
+ * mode's (input.c), as tcp_event_ack_sent() calls tcp_dec_quickack_mode().
  */
 void xtcp_timer_ack_sent(struct sock *sk)
 {
-	xtcp_sk(sk)->ack_pending = 0;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_pending = 0;
+	if (xs->quickack)
+		xs->quickack--;
 }
 
 void xtcp_timer_fin_wait2(struct sock *sk)
@@ -195,6 +200,11 @@ static void xtcp_timer_delack_fire(struct sock *sk)
 
 	if (!xs->ack_pending || sk->sk_state == TCP_CLOSE)
 		return;
+	/*
+	 * No reply took the ACK in time: not interactive after all, as
+	 * tcp_delack_timer_handler() leaves pingpong mode (input.c).
+	 */
+	xs->pingpong = 0;
 	XTCP_INC_STATS(sock_net(sk), DELAYEDACKS);
 	xtcp_send_ack(sk);
 }

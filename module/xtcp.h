@@ -241,6 +241,19 @@ struct xtcp_sock {
 	u8 num_sacks;
 	u8 dsack;
 
+	/*
+	 * When the receiver ACKs (input.c, xtcp_ack_snd_check()), as
+	 * Linux's icsk_ack: rcv_mss estimates the peer's segment size (0
+	 * until data came), quickack counts the ACKs still to send at once
+	 * (quick-ACK mode), pingpong says the connection is interactive, so
+	 * that our replies carry the ACKs. rcv_snd_mark is SND.NXT when
+	 * in-order data last came: our data sent since is a reply.
+	 */
+	u16 rcv_mss;
+	u8 quickack;
+	u8 pingpong;
+	u32 rcv_snd_mark;
+
 	/* RFC 6298 state; srtt/rttvar in microseconds, 0 = no sample */
 	u32 srtt_us;
 	u32 rttvar_us;
@@ -346,16 +359,22 @@ struct xtcp_tw {
 	u32 rcv_nxt;			/* SEG.ACK of our ACKs; the SYN test */
 	u32 rcv_wnd;			/* what is left of our window, scaled */
 	u8 rcv_wscale;
-	u8 reuse;			/* the socket had SO_REUSEADDR */
-	/* its port came from connect()'s autobind (port_by_connect) */
-	u8 port_by_connect;
+	u8 reuse:1,			/* the socket had SO_REUSEADDR */
+	   /* its port came from connect()'s autobind (port_by_connect) */
+	   port_by_connect:1,
+	   tstamp_ok:1;			/* the connection had timestamps */
 	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
 	u8 dead;
 	/*
-	 * Issue 17 (RFC 7323 timestamps) adds ts_recent and its stamp
-	 * here, for PAWS and RFC 6191's timestamp test in
-	 * xtcp_timewait_rcv(); 8 bytes still fit in 128.
+	 * RFC 7323 timestamps, if tstamp_ok: the connection's TSval offset
+	 * for our ACKs, and TS.Recent for PAWS and RFC 6191's test in
+	 * xtcp_timewait_rcv(). An in-window ACK updates TS.Recent without
+	 * a lock (READ_ONCE/WRITE_ONCE), as Linux's tw_ts_recent: RX on two
+	 * CPUs may race, and either value is one the peer sent. No stamp
+	 * for RFC 7323 5.5: an entry lives 2 MSL, not 24 days.
 	 */
+	u32 tsoffset;
+	u32 ts_recent;
 };
 
 static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
@@ -509,7 +528,8 @@ void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 int xtcp_queue_syn(struct sock *sk, gfp_t gfp);
 void xtcp_send_syn_data(struct sock *sk);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
-			     u32 seq, u32 ack, u32 window);
+			     u32 seq, u32 ack, u32 window,
+			     const struct xtcp_out_opts *opts);
 long xtcp_rcv_space(const struct sock *sk);
 u32 xtcp_window_offer(const struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);

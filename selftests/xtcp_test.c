@@ -1180,3 +1180,58 @@ size_t xtcp_test_tcp_frame(unsigned char *f, size_t size,
 	th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
 	return frame;
 }
+
+uint32_t xtcp_test_get32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+void xtcp_test_put32(void *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+void xtcp_test_tcp_opts(const void *opts, size_t len,
+			struct xtcp_test_opts *o)
+{
+	const unsigned char *b = opts;
+	size_t i = 0, k;
+
+	memset(o, 0, sizeof(*o));
+	while (i < len && b[i]) {
+		if (b[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || b[i + 1] < 2 || i + b[i + 1] > len)
+			return;
+		if (b[i] == 8 && b[i + 1] == 10) {
+			o->ts = true;
+			o->tsval = xtcp_test_get32(b + i + 2);
+			o->tsecr = xtcp_test_get32(b + i + 6);
+		} else if (b[i] == 5) {
+			for (k = 0; k < (size_t)(b[i + 1] - 2) / 8 && k < 4;
+			     k++) {
+				o->sacks[k][0] = xtcp_test_get32(b + i + 2 + 8 * k);
+				o->sacks[k][1] = xtcp_test_get32(b + i + 6 + 8 * k);
+			}
+			o->nsacks = (unsigned int)k;
+		}
+		i += b[i + 1];
+	}
+}
+
+size_t xtcp_test_ts_opt(unsigned char *buf, uint32_t tsval, uint32_t tsecr)
+{
+	buf[0] = 1;
+	buf[1] = 1;
+	buf[2] = 8;
+	buf[3] = 10;
+	xtcp_test_put32(buf + 4, tsval);
+	xtcp_test_put32(buf + 8, tsecr);
+	return 12;
+}
