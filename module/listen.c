@@ -286,6 +286,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	xs->rcv_wscale = req->rcv_wscale;
 	xs->mss = req->mss;
 	xs->advmss = req->advmss;
+	xtcp_cong_init_child(lsk, sk);
 	if (fastopen) {
 		/* the SYN-ACK, SND.NXT = ISS, is still to go */
 		xs->snd_una = req->iss;
