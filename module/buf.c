@@ -22,6 +22,7 @@
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <net/tcp.h>		/* MAX_TCP_HEADER, for Linux's sizing */
 #include "xtcp.h"
 
 /*
@@ -147,13 +148,18 @@ new_measure:
 }
 
 /*
- * The send buffer follows cwnd (Linux's tcp_sndbuf_expand()), on every
- * ACK of new data: room for twice the larger of cwnd and the initial
- * window (CUBIC's 1.7 rounded up, for fast recovery, and slack for an
- * application slow to refill), each segment counted at the truesize of a
- * worst-case skb of its own, up to tcp_wmem's max. Only while we are not
- * cwnd-limited, as tcp_should_expand_sndbuf() (then the buffer is not
- * what holds us back), and never a buffer the user set.
+ * The send buffer follows cwnd (Linux's tcp_sndbuf_expand()): room for
+ * twice the larger of cwnd and the initial window (CUBIC's 1.7 rounded
+ * up, for fast recovery, and slack for an application slow to refill),
+ * each segment counted at the truesize Linux reckons for a worst-case
+ * skb of its own (a power-of-two head holding Linux's MAX_TCP_HEADER, so
+ * that the sizes come out as Linux's: 87040 bytes for 10 segments of
+ * 1460), up to tcp_wmem's max. Only while we are not cwnd-limited, as
+ * tcp_should_expand_sndbuf() (then the buffer is not what holds us back),
+ * and never a buffer the user set. Called on every ACK of new data
+ * (xtcp_cong_on_ack()) and, as Linux's tcp_init_buffer_space() does at
+ * the handshake, for an accepted child and before a connection's first
+ * data (xtcp_cong_init_child(), xtcp_cong_tx_start()).
  */
 void xtcp_buf_snd_expand(struct sock *sk)
 {
@@ -166,7 +172,9 @@ void xtcp_buf_snd_expand(struct sock *sk)
 	flight = DIV_ROUND_UP(xtcp_packets_out_bytes(xs), xs->mss);
 	if (flight >= xs->snd_cwnd)
 		return;
-	per_mss = SKB_TRUESIZE(roundup_pow_of_two(xs->mss + XTCP_MAX_HEADER));
+	per_mss = roundup_pow_of_two(xs->mss + MAX_TCP_HEADER +
+				     SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
 	segs = max_t(u32, xs->snd_cwnd, XTCP_INIT_CWND);
 	sndmem = min_t(u64, 2ULL * segs * per_mss,
 		       xtcp_buf_wmem(XTCP_BUF_MAX));

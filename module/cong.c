@@ -307,6 +307,7 @@ void xtcp_cong_init_child(const struct sock *lsk, struct sock *sk)
 	xs->cong = lxs->cong_user ? lxs->cong : READ_ONCE(xtcp_cong_default);
 	xtcp_cong_ops_init(sk);
 	xs->lsndtime = jiffies ? : 1;
+	xtcp_buf_snd_expand(sk);
 }
 
 /*
@@ -451,6 +452,8 @@ void xtcp_cong_tx_start(struct sock *sk)
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
 				     TCPF_LAST_ACK)))
 		return;
+	/* the first data of a connection sizes its send buffer */
+	xtcp_buf_snd_expand(sk);
 	idle = (s32)((u32)jiffies - xs->lsndtime);
 	if (READ_ONCE(xtcp_slow_start_after_idle) && idle > (s32)xs->rto &&
 	    !xs->in_recovery)
