@@ -28,13 +28,14 @@
  *                  accepted socket's SO_RCVBUF never changes
  * loss_cubic       a bulk transfer (a stream the writer ends when told);
  * loss_reno        after 4 MiB all the client sends is dropped (netem
- *                  loss 100% on veth0) until its RTO fires; the ssthresh
- *                  the RTO set (/proc/net/xtcp or /proc/net/tcp) is 0.7 of
- *                  the cwnd before it with cubic (Linux: 717/1024), at
- *                  most half with reno; then the link heals and every
- *                  byte written arrives intact. Deterministic: no ACK can
- *                  arrive once the drop is in place, so the cwnd read then
- *                  is the one the RTO cuts.
+ *                  loss 100% on veth0) until its RTO fires (the server's
+ *                  SO_RCVBUF 65536 keeps the flight it loses small); the
+ *                  ssthresh the RTO set (/proc/net/xtcp or /proc/net/tcp)
+ *                  is 0.7 of the cwnd before it with cubic (Linux:
+ *                  717/1024), at most half with reno; then the link heals
+ *                  and every byte written arrives intact. Deterministic:
+ *                  no ACK can arrive once the drop is in place, so the
+ *                  cwnd read then is the one the RTO cuts.
  *
  * Not deterministic: nothing here; autotune depends on the reader keeping
  * up, which a 16 MiB transfer on a veth gives on the stock and the debug
@@ -640,7 +641,11 @@ static void check_loss(struct __test_metadata *_metadata,
 	pthread_t wt, rt;
 	uint16_t cport;
 
-	l = srv_listen(self, 0, NULL);
+	/*
+	 * A small window keeps the flight the RTO loses small: an XTCP
+	 * sender without SACK resends it one segment per delayed ACK.
+	 */
+	l = srv_listen(self, LOCKED_RCVBUF, NULL);
 	ASSERT_LE(0, l);
 	c = cli_connect(self, 0, ca);
 	ASSERT_LE(0, c);
