@@ -13,6 +13,12 @@
  *                  optlen 40 it copies 16 bytes, NUL-padded, and says 16
  * child_inherits   a listener that set "reno" gives its accepted children
  *                  "reno"; one that set nothing gives the default, "cubic"
+ * default_param    the client side's default: XTCP's congestion_control
+ *                  module parameter, Linux's tcp_congestion_control sysctl
+ *                  of the netns. A write of "nosuch" fails with ENOENT;
+ *                  after "reno" a new socket says "reno"; the available
+ *                  names (available_congestion_control, or
+ *                  tcp_available_congestion_control) hold reno and cubic
  * wscale           the window scale of the client's SYN and the server's
  *                  SYN-ACK is Linux's tcp_select_initial_window() shift of
  *                  the netns's settings: ilog2(max(tcp_rmem[2],
@@ -432,6 +438,66 @@ TEST_F(cong, child_inherits)
 		close(s);
 		close(l);
 	}
+}
+
+/* write str to path, in ns when it is not NULL; 0 or an errno */
+static int write_str(const char *ns, const char *path, const char *str)
+{
+	int fd, err = 0;
+
+	if (ns && xtcp_test_ns_enter(ns))
+		return EBADF;
+	fd = open(path, O_WRONLY);
+	if (ns)
+		xtcp_test_ns_leave();
+	if (fd < 0)
+		return errno;
+	if (write(fd, str, strlen(str)) != (ssize_t)strlen(str))
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+TEST_F(cong, default_param)
+{
+	const char *ns = self->pair.net.ns[0];
+	bool xtcp = self->pair.net.xtcp[0];
+	const char *path = xtcp ?
+		"/sys/module/xtcp/parameters/congestion_control" :
+		"/proc/sys/net/ipv4/tcp_congestion_control";
+	const char *avail = xtcp ?
+		"/sys/module/xtcp/parameters/available_congestion_control" :
+		"/proc/sys/net/ipv4/tcp_available_congestion_control";
+	char names[256] = "";
+	FILE *f;
+	int c;
+
+	SKIP_IF_NEEDED();
+	f = xtcp ? fopen(avail, "r") : ns_fopen(ns, avail);
+	ASSERT_NE(NULL, f);
+	if (!fgets(names, sizeof(names), f))
+		names[0] = 0;
+	fclose(f);
+	TH_LOG("available: %s", names);
+	EXPECT_NE(NULL, strstr(names, "reno"));
+	EXPECT_NE(NULL, strstr(names, "cubic"));
+
+	EXPECT_EQ(ENOENT, write_str(xtcp ? NULL : ns, path, "nosuch\n"));
+	c = cli_socket(self);
+	ASSERT_LE(0, c);
+	EXPECT_STREQ("cubic", get_ca(c));
+	close(c);
+
+	EXPECT_EQ(0, write_str(xtcp ? NULL : ns, path, "reno\n"));
+	c = cli_socket(self);
+	EXPECT_LE(0, c);
+	EXPECT_STREQ("reno", get_ca(c));
+	close(c);
+	ASSERT_EQ(0, write_str(xtcp ? NULL : ns, path, "cubic\n"));
+	c = cli_socket(self);
+	ASSERT_LE(0, c);
+	EXPECT_STREQ("cubic", get_ca(c));
+	close(c);
 }
 
 /* --- window scale --------------------------------------------------- */
