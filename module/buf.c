@@ -120,7 +120,7 @@ void xtcp_buf_rcv_adjust(struct sock *sk)
 		return;
 	if (!xs->rcvq_time_us) {
 		/* the first read starts the first measurement */
-		xs->rcvq_space = min_t(u32, max(xs->rcv_wnd, xs->advmss),
+		xs->rcvq_space = min_t(u32, max_t(u32, xs->rcv_wnd, xs->advmss),
 				       XTCP_INIT_CWND * xs->advmss);
 		goto new_measure;
 	}
