@@ -40,8 +40,11 @@
  *                  is 0.7 of the cwnd before it with cubic (Linux:
  *                  717/1024), at most half with reno; then the link heals
  *                  and every byte written arrives intact. Deterministic:
- *                  no ACK can arrive once the drop is in place, so the
- *                  cwnd read then is the one the RTO cuts.
+ *                  no ACK can arrive once the drop is in place, so cwnd
+ *                  stays put until the RTO, and a thread reading /proc
+ *                  every few ms sees the value the RTO cuts. netem is in
+ *                  place from the start and only changed (netem_loss()),
+ *                  or Linux would cut at the qdisc swap, not the RTO.
  *
  * Not deterministic: nothing here; autotune depends on the reader keeping
  * up, which a 16 MiB transfer on a veth gives on the stock and the debug
@@ -687,11 +690,54 @@ TEST_F_TIMEOUT(cong, autotune_locked, 120)
 
 /* --- ssthresh on a loss --------------------------------------------- */
 
-static int netem_loss(FIXTURE_DATA(cong) *self, bool on)
+/*
+ * netem on veth0, the client's egress: set up at 0% before the
+ * connection, then changed in place. Adding a root qdisc under a running
+ * flow would swap qdiscs, and Linux takes the packets the swap drops
+ * (NET_XMIT_CN) for local congestion: it would cut ssthresh there (CWR),
+ * not at the RTO.
+ */
+static int netem_loss(FIXTURE_DATA(cong) *self, const char *op, int pct)
 {
-	return xtcp_test_run("ip netns exec %s tc qdisc %s dev veth0 root%s",
-			     self->pair.net.ns[0], on ? "add" : "del",
-			     on ? " netem loss 100%" : "");
+	return xtcp_test_run("ip netns exec %s tc qdisc %s dev veth0 root netem loss %d%%",
+			     self->pair.net.ns[0], op, pct);
+}
+
+/*
+ * Watches the client's cwnd and ssthresh in /proc every few ms until
+ * cwnd is 1 (the RTO) or the deadline: pre is the last sample before.
+ * Once the drop is in place no ACK arrives, so cwnd stays put for the
+ * whole RTO (200 ms at least) and pre is what the RTO cut.
+ */
+struct watch {
+	const char *ns;
+	bool xtcp;
+	uint16_t lport, rport;
+	long long deadline;
+	long pre_cwnd, pre_ss, post_cwnd, post_ss;
+	bool seen;		/* cwnd 1 came */
+};
+
+static void *watch_fn(void *arg)
+{
+	struct watch *wa = arg;
+	long cwnd, ss;
+
+	while (xtcp_test_now_ms() < wa->deadline) {
+		if (proc_cwnd(wa->ns, wa->xtcp, wa->lport, wa->rport, &cwnd,
+			      &ss) != 1)
+			break;
+		if (cwnd == 1) {
+			wa->post_cwnd = cwnd;
+			wa->post_ss = ss;
+			wa->seen = true;
+			break;
+		}
+		wa->pre_cwnd = cwnd;
+		wa->pre_ss = ss;
+		xtcp_test_msleep(2);
+	}
+	return NULL;
 }
 
 static void check_loss(struct __test_metadata *_metadata,
@@ -699,14 +745,14 @@ static void check_loss(struct __test_metadata *_metadata,
 {
 	struct xfer w = { .seed = 42 };		/* until w.stop */
 	struct xfer r = { .seed = 42 };
-	long cwnd = 0, ssthresh = 0, cwnd0 = 0, ss0 = 0;
-	int l, c, s, found0, found = 0, dropped;
-	const char *ns = self->pair.net.ns[0];
-	bool xtcp = self->pair.net.xtcp[0];
+	struct watch wa = { .ns = self->pair.net.ns[0],
+			    .xtcp = self->pair.net.xtcp[0],
+			    .rport = self->pair.port };
+	pthread_t wt, rt, pt;
 	long long deadline;
-	pthread_t wt, rt;
-	uint16_t cport;
+	int l, c, s, dropped;
 
+	ASSERT_EQ(0, netem_loss(self, "add", 0));
 	/*
 	 * A small window keeps the flight the RTO loses small: an XTCP
 	 * sender without SACK resends it one segment per delayed ACK.
@@ -718,7 +764,7 @@ static void check_loss(struct __test_metadata *_metadata,
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	EXPECT_STREQ(ca, get_ca(c));
-	cport = xtcp_test_local_port(c);
+	wa.lport = xtcp_test_local_port(c);
 
 	w.fd = c;
 	r.fd = s;
@@ -729,23 +775,13 @@ static void check_loss(struct __test_metadata *_metadata,
 	while (r.done < LOSS_LEN && !r.err && xtcp_test_now_ms() < deadline)
 		xtcp_test_msleep(5);
 
-	dropped = netem_loss(self, true);
-	/* what is on the veth arrives at once; no ACK comes after it */
-	xtcp_test_msleep(100);
-	found0 = proc_cwnd(ns, xtcp, cport, self->pair.port, &cwnd0, &ss0);
-	/* the RTO: cwnd 1 (Linux: in flight + 1, all of it lost) */
-	deadline = xtcp_test_now_ms() + 10000LL * xtcp_test_timeout_scale();
-	while (!dropped && xtcp_test_now_ms() < deadline) {
-		xtcp_test_msleep(20);
-		found = proc_cwnd(ns, xtcp, cport, self->pair.port, &cwnd,
-				  &ssthresh);
-		if (found != 1 || cwnd == 1)
-			break;
-	}
+	wa.deadline = xtcp_test_now_ms() + 20000LL * xtcp_test_timeout_scale();
+	ASSERT_EQ(0, pthread_create(&pt, NULL, watch_fn, &wa));
+	dropped = netem_loss(self, "change", 100);
+	pthread_join(pt, NULL);
 	TH_LOG("%s: cwnd %ld ssthresh %ld before the RTO, cwnd %ld ssthresh %ld after",
-	       ca, cwnd0, ss0, cwnd, ssthresh);
-	if (!dropped)
-		EXPECT_EQ(0, netem_loss(self, false));
+	       ca, wa.pre_cwnd, wa.pre_ss, wa.post_cwnd, wa.post_ss);
+	EXPECT_EQ(0, netem_loss(self, "change", 0));
 	w.stop = true;
 	pthread_join(wt, NULL);
 	pthread_join(rt, NULL);
@@ -758,18 +794,16 @@ static void check_loss(struct __test_metadata *_metadata,
 	EXPECT_LE((size_t)LOSS_LEN, r.done);
 
 	ASSERT_EQ(0, dropped);
-	ASSERT_EQ(1, found0);
-	ASSERT_EQ(1, found);
-	ASSERT_EQ(1, cwnd);
-	ASSERT_LE(10, cwnd0);
+	ASSERT_TRUE(wa.seen);
+	ASSERT_LE(10, wa.pre_cwnd);
 	if (!strcmp(ca, "cubic")) {
 		/* 0.7 cwnd (XTCP), 717/1024 cwnd (Linux): within 2% */
-		EXPECT_LE(ssthresh, cwnd0 * 72 / 100 + 1);
-		EXPECT_GE(ssthresh, cwnd0 * 68 / 100 - 1);
+		EXPECT_LE(wa.post_ss, wa.pre_cwnd * 72 / 100 + 1);
+		EXPECT_GE(wa.post_ss, wa.pre_cwnd * 68 / 100 - 1);
 	} else {
 		/* half of cwnd (Linux) or of the flight (XTCP, RFC 5681) */
-		EXPECT_LE(ssthresh, cwnd0 / 2 + 1);
-		EXPECT_GE(ssthresh, 2);
+		EXPECT_LE(wa.post_ss, wa.pre_cwnd / 2 + 1);
+		EXPECT_GE(wa.post_ss, 2);
 	}
 }
 
