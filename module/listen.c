@@ -310,6 +310,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	xs->tsoffset = req->tsoffset;
 	xs->ts_recent = req->ts_recent;
 	xs->ts_recent_stamp = ktime_get_seconds();
+	xtcp_cong_init_child(lsk, sk);
 	if (fastopen) {
 		/* the SYN-ACK, SND.NXT = ISS, is still to go */
 		xs->snd_una = req->iss;

@@ -105,9 +105,12 @@ static int __init xtcp_init(void)
 	err = xtcp_timewait_init();
 	if (err)
 		goto err_listen;
-	err = proto_register(&xtcp_prot, 1);
+	err = xtcp_cong_module_init();
 	if (err)
 		goto err_timewait;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_cong;
 	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
 		goto err_proto;
@@ -131,6 +134,8 @@ err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
 err_proto:
 	proto_unregister(&xtcp_prot);
+err_cong:
+	xtcp_cong_module_exit();
 err_timewait:
 	/* the failed netns setup freed its entries after a grace period */
 	rcu_barrier();
@@ -154,6 +159,7 @@ static void __exit xtcp_exit(void)
 	 */
 	rcu_barrier();
 	proto_unregister(&xtcp_prot);
+	xtcp_cong_module_exit();
 	xtcp_timewait_uninit();
 	xtcp_listen_uninit();
 	xtcp_demux_uninit();

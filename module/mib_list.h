@@ -76,6 +76,14 @@ XTCP_MIB(FASTOPENPASSIVEFAIL, "TCPFastOpenPassiveFail")
 XTCP_MIB(FASTOPENLISTENOVERFLOW, "TCPFastOpenListenOverflow")
 /* a SYN asked for a cookie */
 XTCP_MIB(FASTOPENCOOKIEREQD, "TCPFastOpenCookieReqd")
+/* congestion control (cong.c, cubic.c) */
+/* cwnd cut after an idle period longer than the RTO (RFC 5681 4.1) */
+XTCP_MIB(CWNDRESTART, "CwndRestart")
+/* HyStart left slow start: ACK train, delay increase (Linux's TcpExt) */
+XTCP_MIB(HYSTARTTRAIN, "TCPHystartTrainDetect")
+XTCP_MIB(HYSTARTDELAY, "TCPHystartDelayDetect")
+/* receive buffer grown by autotuning (buf.c) */
+XTCP_MIB(RCVBUFGROW, "RcvbufAutotune")
 /* drop reasons: every one is a label in link.c or input.c */
 XTCP_MIB(DROP_IP_HDR, "DropIpHeader")
 XTCP_MIB(DROP_IP_CSUM, "DropIpChecksum")

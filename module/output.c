@@ -51,17 +51,27 @@ long xtcp_rcv_space(const struct sock *sk)
 	return max(space, 0L) / 2;
 }
 
+/*
+ * The window scale of our SYN or SYN-ACK (RFC 7323 2.3), as Linux's
+ * tcp_select_initial_window(): it must cover the largest window the
+ * connection may come to offer, which is what autotuning may grow the
+ * buffer to: tcp_rmem's max or net.core.rmem_max (what SO_RCVBUF may
+ * ask), whichever is larger. A buffer the user set (SO_RCVBUF) is not
+ * autotuned and gets the shift its own window needs, as Linux's
+ * window_clamp does. Linux's formula, ilog2(space) - 15, so that with the
+ * same settings the SYN says the same (7 with tcp_rmem max 6 MiB).
+ */
 u8 xtcp_choose_wscale(const struct sock *sk)
 {
 	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
-	u8 ws = 0;
 
-	/* the smallest shift that can still announce the whole buffer */
-	while (space > 65535 && ws < XTCP_MAX_WSCALE) {
-		space >>= 1;
-		ws++;
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+		space = max_t(u32, space, xtcp_buf_rmem(XTCP_BUF_MAX));
+		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
 	}
-	return ws;
+	if (!space)
+		return 0;
+	return clamp_t(int, ilog2(space) - 15, 0, XTCP_MAX_WSCALE);
 }
 
 u32 xtcp_initial_window(const struct sock *sk)
@@ -543,6 +553,7 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
+	xtcp_cong_tx_start(sk);
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 quota = xtcp_send_quota(sk, skb, nonagle);
@@ -555,6 +566,7 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 		cb->when = jiffies;
 		if (xtcp_transmit_skb(sk, skb, true))
 			break;
+		xtcp_cong_data_sent(sk);
 		xs->send_head = xtcp_write_queue_next(sk, skb);
 		if (xtcp_after(cb->end_seq, xs->snd_nxt)) {
 			/* time one segment per window (Karn: never a resend) */

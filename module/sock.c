@@ -19,8 +19,6 @@
 #include <net/ip.h>
 #include "xtcp.h"
 
-#define XTCP_DEFAULT_BUF	(2 << 20)
-
 static const struct proto_ops xtcp_stream_ops;
 
 void xtcp_write_space(struct sock *sk)
@@ -87,8 +85,9 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
-	sk->sk_sndbuf = XTCP_DEFAULT_BUF;
-	sk->sk_rcvbuf = XTCP_DEFAULT_BUF;
+	/* tcp_wmem[1] and tcp_rmem[1], as tcp_init_sock() (buf.c) */
+	sk->sk_sndbuf = xtcp_buf_wmem(XTCP_BUF_DEFAULT);
+	sk->sk_rcvbuf = xtcp_buf_rmem(XTCP_BUF_DEFAULT);
 	/* demux lookups run under RCU and take references afterwards */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	xs->ofo_root = RB_ROOT;
@@ -1258,6 +1257,9 @@ found:
 			consume_skb(skb);
 		}
 	}
+	/* receive buffer autotuning measures what the application takes */
+	if (copied > 0 && !(flags & MSG_PEEK))
+		xtcp_buf_rcv_adjust(sk);
 	xtcp_cleanup_rbuf(sk, copied);
 	err = copied;
 out:

@@ -6,8 +6,15 @@
  * matter.
  *
  * The allow-lists below are explicit: an option XTCP does not implement
- * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK,
- * TCP_KEEP* and TCP_CONGESTION come with the lifecycle issue.
+ * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK and
+ * TCP_KEEP* come with the lifecycle issue.
+ *
+ * TCP_CONGESTION (cong.c), as do_tcp_setsockopt()/do_tcp_getsockopt():
+ * set takes a name of up to 15 bytes (EINVAL for optlen 0, ENOENT for a
+ * name no algorithm has; every algorithm is allowed to every user); get
+ * copies the name NUL-padded to 16 bytes, cut to optlen, and sets optlen
+ * to what it copied. In any state; accepted children keep a listener's
+ * choice (xtcp_cong_init_child()).
  *
  * TCP Fast Open (fastopen.c), with do_tcp_setsockopt()'s checks and errno:
  *	TCP_FASTOPEN		a listener's queue length (>= 0, clamped to
@@ -200,6 +207,24 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		}
 		release_sock(sk);
 		return err;
+	case TCP_CONGESTION: {
+		char name[XTCP_CA_NAME_MAX];
+		long n;
+
+		/* do_tcp_setsockopt(): up to 15 bytes, or to a NUL */
+		if (optlen < 1)
+			return -EINVAL;
+		n = strncpy_from_sockptr(name, optval,
+					 min_t(long, XTCP_CA_NAME_MAX - 1,
+					       optlen));
+		if (n < 0)
+			return -EFAULT;
+		name[n] = 0;
+		lock_sock(sk);
+		err = xtcp_cong_set(sk, name);
+		release_sock(sk);
+		return err;
+	}
 	case TCP_FASTOPEN_CONNECT:
 		err = xtcp_setsockopt_int(optval, optlen, &val);
 		if (err)
@@ -306,6 +331,21 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_FASTOPEN_KEY:
 		return xtcp_fastopen_get_key(sk, optval, optlen);
+	case TCP_CONGESTION: {
+		char name[XTCP_CA_NAME_MAX] = {};
+
+		/*
+		 * do_tcp_getsockopt(): the name's buffer, NUL-padded to
+		 * TCP_CA_NAME_MAX, cut to optlen, which says what was copied
+		 */
+		len = min_t(unsigned int, len, XTCP_CA_NAME_MAX);
+		lock_sock(sk);
+		strscpy(name, xs->cong->name, sizeof(name));
+		release_sock(sk);
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
 	case TCP_MAXSEG:
 		val = (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN) ?
 		      (xs->user_mss ? : XTCP_DEFAULT_MSS) : xs->mss;

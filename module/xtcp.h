@@ -61,6 +61,8 @@ enum {
 	XTCP_FASTOPEN_COOKIE_LEN = 8,		/* what we hand out, as Linux */
 	XTCP_MAX_SACKS		= 4,		/* RFC 2018 3: 40 bytes hold 4 */
 	XTCP_TS_ALIGNED_LEN	= 12,		/* NOP NOP TS, RFC 7323 App. A */
+	XTCP_CA_NAME_MAX	= 16,		/* TCP_CA_NAME_MAX */
+	XTCP_CA_PRIV_SIZE	= 64,		/* xtcp_sock.cong_priv, bytes */
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -271,6 +273,21 @@ struct xtcp_sock {
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
 	u8 in_recovery;
 	const struct xtcp_cong_ops *cong;
+
+	/*
+	 * Congestion control ops and buffer autotuning (cong.c, cubic.c,
+	 * buf.c). Socket lock. cong above is the algorithm, chosen at
+	 * socket() from the congestion_control parameter, by TCP_CONGESTION,
+	 * or inherited from the listener; it stays across disconnect().
+	 */
+	u8 ca_state;		/* XTCP_CA_*, as ops->set_state last saw it */
+	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
+	u32 lsndtime;		/* jiffies of the last data sent, 0: none */
+	u32 rcvq_seq;		/* DRS: copied_seq when the period began */
+	u32 rcvq_space;		/* DRS: most bytes copied in one period */
+	u64 rcvq_time_us;	/* DRS: start of the period, 0: not yet */
+	/* the algorithm's own state (struct xtcp_cubic...), zeroed by init */
+	u64 cong_priv[XTCP_CA_PRIV_SIZE / sizeof(u64)];
 
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
@@ -589,17 +606,85 @@ void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
 			  u32 ack);
 
 /* cong.c APIs */
-struct xtcp_cong_ops {
-	const char *name;
-	u32 (*ssthresh)(struct sock *sk);
-	void (*cong_avoid)(struct sock *sk, u32 acked);
+/* the congestion state an algorithm is told about (Linux's TCP_CA_*) */
+enum xtcp_ca_state {
+	XTCP_CA_OPEN,		/* nothing being repaired */
+	XTCP_CA_RECOVERY,	/* fast recovery (in_recovery 1) */
+	XTCP_CA_LOSS,		/* after a retransmission timeout (2) */
 };
 
+/* events for ops->cwnd_event (Linux's CA_EVENT_*) */
+enum xtcp_ca_event {
+	XTCP_CA_EVENT_TX_START,		/* data leaves with nothing in flight */
+	XTCP_CA_EVENT_CWND_RESTART,	/* cwnd cut after an idle period */
+};
+
+/*
+ * A congestion control algorithm, like Linux's struct tcp_congestion_ops
+ * cut to what Reno and CUBIC use. ssthresh and cong_avoid are required,
+ * the rest optional. Every hook runs under the socket lock. An algorithm
+ * keeps its per-connection state in xtcp_sock.cong_priv (XTCP_CA_PRIV_SIZE
+ * bytes, zeroed before init) and is one file: cubic.c is the example.
+ */
+struct xtcp_cong_ops {
+	struct list_head list;		/* xtcp_cong_list; RCU, cong.c lock */
+	char name[XTCP_CA_NAME_MAX];	/* what TCP_CONGESTION names */
+	/* (re)start the algorithm's state: new socket, TCP_CONGESTION */
+	void (*init)(struct sock *sk);
+	/* ssthresh after a loss (fast retransmit or RTO), in segments */
+	u32 (*ssthresh)(struct sock *sk);
+	/* grow cwnd for acked segments, outside fast recovery */
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+	/* before the stack enters the state (XTCP_CA_*) */
+	void (*set_state)(struct sock *sk, u8 new_state);
+	void (*cwnd_event)(struct sock *sk, enum xtcp_ca_event ev);
+	/* an ACK of new data (every one), after cong_avoid */
+	void (*pkts_acked)(struct sock *sk, u32 acked);
+	/* an RTT sample in microseconds, when the stack takes one */
+	void (*rtt_sample)(struct sock *sk, u32 rtt_us);
+	/* cwnd to restore when a reduction proved spurious */
+	u32 (*undo_cwnd)(struct sock *sk, u32 prior_cwnd);
+};
+
+extern bool xtcp_slow_start_after_idle;
+
+int xtcp_cong_register(struct xtcp_cong_ops *ops);
+void xtcp_cong_unregister(struct xtcp_cong_ops *ops);
+int xtcp_cong_module_init(void);
+void xtcp_cong_module_exit(void);
 void xtcp_cong_init(struct sock *sk);
+void xtcp_cong_init_child(const struct sock *lsk, struct sock *sk);
+int xtcp_cong_set(struct sock *sk, const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_timeout(struct sock *sk);
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_cong_tx_start(struct sock *sk);
+void xtcp_cong_data_sent(struct sock *sk);
+u32 xtcp_cong_undo_cwnd(struct sock *sk, u32 prior_cwnd);
+u32 xtcp_cong_slow_start(struct sock *sk, u32 acked);
+
+static inline void *xtcp_cong_priv(const struct sock *sk)
+{
+	return (void *)xtcp_sk(sk)->cong_priv;
+}
+
+/* cubic.c APIs */
+int xtcp_cubic_register(void);
+void xtcp_cubic_unregister(void);
+
+/* buf.c APIs: tcp_rmem/tcp_wmem and autotuning */
+enum {
+	XTCP_BUF_MIN,
+	XTCP_BUF_DEFAULT,
+	XTCP_BUF_MAX,
+};
+
+int xtcp_buf_rmem(int which);
+int xtcp_buf_wmem(int which);
+void xtcp_buf_rcv_adjust(struct sock *sk);
+void xtcp_buf_snd_expand(struct sock *sk);
 
 /* timer.c APIs */
 void xtcp_timer_init(struct sock *sk);
