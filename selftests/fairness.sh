@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fairness (issue 17): one XTCP flow and one native flow share a bottleneck
+# and each must get between 1/3 and 2/3 of the bytes.
+#
+#   nsx  XTCP   192.0.2.1    --- x0 --+
+#                                     nsr (router) -- rs, tbf --- nss 203.0.113.1
+#   nsn  native 198.51.100.1 --- n0 --+                          native receiver
+#
+# Both senders send bulk data to two native servers in nss (xtcp_connect,
+# one port each), so only the senders' stacks (and congestion controls)
+# differ: XTCP's (Reno today, CUBIC once issue 17 lands) and Linux's
+# (CUBIC). The router's egress towards nss is the bottleneck: tbf at
+# XTCP_FAIR_RATE Mbit/s, burst 64 KB, 20 ms of queue. Offloads are the
+# veths' defaults on every link.
+#
+# Once both flows have delivered bytes and XTCP_FAIR_WARMUP seconds have
+# passed (slow start over), the bytes each server connection received
+# (ss -ti, bytes_received) are read, and again XTCP_FAIR_SECS seconds
+# later; the difference is each flow's share. The test asserts that both
+# flows made progress and that each has between 1/3 and 2/3 of the total,
+# and prints the split and how full the link was (if the two flows
+# together move much less than the rate, the VM's CPU was the bottleneck
+# and the split says more about CPU than about congestion control).
+#
+# Rate: 100 Mbit/s is issue 17's; under TCG the VM forwards less than that
+# through the router namespace, so the default is lower, measured (see
+# Documentation/benchmark.md, Fairness): XTCP_FAIR_RATE=100 asks for the
+# issue's rate. Duration: 30 s by default, as the issue asks.
+#
+# Not deterministic: the split depends on both congestion controls and on
+# the VM's scheduling; the bounds are the issue's.
+
+# shellcheck source=xtcp_lib.sh
+. "$(dirname "$0")/xtcp_lib.sh"
+
+RATE=${XTCP_FAIR_RATE:-40}
+SECS=${XTCP_FAIR_SECS:-30}
+WARMUP=${XTCP_FAIR_WARMUP:-3}
+SCALE=${XTCP_TIMEOUT_SCALE:-1}
+# more than either flow can send in the test's time
+HUGE=$((1 << 40))
+SRV=203.0.113.1
+nsx=
+nsn=
+nsr=
+nss=
+
+# received NS PORT: bytes_received of the established connection whose
+# local port is PORT in NS, 0 when there is none yet
+received() {
+	ss -N "$1" -tinH state established "( sport = :$2 )" |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^bytes_received:/) {
+			sub(/^bytes_received:/, "", $i); n = $i } }
+			END { print n + 0 }'
+}
+
+test_fairness() {
+	local px py tmo i t0 t1 x0 y0 x1 y1 dx dy tot ms pct
+	xtcp_lib_require_xtcp
+	xtcp_lib_require_cmd tc ss
+	modprobe -q sch_tbf 2>/dev/null || true
+	xtcp_lib_ns_create nsx nsn nsr nss
+	xtcp_lib_veth "$nsx" x0 "$nsr" rx
+	xtcp_lib_veth "$nsn" n0 "$nsr" rn
+	xtcp_lib_veth "$nsr" rs "$nss" s0
+	xtcp_lib_native "$nsr" rx 192.0.2.254/24
+	xtcp_lib_native "$nsr" rn 198.51.100.254/24
+	xtcp_lib_native "$nsr" rs 203.0.113.254/24
+	ip netns exec "$nsr" sysctl -qw net.ipv4.ip_forward=1
+	xtcp_lib_attach "$nsx" x0 192.0.2.1/24 192.0.2.254
+	xtcp_lib_native "$nsn" n0 198.51.100.1/24
+	ip -n "$nsn" route add default via 198.51.100.254
+	xtcp_lib_native "$nss" s0 "$SRV/24"
+	ip -n "$nss" route add default via 203.0.113.254
+	tc -n "$nsr" qdisc replace dev rs root tbf rate "${RATE}mbit" \
+		burst 64kb latency 20ms
+	xtcp_lib_log "bottleneck: $(tc -n "$nsr" qdisc show dev rs)"
+
+	px=$(xtcp_lib_port)
+	py=$((px + 1))
+	tmo=$(((SECS + WARMUP + 60) * SCALE))
+	xtcp_lib_connect_bg "$nss" -s TCP -l -p "$px" -b "$SRV" -t "$tmo" >/dev/null
+	xtcp_lib_connect_bg "$nss" -s TCP -l -p "$py" -b "$SRV" -t "$tmo" >/dev/null
+	xtcp_lib_wait_listen "$nss" tcp "$px"
+	xtcp_lib_wait_listen "$nss" tcp "$py"
+	xtcp_lib_connect_bg "$nsx" -s XTCP -c "$SRV" -p "$px" -n "$HUGE" -t "$tmo" >/dev/null
+	xtcp_lib_connect_bg "$nsn" -s TCP -c "$SRV" -p "$py" -n "$HUGE" -t "$tmo" >/dev/null
+
+	# both flows running, then the warm-up
+	for ((i = 0; i < 100 * SCALE; i++)); do
+		[ "$(received "$nss" "$px")" -gt 0 ] &&
+			[ "$(received "$nss" "$py")" -gt 0 ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt $((100 * SCALE)) ] || xtcp_lib_fail "the flows did not start"
+	sleep "$WARMUP"
+
+	t0=$EPOCHREALTIME
+	x0=$(received "$nss" "$px")
+	y0=$(received "$nss" "$py")
+	sleep "$SECS"
+	t1=$EPOCHREALTIME
+	x1=$(received "$nss" "$px")
+	y1=$(received "$nss" "$py")
+	ms=$(((${t1/./} - ${t0/./}) / 1000))
+	dx=$((x1 - x0))
+	dy=$((y1 - y0))
+	tot=$((dx + dy))
+	xtcp_lib_log "over $ms ms: XTCP flow $dx bytes ($((dx * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)," \
+		"native flow $dy bytes ($((dy * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)"
+	[ "$dx" -gt 0 ] || xtcp_lib_fail "the XTCP flow made no progress"
+	[ "$dy" -gt 0 ] || xtcp_lib_fail "the native flow made no progress"
+	pct=$((dx * 1000 / tot))
+	xtcp_lib_log "split: XTCP $((pct / 10)).$((pct % 10))%, native" \
+		"$(((1000 - pct) / 10)).$(((1000 - pct) % 10))%;" \
+		"link use $((tot * 8 / (ms > 0 ? ms : 1) / 10 / RATE))% of $RATE Mbit/s"
+	if [ $((3 * dx)) -lt "$tot" ] || [ $((3 * dx)) -gt $((2 * tot)) ]; then
+		xtcp_lib_fail "XTCP's share is outside [1/3, 2/3]"
+	fi
+}
+
+xtcp_lib_init
+xtcp_lib_test fairness_xtcp_native_tbf test_fairness
+xtcp_lib_exit
