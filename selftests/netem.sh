@@ -135,7 +135,7 @@ topo() {
 		dev=${ns#*:}
 		ns=${ns%:*}
 		ip -n "$ns" link set dev "$dev" gso_max_segs 1
-		ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off
+		ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null
 	done
 	if [ "$1" = xtcp ]; then
 		xtcp_lib_attach "$ns1" veth1 "$ADDR1/24"
@@ -167,10 +167,13 @@ one_cell() {
 	bytes=$(cell_bytes "$cell")
 	tmo=$(($(deadline "$cell" "$bytes") * SCALE))
 	args=$(netem_args "$cell")
+	# (set -e does not hold here: one_cell runs left of a ||)
 	# shellcheck disable=SC2086 # the netem parameters are words
-	tc -n "$ns1" qdisc replace dev veth1 root netem limit "$LIMIT" $args
-	# shellcheck disable=SC2086
-	tc -n "$ns2" qdisc replace dev veth2 root netem limit "$LIMIT" $args
+	if ! tc -n "$ns1" qdisc replace dev veth1 root netem limit "$LIMIT" $args ||
+		! tc -n "$ns2" qdisc replace dev veth2 root netem limit "$LIMIT" $args; then
+		xtcp_lib_log "FAIL: $cell: tc qdisc replace ... netem $args failed"
+		return 1
+	fi
 	xtcp_lib_log "cell $cell: netem limit $LIMIT $args on veth1 and veth2;" \
 		"$bytes bytes each way, deadline ${tmo} s"
 	if [ "$cell" = corrupt ]; then
@@ -236,6 +239,9 @@ pair() {
 	# Debian's kernel has netem as a module and tc does not load it
 	modprobe -q sch_netem 2>/dev/null || true
 	topo "$cs" "$ss"
+	# netem usable at all (else every cell would run on a clean link)
+	tc -n "$ns1" qdisc replace dev veth1 root netem delay 1ms
+	tc -n "$ns1" qdisc del dev veth1 root
 	for cell in $CELLS; do
 		# the subshell keeps a failing cell's set -e exit to itself
 		(one_cell "$cs" "$ss" "$cell") ||
