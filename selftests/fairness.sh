@@ -8,6 +8,11 @@
 #                                     nsr (router) -- rs, tbf --- nss 203.0.113.1
 #   nsn  native 198.51.100.1 --- n0 --+                          native receiver
 #
+# fairness_xtcp_tcp: nsx sends with XTCP, nsn with Linux. The reference,
+# fairness_tcp_tcp_reference, runs first with both senders native (CUBIC
+# against CUBIC): it shows the topology and the bounds hold for Linux, and
+# how full the link gets on this machine.
+#
 # Both senders send bulk data to two native servers in nss (xtcp_connect,
 # one port each), so only the senders' stacks (and congestion controls)
 # differ: XTCP's (Reno today, CUBIC once issue 17 lands) and Linux's
@@ -56,9 +61,10 @@ received() {
 			END { print n + 0 }'
 }
 
+# test_fairness xtcp|tcp: the first sender's stack (the second is native)
 test_fairness() {
-	local px py tmo i t0 t1 x0 y0 x1 y1 dx dy tot ms pct
-	xtcp_lib_require_xtcp
+	local stack=$1 px py tmo i t0 t1 x0 y0 x1 y1 dx dy tot ms pct
+	[ "$stack" = tcp ] || xtcp_lib_require_xtcp
 	xtcp_lib_require_cmd tc ss
 	modprobe -q sch_tbf 2>/dev/null || true
 	xtcp_lib_ns_create nsx nsn nsr nss
@@ -69,7 +75,12 @@ test_fairness() {
 	xtcp_lib_native "$nsr" rn 198.51.100.254/24
 	xtcp_lib_native "$nsr" rs 203.0.113.254/24
 	ip netns exec "$nsr" sysctl -qw net.ipv4.ip_forward=1
-	xtcp_lib_attach "$nsx" x0 192.0.2.1/24 192.0.2.254
+	if [ "$stack" = xtcp ]; then
+		xtcp_lib_attach "$nsx" x0 192.0.2.1/24 192.0.2.254
+	else
+		xtcp_lib_native "$nsx" x0 192.0.2.1/24
+		ip -n "$nsx" route add default via 192.0.2.254
+	fi
 	xtcp_lib_native "$nsn" n0 198.51.100.1/24
 	ip -n "$nsn" route add default via 198.51.100.254
 	xtcp_lib_native "$nss" s0 "$SRV/24"
@@ -85,7 +96,7 @@ test_fairness() {
 	xtcp_lib_connect_bg "$nss" -s TCP -l -p "$py" -b "$SRV" -t "$tmo" >/dev/null
 	xtcp_lib_wait_listen "$nss" tcp "$px"
 	xtcp_lib_wait_listen "$nss" tcp "$py"
-	xtcp_lib_connect_bg "$nsx" -s XTCP -c "$SRV" -p "$px" -n "$HUGE" -t "$tmo" >/dev/null
+	xtcp_lib_connect_bg "$nsx" -s "${stack^^}" -c "$SRV" -p "$px" -n "$HUGE" -t "$tmo" >/dev/null
 	xtcp_lib_connect_bg "$nsn" -s TCP -c "$SRV" -p "$py" -n "$HUGE" -t "$tmo" >/dev/null
 
 	# both flows running, then the warm-up
@@ -108,19 +119,20 @@ test_fairness() {
 	dx=$((x1 - x0))
 	dy=$((y1 - y0))
 	tot=$((dx + dy))
-	xtcp_lib_log "over $ms ms: XTCP flow $dx bytes ($((dx * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)," \
-		"native flow $dy bytes ($((dy * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)"
-	[ "$dx" -gt 0 ] || xtcp_lib_fail "the XTCP flow made no progress"
-	[ "$dy" -gt 0 ] || xtcp_lib_fail "the native flow made no progress"
+	xtcp_lib_log "over $ms ms: first ($stack) flow $dx bytes ($((dx * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)," \
+		"second (native) flow $dy bytes ($((dy * 8 / (ms > 0 ? ms : 1) / 1000)) Mbit/s)"
+	[ "$dx" -gt 0 ] || xtcp_lib_fail "the first ($stack) flow made no progress"
+	[ "$dy" -gt 0 ] || xtcp_lib_fail "the second (native) flow made no progress"
 	pct=$((dx * 1000 / tot))
-	xtcp_lib_log "split: XTCP $((pct / 10)).$((pct % 10))%, native" \
+	xtcp_lib_log "split: first ($stack) $((pct / 10)).$((pct % 10))%, second (native)" \
 		"$(((1000 - pct) / 10)).$(((1000 - pct) % 10))%;" \
 		"link use $((tot * 8 / (ms > 0 ? ms : 1) / 10 / RATE))% of $RATE Mbit/s"
 	if [ $((3 * dx)) -lt "$tot" ] || [ $((3 * dx)) -gt $((2 * tot)) ]; then
-		xtcp_lib_fail "XTCP's share is outside [1/3, 2/3]"
+		xtcp_lib_fail "the first ($stack) flow's share is outside [1/3, 2/3]"
 	fi
 }
 
 xtcp_lib_init
-xtcp_lib_test fairness_xtcp_native_tbf test_fairness
+xtcp_lib_test fairness_tcp_tcp_reference test_fairness tcp
+xtcp_lib_test fairness_xtcp_tcp test_fairness xtcp
 xtcp_lib_exit

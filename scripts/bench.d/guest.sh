@@ -501,6 +501,8 @@ metric_loss() {
 	local per=$((SD + 3)) t0 i args bytes secs mbps line
 	local -A spid nconn
 
+	# Debian's kernel has netem as a module and tc does not load it
+	modprobe -q sch_netem 2>/dev/null || true
 	for r in "${ROWS[@]}"; do
 		seg_offloads "$NS_C" "c-$r" off
 		seg_offloads "$NS_S" "s-$r" off
@@ -630,7 +632,7 @@ metric_burst() {
 	local -A spid nconn
 
 	modprobe -q -a nf_tables nft_compat ip_tables iptable_filter x_tables \
-		xt_u32 xt_statistic 2>/dev/null || true
+		xt_u32 xt_statistic sch_netem 2>/dev/null || true
 	burst_topo
 	for r in "${ROWS[@]}"; do
 		stream_server "$B_NS_S" "$(row_sstack "$r")" "10.97.$(row_idx "$r").2" \
