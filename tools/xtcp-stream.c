@@ -19,7 +19,11 @@
  * where S runs from the first byte to the last read, M is the goodput
  * (BYTES * 8 / S), G the longest time between two reads that returned
  * data and OFFSET the stream offset (bytes read before) of the read that
- * ended it. Runs until SIGINT or SIGTERM.
+ * ended it. With -g FROM,TO the line ends with "stall_ms T": the time from
+ * the last read that ended at or before stream offset FROM to the first
+ * read that ended past offset TO (-1 if the stream never got there), the
+ * stall of a hole known to lie between the two offsets (the burst metric).
+ * Runs until SIGINT or SIGTERM.
  *
  * Client (-c ADDR): connects and writes for -d SECONDS or -n BYTES; with
  * -n it then half-closes and waits for the server's EOF. A RST from the
@@ -52,7 +56,7 @@
 #define LINGER_S 30
 
 static const char usage_text[] =
-	"Usage: " PROG " -l [-f FAMILY] [-p PORT] [-b ADDR] [-d SECONDS]\n"
+	"Usage: " PROG " -l [-f FAMILY] [-p PORT] [-b ADDR] [-d SECONDS] [-g FROM,TO]\n"
 	"       " PROG " -c ADDR [-f FAMILY] [-p PORT] (-d SECONDS | -n BYTES)\n"
 	"  -l          server: read each connection (for -d s, else to EOF),\n"
 	"              print what arrived; until SIGTERM\n"
@@ -63,6 +67,7 @@ static const char usage_text[] =
 	"  -b ADDR     server: local address (default any)\n"
 	"  -d SECONDS  server: read this long; client: write this long\n"
 	"  -n BYTES    client: write this many bytes, then wait for EOF\n"
+	"  -g FROM,TO  server: also print the stall from offset FROM past TO\n"
 	"Server prints \"stream rx BYTES seconds S mbps M maxgap_ms G gap_end O\"\n"
 	"per connection, the client \"stream tx BYTES seconds S\".\n";
 
@@ -134,11 +139,18 @@ static bool wait_fd(int fd, short events, int ms)
 	return poll(&pfd, 1, ms) > 0;
 }
 
+/* stream offsets of -g: the stall from FROM until the stream passes TO */
+static struct {
+	bool on;
+	unsigned long long from, to;
+} hole;
+
 /* One connection: read it, print its line, close or abort it. */
 static void serve(int fd, unsigned long secs, char *buf)
 {
 	unsigned long long bytes = 0, gap_end = 0;
 	double first = 0, last = 0, t, end = 0, maxgap = 0;
+	double before = 0, after = 0;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	ssize_t n;
 	int ms;
@@ -168,11 +180,19 @@ static void serve(int fd, unsigned long secs, char *buf)
 		}
 		last = t;
 		bytes += (unsigned long long)n;
+		if (bytes <= hole.from)
+			before = t;
+		else if (bytes > hole.to && !after)
+			after = t;
 	}
 	t = last > first ? last - first : 0;
-	printf("stream rx %llu seconds %.3f mbps %.3f maxgap_ms %.1f gap_end %llu\n",
+	printf("stream rx %llu seconds %.3f mbps %.3f maxgap_ms %.1f gap_end %llu",
 	       bytes, t, t > 0 ? bytes * 8 / t / 1e6 : 0.0, maxgap * 1000,
 	       gap_end);
+	if (hole.on)
+		printf(" stall_ms %.1f",
+		       before && after ? (after - before) * 1000 : -1.0);
+	printf("\n");
 	fflush(stdout);
 	/* with -d the client is still writing: a RST stops it at once */
 	if (secs)
@@ -289,7 +309,7 @@ int main(int argc, char **argv)
 	int family = AF_INET, opt;
 	bool server = false;
 
-	while ((opt = getopt(argc, argv, "lc:f:p:b:d:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "lc:f:p:b:d:n:g:h")) != -1) {
 		switch (opt) {
 		case 'l':
 			server = true;
@@ -316,6 +336,12 @@ int main(int argc, char **argv)
 				usage_exit("bad count", optarg);
 			count = v;
 			break;
+		case 'g':
+			if (sscanf(optarg, "%llu,%llu", &hole.from, &hole.to) != 2 ||
+			    hole.from >= hole.to)
+				usage_exit("bad -g FROM,TO", optarg);
+			hole.on = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -329,6 +355,8 @@ int main(int argc, char **argv)
 		usage_exit("give exactly one of -l and -c ADDR", NULL);
 	if (server && count)
 		usage_exit("-n is a client option", NULL);
+	if (!server && hole.on)
+		usage_exit("-g is a server option", NULL);
 	if (!server && !!secs == !!count)
 		usage_exit("a client needs exactly one of -d and -n", NULL);
 	if (!server && baddr)

@@ -45,10 +45,11 @@
 #          through a router namespace (XTCP bypasses netfilter, so the drop
 #          must happen on a box in between) that delays each direction 5 ms
 #          and drops data segments 101 to 110 of each flow with ten
-#          iptables nth rules, rearmed before every sample; the client
-#          sends 2 MiB; the sample is the receiver's longest stall, the
-#          longest time between two reads that returned data (see
-#          Documentation/benchmark.md for why that is the recovery time).
+#          iptables nth rules, rearmed before every sample (each row has
+#          client and server namespaces of its own); the client
+#          sends 2 MiB; the sample is the receiver's stall over the hole:
+#          from its last read that ended before the hole to its first read
+#          past it (see Documentation/benchmark.md).
 #
 # Environment (set by scripts/bench): XTCP_BENCH_OUT, XTCP_BENCH_METRICS,
 # XTCP_BENCH_REPS, XTCP_BENCH_D, XTCP_BENCH_TWN, XTCP_BENCH_PERF,
@@ -483,12 +484,13 @@ stream_client() {
 }
 
 # stream_result FILE N: the N-th "stream rx" line of a server's output,
-# as "bytes seconds mbps maxgap_ms gap_end"; waits for it up to 10 s
+# as "bytes seconds mbps maxgap_ms gap_end stall_ms" (stall_ms only with
+# -g); waits for it up to 10 s
 stream_result() {
 	local i line
 	for ((i = 0; i < 200; i++)); do
 		line=$(awk -v n="$2" '$1 == "stream" && $2 == "rx" && ++k == n {
-			print $3, $5, $7, $9, $11 }' "$1")
+			print $3, $5, $7, $9, $11, $13 }' "$1")
 		[ -n "$line" ] && break
 		sleep 0.05
 	done
@@ -564,40 +566,49 @@ BURST_BYTES=2097152
 BURST_FIRST=100
 BURST_LEN=10
 BURST_DELAY=5ms
+# the stall runs from the last read that ended at or before the hole
+# (segment 101 starts at 100 x 1448 with timestamps, 100 x 1460 without)
+# to the first read past it (segment 110 ends by 110 x 1460)
+BURST_FROM=$((BURST_FIRST * 1448))
+BURST_TO=$(((BURST_FIRST + BURST_LEN) * 1460))
 
 # burst_topo: per row, client -- router -- server, the router forwarding
-# with a 5 ms netem delay on each of its egresses and a chain of its own
+# with a 5 ms netem delay on each of its egresses and a chain of its own.
+# Each row's client and server have namespaces of their own (xb-bc-ROW,
+# xb-bs-ROW): two XTCP links with a gateway each in one namespace would
+# leave XTCP to pick one of them for every off-link destination.
 burst_topo() {
 	local r i
-	ns_create "$B_NS_C" "$B_NS_R" "$B_NS_S"
+	ns_create "$B_NS_R"
 	ip netns exec "$B_NS_R" sysctl -qw net.ipv4.ip_forward=1
 	for r in "${ROWS[@]}"; do
 		i=$(row_idx "$r")
-		ip -n "$B_NS_C" link add "bc-$r" mtu 1500 type veth peer name "rc-$r" netns "$B_NS_R" mtu 1500
-		ip -n "$B_NS_S" link add "bs-$r" mtu 1500 type veth peer name "rs-$r" netns "$B_NS_R" mtu 1500
-		ip -n "$B_NS_C" link set "bc-$r" up
-		ip -n "$B_NS_S" link set "bs-$r" up
+		ns_create "$B_NS_C-$r" "$B_NS_S-$r"
+		ip -n "$B_NS_C-$r" link add "bc-$r" mtu 1500 type veth peer name "rc-$r" netns "$B_NS_R" mtu 1500
+		ip -n "$B_NS_S-$r" link add "bs-$r" mtu 1500 type veth peer name "rs-$r" netns "$B_NS_R" mtu 1500
+		ip -n "$B_NS_C-$r" link set "bc-$r" up
+		ip -n "$B_NS_S-$r" link set "bs-$r" up
 		ip -n "$B_NS_R" link set "rc-$r" up
 		ip -n "$B_NS_R" link set "rs-$r" up
 		# the sender's segments reach the router one by one
-		seg_offloads "$B_NS_C" "bc-$r" off
+		seg_offloads "$B_NS_C-$r" "bc-$r" off
 		ip -n "$B_NS_R" addr add "10.98.$i.254/24" dev "rc-$r"
 		ip -n "$B_NS_R" addr add "10.97.$i.254/24" dev "rs-$r"
 		tc -n "$B_NS_R" qdisc replace dev "rc-$r" root netem limit 100000 delay "$BURST_DELAY"
 		tc -n "$B_NS_R" qdisc replace dev "rs-$r" root netem limit 100000 delay "$BURST_DELAY"
 		if [ "$(row_cstack "$r")" = xtcp ]; then
-			ip netns exec "$B_NS_C" "$XTCPCTL" link add dev "bc-$r" \
+			ip netns exec "$B_NS_C-$r" "$XTCPCTL" link add dev "bc-$r" \
 				addr "10.98.$i.1/24" gw "10.98.$i.254" >/dev/null
 		else
-			ip -n "$B_NS_C" addr add "10.98.$i.1/24" dev "bc-$r"
-			ip -n "$B_NS_C" route add "10.97.$i.0/24" via "10.98.$i.254"
+			ip -n "$B_NS_C-$r" addr add "10.98.$i.1/24" dev "bc-$r"
+			ip -n "$B_NS_C-$r" route add "10.97.$i.0/24" via "10.98.$i.254"
 		fi
 		if [ "$(row_sstack "$r")" = xtcp ]; then
-			ip netns exec "$B_NS_S" "$XTCPCTL" link add dev "bs-$r" \
+			ip netns exec "$B_NS_S-$r" "$XTCPCTL" link add dev "bs-$r" \
 				addr "10.97.$i.2/24" gw "10.97.$i.254" >/dev/null
 		else
-			ip -n "$B_NS_S" addr add "10.97.$i.2/24" dev "bs-$r"
-			ip -n "$B_NS_S" route add "10.98.$i.0/24" via "10.97.$i.254"
+			ip -n "$B_NS_S-$r" addr add "10.97.$i.2/24" dev "bs-$r"
+			ip -n "$B_NS_S-$r" route add "10.98.$i.0/24" via "10.97.$i.254"
 		fi
 		ip netns exec "$B_NS_R" iptables -N "burst-$r"
 		ip netns exec "$B_NS_R" iptables -A FORWARD -i "rc-$r" -p tcp -j "burst-$r"
@@ -628,23 +639,23 @@ burst_dropped() {
 
 metric_burst() {
 	local r rep done_=0 total=$((REPS * ${#ROWS[@]})) per=8 t0 i
-	local bytes secs mbps gap gap_end dropped line
+	local bytes secs mbps gap gap_end stall dropped line
 	local -A spid nconn
 
 	modprobe -q -a nf_tables nft_compat ip_tables iptable_filter x_tables \
 		xt_u32 xt_statistic sch_netem 2>/dev/null || true
 	burst_topo
 	for r in "${ROWS[@]}"; do
-		stream_server "$B_NS_S" "$(row_sstack "$r")" "10.97.$(row_idx "$r").2" \
-			"$BURST_PORT" "/tmp/burst-srv-$r.out"
+		stream_server "$B_NS_S-$r" "$(row_sstack "$r")" "10.97.$(row_idx "$r").2" \
+			"$BURST_PORT" "/tmp/burst-srv-$r.out" -g "$BURST_FROM,$BURST_TO"
 		spid[$r]=$server_pid
 		nconn[$r]=0
 	done
 	log "# burst: $BURST_BYTES bytes per flow through a router with $BURST_DELAY each way;" \
 		"data segments $((BURST_FIRST + 1)) to $((BURST_FIRST + BURST_LEN)) dropped"
 	for r in "${ROWS[@]}"; do
-		echo "link burst-$(row_name "$r") $(describe "$B_NS_C" "bc-$r")" >>"$META"
-		echo "link burst-$(row_name "$r") $(describe "$B_NS_S" "bs-$r")" >>"$META"
+		echo "link burst-$(row_name "$r") $(describe "$B_NS_C-$r" "bc-$r")" >>"$META"
+		echo "link burst-$(row_name "$r") $(describe "$B_NS_S-$r" "bs-$r")" >>"$META"
 	done
 	for ((rep = 1; rep <= REPS; rep++)); do
 		for r in $(rotated "$rep"); do
@@ -652,22 +663,23 @@ metric_burst() {
 			t0=$(date +%s)
 			i=$(row_idx "$r")
 			burst_arm "$r"
-			stream_client "$B_NS_C" "$(row_cstack "$r")" -c "10.97.$i.2" \
+			stream_client "$B_NS_C-$r" "$(row_cstack "$r")" -c "10.97.$i.2" \
 				-p "$BURST_PORT" -n "$BURST_BYTES"
 			nconn[$r]=$((nconn[$r] + 1))
 			line=$(stream_result "/tmp/burst-srv-$r.out" "${nconn[$r]}") || exit 1
-			read -r bytes secs mbps gap gap_end <<<"$line"
+			read -r bytes secs mbps gap gap_end stall <<<"$line"
 			dropped=$(burst_dropped "$r")
-			log "  $(row_name "$r"): longest stall $gap ms, ending at byte $gap_end;" \
-				"$bytes bytes in $secs s; $dropped segments dropped"
+			log "  $(row_name "$r"): stall over the hole $stall ms; longest gap $gap ms," \
+				"ending at byte $gap_end; $bytes bytes in $secs s; $dropped segments dropped"
 			# a sample is valid only if the burst happened and the
 			# whole stream arrived
-			if [ "$dropped" != "$BURST_LEN" ] || [ "$bytes" != "$BURST_BYTES" ]; then
+			if [ "$dropped" != "$BURST_LEN" ] || [ "$bytes" != "$BURST_BYTES" ] ||
+				[ "${stall#-}" != "$stall" ]; then
 				sample burst "$(row_name "$r")" "$rep" NA ms 1 \
 					"dropped=$dropped bytes=$bytes"
 			else
-				sample burst "$(row_name "$r")" "$rep" "$gap" ms 0 \
-					"gap_end=$gap_end bytes=$bytes seconds=$secs dropped=$dropped"
+				sample burst "$(row_name "$r")" "$rep" "$stall" ms 0 \
+					"maxgap_ms=$gap gap_end=$gap_end bytes=$bytes seconds=$secs dropped=$dropped"
 			fi
 			done_=$((done_ + 1))
 			per=$(((per + $(date +%s) - t0 + 1) / 2))
@@ -676,7 +688,10 @@ metric_burst() {
 	for r in "${ROWS[@]}"; do
 		server_stop "${spid[$r]}"
 	done
-	ns_destroy "$B_NS_C" "$B_NS_S" "$B_NS_R"
+	for r in "${ROWS[@]}"; do
+		ns_destroy "$B_NS_C-$r" "$B_NS_S-$r"
+	done
+	ns_destroy "$B_NS_R"
 }
 
 # ----------------------------------------------------------------- main
@@ -684,8 +699,8 @@ metric_burst() {
 cleanup() {
 	local rc=$?
 	jobs -p | xargs -r kill 2>/dev/null || true
-	ns_destroy "$NS_C" "$NS_S" "$TW_NS_C" "$TW_NS_S" "$B_NS_C" "$B_NS_S" \
-		"$B_NS_R" 2>/dev/null || true
+	ns_destroy "$NS_C" "$NS_S" "$TW_NS_C" "$TW_NS_S" "$B_NS_R" \
+		"${ROWS[@]/#/$B_NS_C-}" "${ROWS[@]/#/$B_NS_S-}" 2>/dev/null || true
 	exit "$rc"
 }
 trap cleanup EXIT
