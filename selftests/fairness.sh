@@ -100,12 +100,16 @@ test_fairness() {
 	xtcp_lib_connect_bg "$nsn" -s TCP -c "$SRV" -p "$py" -n "$HUGE" -t "$tmo" >/dev/null
 
 	# both flows running, then the warm-up
-	for ((i = 0; i < 100 * SCALE; i++)); do
-		[ "$(received "$nss" "$px")" -gt 0 ] &&
-			[ "$(received "$nss" "$py")" -gt 0 ] && break
-		sleep 0.1
+	i=$((SECONDS + 20 * SCALE))
+	while [ "$(received "$nss" "$px")" = 0 ] || [ "$(received "$nss" "$py")" = 0 ]; do
+		if [ "$SECONDS" -gt "$i" ]; then
+			# what the receiver and the bottleneck saw
+			ss -N "$nss" -tin | sed 's/^/# /'
+			tc -n "$nsr" -s qdisc show dev rs | sed 's/^/# /'
+			xtcp_lib_fail "the flows did not both start within $((20 * SCALE)) s"
+		fi
+		sleep 0.2
 	done
-	[ "$i" -lt $((100 * SCALE)) ] || xtcp_lib_fail "the flows did not start"
 	sleep "$WARMUP"
 
 	t0=$EPOCHREALTIME
