@@ -29,10 +29,12 @@
 # together move much less than the rate, the VM's CPU was the bottleneck
 # and the split says more about CPU than about congestion control).
 #
-# Rate: 100 Mbit/s is issue 17's; under TCG the VM forwards less than that
-# through the router namespace, so the default is lower, measured (see
-# Documentation/benchmark.md, Fairness): XTCP_FAIR_RATE=100 asks for the
-# issue's rate. Duration: 30 s by default, as the issue asks.
+# Rate: 100 Mbit/s, issue 17's, by default (XTCP_FAIR_RATE in Mbit/s
+# changes it). Whether the TCG VM can fill it through the router is what
+# the reference's "link use" line says: not measured yet (2 December 2026:
+# the first runs failed before the measurement, see the commit log); if
+# the two native flows together stay well below the rate, lower it here and
+# say so. Duration: 30 s by default, as the issue asks.
 #
 # Not deterministic: the split depends on both congestion controls and on
 # the VM's scheduling; the bounds are the issue's.
@@ -40,7 +42,7 @@
 # shellcheck source=xtcp_lib.sh
 . "$(dirname "$0")/xtcp_lib.sh"
 
-RATE=${XTCP_FAIR_RATE:-40}
+RATE=${XTCP_FAIR_RATE:-100}
 SECS=${XTCP_FAIR_SECS:-30}
 WARMUP=${XTCP_FAIR_WARMUP:-3}
 SCALE=${XTCP_TIMEOUT_SCALE:-1}
