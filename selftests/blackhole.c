@@ -113,7 +113,7 @@ static long long dropped(const char *ns)
 }
 
 /* SYN retransmissions the client's stack counted */
-static long long syn_retrans(FIXTURE_DATA(blackhole) *self, bool xtcp)
+static long long syn_retrans(struct _test_data_blackhole *self, bool xtcp)
 {
 	if (xtcp)
 		return xtcp_test_counter(self->pair.net.ns[0], "SynRetrans");
@@ -126,7 +126,7 @@ static long long syn_retrans(FIXTURE_DATA(blackhole) *self, bool xtcp)
  * succeeded) and the time it took in *ms.
  */
 static int blackhole_connect(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(blackhole) *self, bool xtcp,
+			     struct _test_data_blackhole *self, bool xtcp,
 			     int syncnt, long long *ms)
 {
 	struct sockaddr_in sin;
