@@ -21,6 +21,8 @@
  *   xtcp_ns wait-drained NS [SECONDS]
  *	polls until /proc/net/xtcp of NS is empty; prints what is left if not
  *   xtcp_ns counter NS NAME                a counter of /proc/net/xtcp_stat
+ *   xtcp_ns snmp NS PROTO NAME             a counter of /proc/net/snmp
+ *	(native TCP's, e.g. Tcp InCsumErrors)
  *   xtcp_ns show NS...
  *	/proc/net/xtcp and the non-zero counters of each NS, as "# " comments
  *	(what a failed test leaves in its log)
@@ -48,6 +50,7 @@ static void usage(void)
 		"       xtcp_ns wait-state NS xtcp|tcp LPORT RPORT STATE [SECONDS]\n"
 		"       xtcp_ns wait-drained NS [SECONDS]\n"
 		"       xtcp_ns counter NS NAME\n"
+		"       xtcp_ns snmp NS PROTO NAME\n"
 		"       xtcp_ns show NS...\n");
 	exit(2);
 }
@@ -168,6 +171,20 @@ int main(int argc, char **argv)
 		if (v < 0) {
 			fprintf(stderr, "xtcp_ns: no counter %s in %s\n",
 				argv[1], argv[0]);
+			return 1;
+		}
+		printf("%lld\n", v);
+		return 0;
+	}
+	if (!strcmp(cmd, "snmp")) {
+		long long v;
+
+		if (argc != 3)
+			usage();
+		v = xtcp_test_snmp(argv[0], argv[1], argv[2]);
+		if (v < 0) {
+			fprintf(stderr, "xtcp_ns: no counter %s %s in %s\n",
+				argv[1], argv[2], argv[0]);
 			return 1;
 		}
 		printf("%lld\n", v);

@@ -964,6 +964,36 @@ long long xtcp_test_netstat(const char *ns, const char *name)
 	return val;
 }
 
+long long xtcp_test_snmp(const char *ns, const char *proto, const char *name)
+{
+	char names[4096], vals[4096], want[64];
+	char *np, *vp, *n, *v;
+	long long val = -1;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%s:", proto);
+	f = proc_open(ns, "snmp");
+	if (!f)
+		return -1;
+	/* pairs of lines: "Proto: name name ..." then "Proto: value value ..." */
+	while (val < 0 && fgets(names, sizeof(names), f) &&
+	       fgets(vals, sizeof(vals), f)) {
+		n = strtok_r(names, " \n", &np);
+		v = strtok_r(vals, " \n", &vp);
+		if (!n || !v || strcmp(n, want) || strcmp(v, want))
+			continue;
+		while ((n = strtok_r(NULL, " \n", &np)) &&
+		       (v = strtok_r(NULL, " \n", &vp))) {
+			if (!strcmp(n, name)) {
+				val = atoll(v);
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return val;
+}
+
 int xtcp_test_int_file(const char *path, int val)
 {
 	int cur = -1;

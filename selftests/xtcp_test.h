@@ -182,6 +182,11 @@ long long xtcp_test_counter(const char *ns, const char *name);
 
 /* A TcpExt counter of /proc/net/netstat in ns (native TCP), or -1. */
 long long xtcp_test_netstat(const char *ns, const char *name);
+/*
+ * A counter of /proc/net/snmp in ns, by protocol and name ("Tcp",
+ * "InCsumErrors" is nstat's TcpInCsumErrors), or -1.
+ */
+long long xtcp_test_snmp(const char *ns, const char *proto, const char *name);
 
 /*
  * An integer file (a sysctl, a module parameter): writes val when it is
