@@ -285,6 +285,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_reuse = lsk->sk_reuse;
 	xs->nodelay = xtcp_sk(lsk)->nodelay;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
+	xs->syn_retries = xtcp_sk(lsk)->syn_retries;
 
 	sk->sk_rcv_saddr = req->laddr;
 	sk->sk_daddr = req->raddr;

@@ -9,6 +9,11 @@
  * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK and
  * TCP_KEEP* come with the lifecycle issue.
  *
+ * TCP_SYNCNT, as do_tcp_setsockopt(): 1 to 127 SYN retransmissions
+ * before connect() gives up with ETIMEDOUT (EINVAL otherwise); reads
+ * back the default, XTCP_SYN_RETRIES like tcp_syn_retries, until set.
+ * Accepted children keep it, as inet_csk_clone_lock() copies it.
+ *
  * TCP_CONGESTION (cong.c), as do_tcp_setsockopt()/do_tcp_getsockopt():
  * set takes a name of up to 15 bytes (EINVAL for optlen 0, ENOENT for a
  * name no algorithm has; every algorithm is allowed to every user); get
@@ -190,6 +195,16 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xs->user_mss = val;
 		release_sock(sk);
 		return 0;
+	case TCP_SYNCNT:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		if (val < 1 || val > XTCP_MAX_SYNCNT)
+			return -EINVAL;
+		lock_sock(sk);
+		xs->syn_retries = val;
+		release_sock(sk);
+		return 0;
 	case TCP_FASTOPEN_KEY:
 		return xtcp_fastopen_set_key(sk, optval, optlen);
 	case TCP_FASTOPEN:
@@ -322,6 +337,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	switch (optname) {
 	case TCP_NODELAY:
 		val = xs->nodelay;
+		break;
+	case TCP_SYNCNT:
+		val = READ_ONCE(xs->syn_retries) ? : XTCP_SYN_RETRIES;
 		break;
 	case TCP_FASTOPEN:
 		val = READ_ONCE(xs->tfo_qlen);

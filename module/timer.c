@@ -176,7 +176,8 @@ static void xtcp_timer_rtx_fire(struct sock *sk)
 		return;
 	}
 
-	limit = sk->sk_state == TCP_SYN_SENT ? XTCP_SYN_RETRIES :
+	limit = sk->sk_state == TCP_SYN_SENT ?
+		(xs->syn_retries ? : XTCP_SYN_RETRIES) :
 					       XTCP_RETRIES2;
 	if (xs->retries >= limit) {
 		xtcp_timer_give_up(sk);

@@ -54,6 +54,7 @@ enum {
 	XTCP_INIT_CWND		= 10,		/* RFC 6928 */
 	XTCP_DUPACK_THRESH	= 3,		/* RFC 5681 3.2 */
 	XTCP_SYN_RETRIES	= 6,		/* like tcp_syn_retries */
+	XTCP_MAX_SYNCNT		= 127,		/* TCP_SYNCNT's, MAX_TCP_SYNCNT */
 	XTCP_SYNACK_RETRIES	= 5,		/* like tcp_synack_retries */
 	XTCP_RETRIES2		= 15,		/* like tcp_retries2 */
 	XTCP_FASTOPEN_COOKIE_MIN = 4,		/* RFC 7413 4.1.1 */
@@ -265,6 +266,7 @@ struct xtcp_sock {
 	u8 backoff;		/* RTO doublings so far */
 	u8 retries;		/* consecutive timeouts of the same data */
 	u8 probes;		/* zero-window probes without answer */
+	u8 syn_retries;		/* TCP_SYNCNT, 0: XTCP_SYN_RETRIES */
 
 	/* congestion control, in segments */
 	u32 snd_cwnd;
