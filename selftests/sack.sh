@@ -36,6 +36,14 @@
 # tail asserts: the probe counter rose (XTCP TCPLossProbes, native
 # TcpExtTCPLossProbes) and no RTO fired (Timeouts, TcpExtTCPTimeouts).
 #
+#   undo: the 21st data packet of a 4 MiB transfer is not dropped but
+#         delayed by 50 ms in the router (iptables CLASSIFY into a netem
+#         band of a prio qdisc on vethr2), far beyond the reordering
+#         window of a veth path: RACK resends it, the receiver D-SACKs
+#         the late original (RFC 2883), and the sender undoes the cwnd
+#         reduction: TCPDSACKUndo (native TcpExtTCPDSACKUndo) rises.
+#         Deterministic as long as the transfer outlasts the 50 ms.
+#
 # Without SACK blocks from an XTCP receiver (before issue 17's receive
 # side), the *_xtcp variants of sack fail: nothing tells the sender
 # where the holes are.
@@ -53,7 +61,8 @@ nsr=
 cap_pid=
 
 NF_MODULES=(nf_tables nft_compat ip_tables iptable_filter x_tables
-	xt_u32 xt_statistic xt_string ts_bm)
+	xt_u32 xt_statistic xt_string ts_bm iptable_mangle xt_CLASSIFY
+	sch_prio sch_netem)
 
 netfilter_load() {
 	xtcp_lib_require_cmd iptables tcpdump ethtool
@@ -237,11 +246,34 @@ test_tail() {
 	[ "$t1" = "$t0" ] || xtcp_lib_fail "an RTO fired"
 }
 
+test_undo() {
+	local u0 u1 d0 d1
+	xtcp_lib_require_xtcp
+	netfilter_load
+	topo "$1" "$2"
+	# band 1:1 for all, 1:3 delayed; CLASSIFY picks 1:3 for one packet
+	tc -n "$nsr" qdisc add dev vethr2 root handle 1: prio bands 3 \
+		priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+	tc -n "$nsr" qdisc add dev vethr2 parent 1:3 handle 30: netem delay 50ms
+	ip netns exec "$nsr" iptables -t mangle -A FORWARD -s 192.0.2.1 \
+		-p tcp -m u32 --u32 "0&0xFFFF=256:65535" -m statistic \
+		--mode nth --every 1000000 --packet 20 -j CLASSIFY --set-class 1:3
+	u0=$(counter "$ns1" "$1" TCPDSACKUndo TcpExtTCPDSACKUndo)
+	d0=$(counter "$ns1" "$1" TCPDSACKRecv TcpExtTCPDSACKRecv)
+	transfer "$1" "$2" $((4 * SIZE))
+	u1=$(counter "$ns1" "$1" TCPDSACKUndo TcpExtTCPDSACKUndo)
+	d1=$(counter "$ns1" "$1" TCPDSACKRecv TcpExtTCPDSACKRecv)
+	xtcp_lib_log "D-SACKs received $d0 -> $d1, D-SACK undos $u0 -> $u1"
+	[ "$d1" -gt "$d0" ] || xtcp_lib_fail "no D-SACK for the late segment"
+	[ "$u1" -gt "$u0" ] || xtcp_lib_fail "the spurious recovery was not undone"
+}
+
 xtcp_lib_init
 for pair in "xtcp xtcp" "xtcp tcp" "tcp xtcp" "tcp tcp"; do
 	# shellcheck disable=SC2086 # two words
 	set -- $pair
 	xtcp_lib_test "sack_$1_$2" test_sack "$1" "$2"
 	xtcp_lib_test "tail_$1_$2" test_tail "$1" "$2"
+	xtcp_lib_test "undo_$1_$2" test_undo "$1" "$2"
 done
 xtcp_lib_exit
