@@ -98,6 +98,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	xs->mss = XTCP_DEFAULT_MSS;
 	xs->advmss = XTCP_DEFAULT_MSS;
 	xtcp_cong_init(sk);
+	xtcp_recovery_init(sk);
 	xtcp_timer_init(sk);
 }
 
