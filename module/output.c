@@ -386,12 +386,14 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct sk_buff *buff;
-	u32 nlen;
+	u32 nlen, nsize;
 
 	/* skb_split() rewrites the frag array a clone in flight shares */
 	if (xtcp_skb_unclone(skb))
 		return -ENOMEM;
-	buff = xtcp_alloc_skb(sk, 0, GFP_ATOMIC);
+	/* room for linear bytes past len, as tcp_fragment(); usually none */
+	nsize = skb_headlen(skb) > len ? skb_headlen(skb) - len : 0;
+	buff = xtcp_alloc_skb(sk, nsize, GFP_ATOMIC);
 	if (!buff)
 		return -ENOMEM;
 	/* the new skb's own overhead is new memory; its bytes just move */
@@ -446,8 +448,13 @@ static int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 		k++;
 	}
 	shinfo->nr_frags = k;
+	/*
+	 * __skb_pull() took head bytes off skb->len already; the frags
+	 * lost the rest. (skb_headlen() is len - data_len: it cannot be
+	 * read between the two updates.)
+	 */
 	skb->data_len -= len - head;
-	skb->len = skb->data_len + skb_headlen(skb);
+	skb->len -= len - head;
 	XTCP_SKB_CB(skb)->seq += len;
 	return 0;
 }
