@@ -25,11 +25,13 @@
 # on the wire (XTCP's GSO packets are then cut in software on the way
 # out) and a drop takes one segment, not a 64 KB burst.
 #
-# sack asserts, from a capture taken on the router's sender side: the
-# sender resent exactly two segments, each once, and before each resend
-# the receiver's duplicate ACKs carried a SACK block starting right
-# after the hole; RetransSegs (native: TcpRetransSegs) rose by exactly 2;
-# the bytes arrived intact (SHA-256). Sequence numbers are compared as
+# sack asserts, from a capture taken on the router's sender side: an
+# XTCP sender resent exactly two segments, and before each resend the
+# receiver's duplicate ACKs carried a SACK block starting right after
+# the hole; RetransSegs rose by exactly 2; the bytes arrived intact
+# (SHA-256). A native sender must resend both holes so, but Linux was
+# seen adding a third retransmission (a loss probe, TCG timing), so
+# only "at least" is asserted there. Sequence numbers are compared as
 # plain numbers: a transfer that wraps the 32-bit space (1 in 4000) may
 # fail.
 #
@@ -160,42 +162,48 @@ capture_stop() {
 	wait "$cap_pid" || true
 }
 
-# From the capture: which data segments of 192.0.2.1 were sent more
-# than once, and whether each had, before, a SACK block from the
-# receiver starting at its end in an ACK at or below its start.
+# From the capture: the data segments of 192.0.2.1 that start below the
+# highest sequence number sent before them (resends, whatever the
+# segmentation of the originals), and whether, before each, an ACK at or
+# below its start carried a SACK block starting at its end. With $1 = 1,
+# exactly two resends, both SACK-driven; else at least two SACK-driven.
 check_capture() {
-	tcpdump -r "$xtcp_lib_tmp/cap.pcap" -n -S -tt 2>/dev/null | awk '
+	sed -n 's/^/# tcpdump: /p' "$xtcp_lib_tmp/cap.log"
+	tcpdump -r "$xtcp_lib_tmp/cap.pcap" -n -S -tt 2>/dev/null |
+	awk -v exact="$1" '
 	$3 ~ /^192\.0\.2\.1\./ && match($0, /seq [0-9]+:[0-9]+/) {
 		split(substr($0, RSTART + 4, RLENGTH - 4), r, ":")
-		if (r[1] in n && !(r[1] in sack_before))
-			sack_before[r[1]] = (r[2] in low && low[r[2]] <= r[1] + 0)
-		n[r[1]]++
-		end[r[1]] = r[2]
+		a = r[1] + 0
+		b = r[2] + 0
+		data++
+		if (seen && a < hi) {
+			resent++
+			ok = (b in low) && low[b] <= a
+			good += ok
+			printf "# resent %d:%d, SACK block from %d before: %s\n",
+			       a, b, b, ok ? "yes" : "no"
+		}
+		if (!seen || b > hi)
+			hi = b
+		seen = 1
 		next
 	}
 	$5 ~ /^192\.0\.2\.1\./ && match($0, /ack [0-9]+/) {
-		a = substr($0, RSTART + 4, RLENGTH - 4) + 0
+		ack = substr($0, RSTART + 4, RLENGTH - 4) + 0
 		s = $0
 		while (match(s, /\{[0-9]+:[0-9]+\}/)) {
-			split(substr(s, RSTART + 1, RLENGTH - 2), b, ":")
-			if (!(b[1] in low) || a < low[b[1]])
-				low[b[1]] = a
+			split(substr(s, RSTART + 1, RLENGTH - 2), q, ":")
+			if (!((q[1] + 0) in low) || ack < low[q[1] + 0])
+				low[q[1] + 0] = ack
 			s = substr(s, RSTART + RLENGTH)
 		}
 	}
 	END {
-		for (q in n) {
-			if (n[q] < 2)
-				continue
-			holes++
-			printf "# resent %s:%s, sent %d times, SACKed after " \
-			       "the hole before the resend: %s\n", q, end[q],
-			       n[q], sack_before[q] ? "yes" : "no"
-			if (n[q] != 2 || !sack_before[q])
-				bad = 1
-		}
-		printf "# segments resent: %d\n", holes
-		exit (bad || holes != 2)
+		printf "# data packets captured: %d, resent: %d, " \
+		       "after SACK blocks: %d\n", data, resent, good
+		if (exact)
+			exit (resent != 2 || good != 2)
+		exit (good < 2)
 	}'
 }
 
@@ -219,9 +227,17 @@ test_sack() {
 	after=$(counter "$ns1" "$1" RetransSegs TcpRetransSegs)
 	xtcp_lib_log "RetransSegs $before -> $after"
 	check_dropped 2
-	check_capture || xtcp_lib_fail "the capture shows other resends"
-	[ $((after - before)) = 2 ] ||
-		xtcp_lib_fail "$((after - before)) segments resent, not 2"
+	if [ "$1" = xtcp ]; then
+		check_capture 1 ||
+			xtcp_lib_fail "the capture shows other resends"
+		[ $((after - before)) = 2 ] ||
+			xtcp_lib_fail "$((after - before)) segments resent, not 2"
+	else
+		# Linux may add a probe or two to the repairs (TLP under TCG)
+		check_capture 0 || xtcp_lib_fail "the holes were not resent"
+		[ $((after - before)) -ge 2 ] ||
+			xtcp_lib_fail "$((after - before)) segments resent"
+	fi
 }
 
 test_tail() {
