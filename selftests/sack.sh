@@ -147,7 +147,7 @@ check_dropped() {
 }
 
 capture_start() {
-	xtcp_lib_bg "$nsr" tcpdump -i vethr1 -n -U -s 160 \
+	xtcp_lib_bg "$nsr" tcpdump -i vethr1 -n -U --immediate-mode -s 160 \
 		-w "$xtcp_lib_tmp/cap.pcap" tcp 2>"$xtcp_lib_tmp/cap.log"
 	cap_pid=$xtcp_lib_bg_pid
 	for _ in $(seq $((100 * ${XTCP_TIMEOUT_SCALE:-1}))); do
@@ -157,7 +157,17 @@ capture_start() {
 	xtcp_lib_fail "tcpdump did not start"
 }
 
+# Under TCG tcpdump reads its ring well behind the traffic, and SIGINT
+# ends it with what it has not read yet lost ("0 packets captured, 849
+# received by filter" was seen): wait until the file stops growing.
 capture_stop() {
+	local size=-1 now
+	for _ in $(seq $((40 * ${XTCP_TIMEOUT_SCALE:-1}))); do
+		now=$(stat -c %s "$xtcp_lib_tmp/cap.pcap" 2>/dev/null || echo 0)
+		[ "$now" = "$size" ] && break
+		size=$now
+		sleep 0.5
+	done
 	kill -INT "$cap_pid"
 	wait "$cap_pid" || true
 }
