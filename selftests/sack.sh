@@ -190,7 +190,7 @@ check_capture() {
 			resent++
 			ok = (b in low) && low[b] <= a
 			good += ok
-			printf "# resent %d:%d, SACK block from %d before: %s\n",
+			printf "# resent %.0f:%.0f, SACK block from %.0f before: %s\n",
 			       a, b, b, ok ? "yes" : "no"
 		}
 		if (!seen || b > hi)
