@@ -348,15 +348,24 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 	xtcp_buf_snd_expand(sk);
 }
 
-/* RFC 6582 3.2 step 2: the third duplicate ACK */
+/*
+ * Fast recovery begins: RFC 6582 3.2 step 2 on the third duplicate ACK
+ * of a peer without SACK, with cwnd inflated by the three segments that
+ * left the network; or RACK's first lost segment with SACK, where PRR
+ * (RFC 6937, recovery.c) sizes cwnd from here on, as Linux's
+ * tcp_init_cwnd_reduction() leaves cwnd alone.
+ */
 void xtcp_cong_enter_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->snd_ssthresh = xs->cong->ssthresh(sk);
-	xs->snd_cwnd = xs->snd_ssthresh + XTCP_DUPACK_THRESH;
+	if (!xs->sack_ok)
+		xs->snd_cwnd = xs->snd_ssthresh + XTCP_DUPACK_THRESH;
+	xs->prr_delivered = 0;
+	xs->prr_out = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = 1;
+	xs->in_recovery = XTCP_CA_RECOVERY;
 	xtcp_cong_set_state(sk, XTCP_CA_RECOVERY);
 }
 
@@ -368,11 +377,11 @@ void xtcp_cong_exit_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->in_recovery == 1) {
+	if (xs->in_recovery == XTCP_CA_RECOVERY) {
 		xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
 		xs->snd_cwnd_cnt = 0;
 	}
-	xs->in_recovery = 0;
+	xs->in_recovery = XTCP_CA_OPEN;
 	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
 }
 
@@ -385,12 +394,12 @@ void xtcp_cong_on_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!xs->backoff)
+	if (!xs->backoff && xs->in_recovery != XTCP_CA_RECOVERY)
 		xs->snd_ssthresh = xs->cong->ssthresh(sk);
 	xs->snd_cwnd = 1;
 	xs->snd_cwnd_cnt = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = 2;
+	xs->in_recovery = XTCP_CA_LOSS;
 	xtcp_cong_set_state(sk, XTCP_CA_LOSS);
 }
 

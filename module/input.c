@@ -105,7 +105,10 @@ static bool xtcp_disordered_ack(const struct xtcp_sock *xs,
 
 /*
  * RFC 7323 5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
- * is a duplicate of an earlier incarnation of its sequence space. Like
+ * is a duplicate of an earlier incarnation of its sequence space. Older
+ * by more than one tick, as Linux's TCP_PAWS_WINDOW: segments a peer
+ * sends from two CPUs may swap places on the way (a veth queues each on
+ * its sender's CPU) and a millisecond apart, and are no duplicates. Like
  * tcp_paws_discard(), a RST is judged by its sequence number alone
  * (RFC 7323 5.3 keeps its ACK out of this), and RFC 7323's "R3" update
  * of TS.Recent happens after the segment is found acceptable
@@ -116,7 +119,7 @@ static bool xtcp_paws_reject(const struct xtcp_sock *xs,
 {
 	return xs->tstamp_ok && cb->saw_tstamp &&
 	       !(cb->flags & XTCP_FLAG_RST) &&
-	       (s32)(cb->tsval - xs->ts_recent) < 0 &&
+	       (s32)(xs->ts_recent - cb->tsval) > XTCP_PAWS_WINDOW &&
 	       xtcp_ts_recent_valid(xs) && !xtcp_disordered_ack(xs, cb);
 }
 
@@ -145,57 +148,62 @@ static void xtcp_check_space(struct sock *sk)
 		sk->sk_write_space(sk);
 }
 
+/*
+ * A duplicate ACK from a peer without SACK: RFC 5681 3.2's three
+ * duplicate ACKs. With SACK, RACK judges losses from the blocks instead
+ * (recovery.c), as Linux does by default.
+ */
 static void xtcp_dupack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->dupacks++;
-	if (xs->dupacks == XTCP_DUPACK_THRESH && !xs->in_recovery) {
+	if (xs->dupacks == XTCP_DUPACK_THRESH &&
+	    xs->in_recovery == XTCP_CA_OPEN) {
 		/* RFC 5681 3.2 and RFC 6582 3.2 step 2 */
-		xtcp_cong_enter_recovery(sk);
+		xtcp_recovery_enter(sk);
 		XTCP_INC_STATS(sock_net(sk), FASTRETRANS);
 		xtcp_retransmit_head(sk);
 		xtcp_timer_on_ack(sk);
-	} else if (xs->dupacks > XTCP_DUPACK_THRESH && xs->in_recovery == 1) {
+	} else if (xs->dupacks > XTCP_DUPACK_THRESH &&
+		   xs->in_recovery == XTCP_CA_RECOVERY) {
 		/* RFC 6582 3.2 step 3: each further dupack left the network */
 		xs->snd_cwnd++;
 	}
 }
 
-/* SND.UNA moved forward to ack */
-static void xtcp_ack_new_data(struct sock *sk, u32 ack)
+/*
+ * SND.UNA moves forward to the ACK of skb: the retransmit queue gives
+ * back what it acknowledges, and the ACK gives an RTT sample.
+ */
+static void xtcp_ack_new_data(struct sock *sk, const struct sk_buff *skb,
+			      struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 acked = ack - xs->snd_una;
-	u32 segs = DIV_ROUND_UP(acked, xs->mss);
+	u32 ack = XTCP_SKB_CB(skb)->ack_seq;
 
-	xs->snd_una = ack;
 	xs->dupacks = 0;
-	if (xs->rtt_start_us && !xtcp_before(ack, xs->rtt_seq)) {
-		xtcp_timer_rtt_sample(sk, xtcp_clock_us() - xs->rtt_start_us);
-		xs->rtt_start_us = 0;
-	}
+	xtcp_clean_rtx_queue(sk, ack, as);
+	xs->snd_una = ack;
+	as->una_advanced = 1;
 	/* RFC 6298 5.7: new data acknowledged ends the backoff */
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
 	xtcp_timer_rtt_sample(sk, 0);
-	xtcp_clean_rtx_queue(sk, ack);
+	xtcp_recovery_rtt(sk, skb, as);
+}
 
-	if (xs->in_recovery) {
-		if (!xtcp_before(ack, xs->recover)) {
-			xtcp_cong_exit_recovery(sk);
-		} else {
-			/* RFC 6582 3.2 step 4: a partial ACK shows the next hole */
-			xtcp_retransmit_head(sk);
-			if (xs->in_recovery == 1)
-				xs->snd_cwnd = xs->snd_cwnd > segs ?
-					       xs->snd_cwnd - segs + 1 : 1;
-		}
-	}
-	xtcp_cong_on_ack(sk, segs);
-	xtcp_timer_on_ack(sk);
-	xtcp_check_space(sk);
+/* what xtcp_ack() starts from */
+static void xtcp_ack_state_init(const struct xtcp_sock *xs,
+				struct xtcp_ack_state *as)
+{
+	memset(as, 0, sizeof(*as));
+	as->prior_una = xs->snd_una;
+	as->prior_fack = xs->sacked_out ? xs->highest_sack : xs->snd_una;
+	as->prior_in_flight = xtcp_in_flight(xs);
+	as->rtt_us = -1;
+	as->sack_rtt_us = -1;
 }
 
 /* RFC 9293 3.10.7.4, fifth check: the ACK field. Returns false to drop. */
@@ -205,6 +213,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 ack = cb->ack_seq, prior_una = xs->snd_una;
 	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	struct xtcp_ack_state as;
 	bool win_changed = false;
 
 	if (xtcp_after(ack, xs->snd_nxt) ||
@@ -227,13 +236,24 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
 	xs->probes = 0;
-	if (xtcp_after(ack, prior_una))
-		xtcp_ack_new_data(sk, ack);
-	else if (ack == prior_una && cb->seq == cb->end_seq && !win_changed &&
-		 xs->snd_una != xs->snd_nxt)
-		xtcp_dupack(sk);
-	else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt)
+	xtcp_ack_state_init(xs, &as);
+	if (xs->sack_ok)
+		xtcp_sacktag(sk, skb, &as);
+	if (xtcp_after(ack, prior_una)) {
+		xtcp_ack_new_data(sk, skb, &as);
+	} else if (ack == prior_una && cb->seq == cb->end_seq &&
+		   !win_changed && xs->snd_una != xs->snd_nxt) {
+		as.dupack = 1;
+		if (!xs->sack_ok)
+			xtcp_dupack(sk);
+	} else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt) {
 		xtcp_timer_window_open(sk);
+	}
+	xtcp_recovery_on_ack(sk, skb, &as);
+	if (as.una_advanced) {
+		xtcp_timer_on_ack(sk);
+		xtcp_check_space(sk);
+	}
 	return true;
 }
 
@@ -909,7 +929,11 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xs->snd_wl2 = cb->ack_seq;
 
 	if (cb->flags & XTCP_FLAG_ACK) {
-		xtcp_ack_new_data(sk, cb->ack_seq);
+		struct xtcp_ack_state as;
+
+		xtcp_ack_state_init(xs, &as);
+		xtcp_ack_new_data(sk, skb, &as);
+		xtcp_timer_on_ack(sk);
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
 		xtcp_set_state(sk, TCP_ESTABLISHED);

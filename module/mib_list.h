@@ -55,6 +55,23 @@ XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* loss recovery of the sender (recovery.c), as Linux's TcpExt names */
+/* fast recovery entered on SACK/RACK evidence */
+XTCP_MIB(SACKRECOVERY, "TCPSackRecovery")
+/* a D-SACK block arrived (RFC 2883) */
+XTCP_MIB(DSACKRECV, "TCPDSACKRecv")
+/* a SACK block failed the checks of tcp_is_sackblock_valid() */
+XTCP_MIB(SACKDISCARD, "TCPSACKDiscard")
+/* tail loss probes sent (RFC 8985 7.3) */
+XTCP_MIB(LOSSPROBES, "TCPLossProbes")
+/* a probe repaired a loss: cwnd reduced (RFC 8985 7.4) */
+XTCP_MIB(LOSSPROBERECOVERY, "TCPLossProbeRecovery")
+/* fast recovery undone at its end: all spurious (D-SACK or Eifel) */
+XTCP_MIB(FULLUNDO, "TCPFullUndo")
+/* fast recovery undone by D-SACKs covering every retransmission */
+XTCP_MIB(DSACKUNDO, "TCPDSACKUndo")
+/* an RTO undone: the ACK echoed a TSval older than the resend (Eifel) */
+XTCP_MIB(LOSSUNDO, "TCPLossUndo")
 /* an old timestamp: dropped by PAWS (RFC 7323 5.3), as PAWSEstabRejected */
 XTCP_MIB(PAWSESTABREJECTED, "PAWSEstabRejected")
 /* TIME_WAIT entries made (Linux's TW) */

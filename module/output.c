@@ -338,6 +338,9 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
+	/* RFC 6937: what fast recovery sent, new data or resent */
+	if (clone && xs->in_recovery == XTCP_CA_RECOVERY)
+		xs->prr_out += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	XTCP_ADD_STATS(net, OUTSEGS, max_t(u16, skb_shinfo(skb)->gso_segs, 1));
 	xtcp_ip_params_sk(sk, skb, &ipp);
 	xtcp_link_output(net, skb, &ipp);
@@ -385,9 +388,11 @@ static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
  * Cut skb at len bytes, putting the tail in a new skb right after it.
  * Like tcp_fragment(); the FIN and PSH flags travel with the tail, so
  * PSH stays on the last segment of a write however it is cut (software
- * and hardware GSO likewise keep it on the last segment only).
+ * and hardware GSO likewise keep it on the last segment only). Both
+ * pieces keep the scoreboard marks and the send time: the marks count
+ * bytes (recovery.c), so their totals do not change.
  */
-static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct sk_buff *buff;
@@ -413,6 +418,8 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	XTCP_SKB_CB(buff)->flags = cb->flags;
 	XTCP_SKB_CB(buff)->when = cb->when;
 	XTCP_SKB_CB(buff)->retrans = cb->retrans;
+	XTCP_SKB_CB(buff)->sacked = cb->sacked;
+	XTCP_SKB_CB(buff)->xmit_us = cb->xmit_us;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
@@ -515,7 +522,7 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 in_flight = xtcp_packets_out_bytes(xs);
+	u32 in_flight = xtcp_in_flight(xs);
 	u32 cwnd_bytes = xs->snd_cwnd * xs->mss;
 	u32 wnd_end = xs->snd_una + xs->snd_wnd;
 	u32 quota, len = skb->len;
@@ -551,6 +558,29 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 }
 
 /*
+ * Send quota bytes of send_head, the first unsent skb, cut there first.
+ * Its send time times it: every ACK of it gives an RTT sample (recovery.c).
+ */
+static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (quota < skb->len && xtcp_fragment(sk, skb, quota))
+		return -ENOMEM;
+	xtcp_set_gso(skb, xs->mss);
+	cb->when = jiffies;
+	cb->xmit_us = xtcp_clock_us();
+	if (xtcp_transmit_skb(sk, skb, true))
+		return -ENOBUFS;
+	xtcp_cong_data_sent(sk);
+	xs->send_head = xtcp_write_queue_next(sk, skb);
+	if (xtcp_after(cb->end_seq, xs->snd_nxt))
+		xs->snd_nxt = cb->end_seq;
+	return 0;
+}
+
+/*
  * Send what the windows allow, starting at send_head. When the peer's
  * window keeps everything back and nothing is in flight, the probe timer
  * takes over (RFC 9293 3.8.6.1).
@@ -562,27 +592,10 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 
 	xtcp_cong_tx_start(sk);
 	while ((skb = xs->send_head)) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 quota = xtcp_send_quota(sk, skb, nonagle);
 
-		if (!quota)
+		if (!quota || xtcp_xmit_new(sk, skb, quota))
 			break;
-		if (quota < skb->len && xtcp_fragment(sk, skb, quota))
-			break;
-		xtcp_set_gso(skb, xs->mss);
-		cb->when = jiffies;
-		if (xtcp_transmit_skb(sk, skb, true))
-			break;
-		xtcp_cong_data_sent(sk);
-		xs->send_head = xtcp_write_queue_next(sk, skb);
-		if (xtcp_after(cb->end_seq, xs->snd_nxt)) {
-			/* time one segment per window (Karn: never a resend) */
-			if (!xs->rtt_start_us) {
-				xs->rtt_seq = cb->end_seq;
-				xs->rtt_start_us = xtcp_clock_us();
-			}
-			xs->snd_nxt = cb->end_seq;
-		}
 		xtcp_timer_on_send(sk);
 	}
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
@@ -601,45 +614,166 @@ void xtcp_push(struct sock *sk, int flags)
 }
 
 /*
- * Resend the oldest unacknowledged segment: one MSS from snd_una, the
- * acknowledged head of a partly acked skb cut away first.
+ * Send a sent skb again, at most limit bytes of it (whole MSS, at least
+ * one) from SND.UNA on: the acknowledged head of a partly acked skb is
+ * cut away first, the part beyond limit split off. Like
+ * __tcp_retransmit_skb(); the caller marks the scoreboard. cb->retrans
+ * stays for good: no RTT sample comes from this skb's send time again
+ * (Karn), and RACK knows it as resent.
+ */
+static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
+				 u32 limit)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u16 segs;
+	int err;
+
+	if (xtcp_before(cb->seq, xs->snd_una) &&
+	    xtcp_trim_head(sk, skb, xs->snd_una - cb->seq))
+		return -ENOMEM;
+	limit = max_t(u32, rounddown(limit, xs->mss), xs->mss);
+	if (skb->len > limit && xtcp_fragment(sk, skb, limit))
+		return -ENOMEM;
+	xtcp_set_gso(skb, xs->mss);
+	cb->retrans = 1;
+	cb->when = jiffies;
+	cb->xmit_us = xtcp_clock_us();
+	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+	err = xtcp_transmit_skb(sk, skb, true);
+	if (!err)
+		XTCP_ADD_STATS(sock_net(sk), RETRANSSEGS, segs);
+	return err;
+}
+
+/* the same, for loss recovery: the skb is in flight again (recovery.c) */
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit)
+{
+	int err = __xtcp_retransmit_skb(sk, skb, limit);
+
+	if (!err)
+		xtcp_recovery_retransmitted(sk, skb,
+					    max_t(u16, skb_shinfo(skb)->gso_segs,
+						  1));
+	return err;
+}
+
+/*
+ * Resend the oldest unacknowledged segment: one MSS from snd_una. The
+ * SYN's retries, NewReno's fast retransmit and partial ACKs (RFC 6582).
  */
 int xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
-	struct xtcp_skb_cb *cb;
 
 	if (!skb || skb == xs->send_head)
 		return 0;
-	cb = XTCP_SKB_CB(skb);
-	if (xtcp_before(cb->seq, xs->snd_una) &&
-	    xtcp_trim_head(sk, skb, xs->snd_una - cb->seq))
-		return -ENOMEM;
-	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
-		return -ENOMEM;
-	xtcp_set_gso(skb, xs->mss);
-	cb->retrans = 1;
-	cb->when = jiffies;
-	/* Karn's algorithm: a resent range gives no RTT sample */
-	if (xs->rtt_start_us && !xtcp_before(xs->rtt_seq, cb->seq))
-		xs->rtt_start_us = 0;
-	XTCP_INC_STATS(sock_net(sk), RETRANSSEGS);
-	return xtcp_transmit_skb(sk, skb, true);
+	xtcp_mark_skb_lost(sk, skb);
+	return xtcp_retransmit_skb(sk, skb, xs->mss);
 }
 
-/* free every skb the peer acknowledged in full */
-void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+/*
+ * Resend the holes: every skb judged lost and neither SACKed nor resent
+ * yet, oldest first, while the pipe (xtcp_in_flight()) is below cwnd.
+ * Like tcp_xmit_retransmit_queue(), resending the head restarts the RTO
+ * unless the RACK reorder timer waits.
+ */
+void xtcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *next;
+
+	for (skb = skb_peek(&sk->sk_write_queue);
+	     skb && skb != xs->send_head; skb = next) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 cwnd_bytes = xs->snd_cwnd * xs->mss;
+		u32 in_flight = xtcp_in_flight(xs);
+		bool head = skb == skb_peek(&sk->sk_write_queue);
+
+		if (!(cb->sacked & XTCP_SACKED_LOST) ||
+		    (cb->sacked & (XTCP_SACKED_ACKED | XTCP_SACKED_RETRANS))) {
+			next = xtcp_write_queue_next(sk, skb);
+			continue;
+		}
+		if (in_flight >= cwnd_bytes)
+			break;
+		if (xtcp_retransmit_skb(sk, skb, cwnd_bytes - in_flight))
+			break;
+		if (xs->in_recovery == XTCP_CA_RECOVERY)
+			XTCP_INC_STATS(sock_net(sk), FASTRETRANS);
+		if (head && !(xs->rtx_event == XTCP_EV_REO &&
+			      timer_pending(&xs->rtx_timer)))
+			xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+		next = xtcp_write_queue_next(sk, skb);
+	}
+}
+
+/*
+ * The tail loss probe (RFC 8985 7.3, tcp_send_loss_probe()): one segment
+ * of new data if the peer's window takes it, whatever cwnd says; else
+ * the last MSS sent, again. Either way the ACK it draws lets SACK and
+ * RACK see a lost tail without waiting for the RTO.
+ */
+void xtcp_send_loss_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+
+	if (skb && xtcp_after(xs->snd_una + xs->snd_wnd, XTCP_SKB_CB(skb)->seq)) {
+		u32 room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+
+		if (xtcp_xmit_new(sk, skb, min3(skb->len, room, (u32)xs->mss)))
+			return;
+		xs->tlp_retrans = 0;
+	} else {
+		skb = skb ? skb->prev : skb_peek_tail(&sk->sk_write_queue);
+		if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue ||
+		    (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED) ||
+		    !xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->snd_una))
+			return;
+		/* only its last MSS */
+		if (skb->len > xs->mss) {
+			if (xtcp_fragment(sk, skb,
+					  rounddown(skb->len - 1, xs->mss)))
+				return;
+			skb = xtcp_write_queue_next(sk, skb);
+		}
+		if (__xtcp_retransmit_skb(sk, skb, xs->mss))
+			return;
+		xs->tlp_retrans = 1;
+	}
+	xs->tlp_high_seq = xs->snd_nxt;
+	XTCP_INC_STATS(sock_net(sk), LOSSPROBES);
+}
+
+/*
+ * Free every skb the peer acknowledged in full; the scoreboard, RTT and
+ * RACK learn from every byte acked (recovery.c). Runs before SND.UNA
+ * moves from as->prior_una to ack.
+ */
+u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	u32 freed = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
-		if (xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack))
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 lo = xtcp_after(as->prior_una, cb->seq) ? as->prior_una :
+							     cb->seq;
+		u32 hi = xtcp_after(cb->end_seq, ack) ? ack : cb->end_seq;
+
+		if (!xtcp_after(hi, lo))
+			break;
+		xtcp_recovery_acked(sk, skb, hi - lo, as);
+		if (xtcp_after(cb->end_seq, ack))
 			break;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
+		freed++;
 	}
+	return freed;
 }
 
 /* an ACK of our own, now */
@@ -755,13 +889,12 @@ void xtcp_send_syn_data(struct sock *sk)
 	cb->flags = XTCP_FLAG_SYN;
 	XTCP_SKB_CB(syn)->when = jiffies;
 	XTCP_SKB_CB(data)->when = jiffies;
+	XTCP_SKB_CB(syn)->xmit_us = xtcp_clock_us();
+	XTCP_SKB_CB(data)->xmit_us = XTCP_SKB_CB(syn)->xmit_us;
 	xs->tfo_req->syn_data = data->len;
 	xtcp_transmit_skb(sk, buff, false);
 	xs->send_head = xtcp_write_queue_next(sk, data);
 	xs->snd_nxt = XTCP_SKB_CB(data)->end_seq;
-	/* timed like any first transmission; a refusal clears it again */
-	xs->rtt_seq = xs->snd_nxt;
-	xs->rtt_start_us = xtcp_clock_us();
 	xtcp_timer_on_send(sk);
 	return;
 plain:

@@ -97,6 +97,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	xs->mss = XTCP_DEFAULT_MSS;
 	xs->advmss = XTCP_DEFAULT_MSS;
 	xtcp_cong_init(sk);
+	xtcp_recovery_init(sk);
 	xtcp_timer_init(sk);
 }
 
@@ -382,6 +383,7 @@ static void xtcp_sock_forget(struct sock *sk)
 
 	xs->recover = 0;
 	xtcp_cong_init(sk);
+	xtcp_recovery_init(sk);
 
 	/* TCP_FASTOPEN_CONNECT stays; a SYN that never left is forgotten */
 	kfree(xs->tfo_req);

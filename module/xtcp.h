@@ -62,6 +62,7 @@ enum {
 	XTCP_FASTOPEN_COOKIE_LEN = 8,		/* what we hand out, as Linux */
 	XTCP_MAX_SACKS		= 4,		/* RFC 2018 3: 40 bytes hold 4 */
 	XTCP_TS_ALIGNED_LEN	= 12,		/* NOP NOP TS, RFC 7323 App. A */
+	XTCP_PAWS_WINDOW	= 1,		/* ticks, Linux's TCP_PAWS_WINDOW */
 	XTCP_CA_NAME_MAX	= 16,		/* TCP_CA_NAME_MAX */
 	XTCP_CA_PRIV_SIZE	= 64,		/* xtcp_sock.cong_priv, bytes */
 };
@@ -93,11 +94,32 @@ struct xtcp_skb_cb {
 	u8 flags;		/* XTCP_FLAG_* */
 	u8 retrans;		/* output: retransmitted at least once */
 	u8 saw_tstamp;		/* input: a timestamp option came */
-	__be32 saddr;		/* input: addresses of the segment */
-	__be32 daddr;
+	u8 sacked;		/* output: XTCP_SACKED_* scoreboard marks */
+	union {
+		struct {
+			__be32 saddr;	/* input: addresses of the segment */
+			__be32 daddr;
+		};
+		/*
+		 * output: clock_us of the last transmission, for RTT samples
+		 * and RACK (RFC 8985 6.1, Linux's skb_mstamp_ns)
+		 */
+		u64 xmit_us;
+	};
 	u32 tsval;		/* input: its TSval and TSecr, if saw_tstamp */
 	u32 tsecr;
 };
+
+/*
+ * The SACK scoreboard (recovery.c): per-skb marks on the retransmit
+ * queue, as Linux's TCPCB_SACKED_ACKED, TCPCB_LOST and
+ * TCPCB_SACKED_RETRANS. Each mark counts the skb's bytes above SND.UNA
+ * in xs->sacked_out, lost_out or retrans_out. retrans in the cb stays
+ * set for good (Linux's TCPCB_EVER_RETRANS: Karn).
+ */
+#define XTCP_SACKED_ACKED	0x01	/* covered by a SACK block */
+#define XTCP_SACKED_LOST	0x02	/* judged lost, to resend */
+#define XTCP_SACKED_RETRANS	0x04	/* resent in this episode, in flight */
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
@@ -267,13 +289,16 @@ struct xtcp_sock {
 	u8 retries;		/* consecutive timeouts of the same data */
 	u8 probes;		/* zero-window probes without answer */
 	u8 syn_retries;		/* TCP_SYNCNT, 0: XTCP_SYN_RETRIES */
+	u8 rtx_event;		/* XTCP_EV_*: what rtx_timer is armed for */
+	u32 min_rtt_us;		/* lowest RTT sample, 0: none (RACK) */
+	u32 min_rtt_stamp;	/* jiffies of min_rtt_us */
 
 	/* congestion control, in segments */
 	u32 snd_cwnd;
 	u32 snd_ssthresh;
 	u32 snd_cwnd_cnt;
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
-	u8 in_recovery;
+	u8 in_recovery;		/* XTCP_CA_*, like icsk_ca_state */
 	const struct xtcp_cong_ops *cong;
 
 	/*
@@ -290,6 +315,36 @@ struct xtcp_sock {
 	u64 rcvq_time_us;	/* DRS: start of the period, 0: not yet */
 	/* the algorithm's own state (struct xtcp_cubic...), zeroed by init */
 	u64 cong_priv[XTCP_CA_PRIV_SIZE / sizeof(u64)];
+
+	/*
+	 * SACK scoreboard and loss recovery (recovery.c), in bytes above
+	 * SND.UNA: what the marks of XTCP_SACKED_* cover.
+	 */
+	u32 sacked_out;
+	u32 lost_out;		/* marked lost and not SACKed */
+	u32 retrans_out;	/* resent and neither acked nor SACKed */
+	u32 highest_sack;	/* end of the highest SACKed skb */
+	/* PRR (RFC 6937), in segments */
+	u32 prr_delivered;
+	u32 prr_out;
+	u32 prior_cwnd;		/* cwnd when the episode began */
+	u32 prior_ssthresh;	/* for undo */
+	/* undo (RFC 3522, RFC 2883): Linux's undo_marker/undo_retrans */
+	u32 undo_marker;	/* SND.UNA at the start, 0: nothing to undo */
+	s32 undo_retrans;	/* retransmissions not yet D-SACKed, -1: none */
+	u32 undo_tsval;		/* TSval of the first retransmission, 0: none */
+	/* RACK (RFC 8985 6): the most recently sent delivered segment */
+	u64 rack_xmit_us;
+	u32 rack_end_seq;
+	u32 rack_rtt_us;
+	u32 rack_dsack_seq;	/* snd_nxt at the last reo_wnd growth */
+	u8 rack_reo_steps;	/* reo_wnd in min_rtt/4 steps (6.2 step 4) */
+	u8 rack_reo_persist;	/* recoveries left before steps reset */
+	u8 rack_reord:1,	/* reordering seen on this connection */
+	   rack_advanced:1;	/* moved since the last loss detection */
+	/* TLP (RFC 8985 7) */
+	u8 tlp_retrans;		/* the probe was a retransmission */
+	u32 tlp_high_seq;	/* snd_nxt at the probe, 0: no probe out */
 
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
@@ -431,6 +486,36 @@ static inline u32 xtcp_packets_out_bytes(const struct xtcp_sock *xs)
 }
 
 /*
+ * Bytes still in the network, RFC 6675's "pipe" as Linux's
+ * tcp_packets_in_flight(): sent, less SACKed, less judged lost, plus
+ * what was resent.
+ */
+static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	u32 out = xtcp_packets_out_bytes(xs);
+	u32 left = xs->sacked_out + xs->lost_out;
+
+	return (out > left ? out - left : 0) + xs->retrans_out;
+}
+
+/*
+ * What a congestion episode is (xs->in_recovery), as icsk_ca_state; the
+ * algorithm is told about it too (ops->set_state, Linux's TCP_CA_*).
+ */
+enum xtcp_ca_state {
+	XTCP_CA_OPEN,		/* nothing being repaired */
+	XTCP_CA_RECOVERY,	/* fast recovery: SACK/RACK or 3 dupACKs */
+	XTCP_CA_LOSS,		/* after an RTO */
+};
+
+/* what xs->rtx_timer is armed for, as Linux's icsk_pending */
+enum {
+	XTCP_EV_RTO,		/* RTO, SYN retries, zero-window probes */
+	XTCP_EV_TLP,		/* tail loss probe (RFC 8985 7.2) */
+	XTCP_EV_REO,		/* RACK reorder timer (RFC 8985 6.3) */
+};
+
+/*
  * How xtcp_link_output() fills the IPv4 header of one packet (or of each
  * datagram of a GSO packet, whose IDs count up from id).
  */
@@ -556,7 +641,48 @@ u32 xtcp_initial_window(const struct sock *sk);
 u8 xtcp_choose_wscale(const struct sock *sk);
 void xtcp_init_mss(struct sock *sk, unsigned int mtu, u16 peer_mss);
 unsigned int xtcp_size_goal(const struct sock *sk);
-void xtcp_clean_rtx_queue(struct sock *sk, u32 ack);
+struct xtcp_ack_state;
+u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as);
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit);
+void xtcp_xmit_retransmit_queue(struct sock *sk);
+void xtcp_send_loss_probe(struct sock *sk);
+
+/*
+ * recovery.c APIs: what one ACK did (filled by xtcp_sacktag() and
+ * xtcp_clean_rtx_queue(), read by xtcp_recovery_on_ack())
+ */
+struct xtcp_ack_state {
+	u32 prior_una;
+	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
+	u32 prior_in_flight;	/* bytes */
+	u32 acked;		/* bytes newly acknowledged cumulatively */
+	u32 sacked;		/* bytes newly SACKed */
+	s64 rtt_us;		/* newest never-resent acked skb, -1: none */
+	s64 sack_rtt_us;	/* the same among newly SACKed skbs */
+	u8 dsack:1,		/* the ACK carried a D-SACK (RFC 2883) */
+	   una_advanced:1,
+	   retrans_acked:1,	/* a resent skb was acked or SACKed */
+	   dupack:1;		/* a duplicate ACK (RFC 5681 2) */
+};
+
+void xtcp_recovery_init(struct sock *sk);
+void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
+		  struct xtcp_ack_state *as);
+void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
+			 struct xtcp_ack_state *as);
+void xtcp_recovery_enter(struct sock *sk);
+void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
+			  struct xtcp_ack_state *as);
+void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
+		       const struct xtcp_ack_state *as);
+void xtcp_recovery_on_rto(struct sock *sk);
+void xtcp_recovery_reo_timeout(struct sock *sk);
+void xtcp_recovery_tlp_fire(struct sock *sk);
+bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when);
+void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
+				 u32 segs);
 
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
@@ -608,13 +734,6 @@ void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
 			  u32 ack);
 
 /* cong.c APIs */
-/* the congestion state an algorithm is told about (Linux's TCP_CA_*) */
-enum xtcp_ca_state {
-	XTCP_CA_OPEN,		/* nothing being repaired */
-	XTCP_CA_RECOVERY,	/* fast recovery (in_recovery 1) */
-	XTCP_CA_LOSS,		/* after a retransmission timeout (2) */
-};
-
 /* events for ops->cwnd_event (Linux's CA_EVENT_*) */
 enum xtcp_ca_event {
 	XTCP_CA_EVENT_TX_START,		/* data leaves with nothing in flight */
@@ -698,6 +817,7 @@ void xtcp_timer_schedule_ack(struct sock *sk);
 void xtcp_timer_ack_sent(struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_timer_arm(struct sock *sk, u8 event, unsigned long when);
 void xtcp_release_cb(struct sock *sk);
 
 /* listen.c APIs */
