@@ -1112,6 +1112,25 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * How much the backlog of sk may hold, counted with what its receive
+ * queue holds (sk_add_backlog() adds sk_rmem_alloc): Linux 6.1's
+ * tcp_add_backlog(), twice the receive buffer plus half the send buffer
+ * plus 64 KB. The receive queue alone may fill sk_rcvbuf while the owner
+ * copies out, and the segments of the next window arrive meanwhile: a
+ * smaller limit drops them, a loss on a clean path that the sender then
+ * repairs (the extra resends sack.sh saw). Linux also trims each
+ * segment (skb_condense(), not exported to modules) and coalesces it
+ * into the backlog's tail; XTCP queues them as they come.
+ */
+static u32 xtcp_backlog_limit(const struct sock *sk)
+{
+	u64 limit = (u64)READ_ONCE(sk->sk_rcvbuf) * 2 +
+		    READ_ONCE(sk->sk_sndbuf) / 2 + SZ_64K;
+
+	return min_t(u64, limit, U32_MAX);
+}
+
+/*
  * Hand skb to sk, whose reference the caller passes on: at once when no
  * process owns sk, else to its backlog, which release_sock() feeds to
  * xtcp_backlog_rcv() (the "socket lock" of Linux's tcp_v4_rcv()). BH must
@@ -1127,12 +1146,14 @@ int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass)
 	spin_lock_nested(&sk->sk_lock.slock, subclass);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_backlog_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					   READ_ONCE(sk->sk_sndbuf))) {
+		goto out;
+	}
+	if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
 		XTCP_INC_STATS(net, DROP_BACKLOG);
 		kfree_skb(skb);
 		ret = NET_RX_DROP;
 	}
+out:
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return ret;
