@@ -88,18 +88,25 @@ static bool xtcp_ts_recent_valid(const struct xtcp_sock *xs)
 /*
  * A pure duplicate ACK that the network put behind a later segment: its
  * TSval is older than TS.Recent, yet it is no old duplicate, and dropping
- * it would hide a duplicate ACK from loss recovery. Linux lets it through
- * (tcp_disordered_ack()) when it moves nothing, neither SND.UNA nor the
- * window, and is at most about an RTO older; so does XTCP.
+ * it would hide a duplicate ACK, and its SACK blocks, from loss
+ * recovery. Linux lets it through (tcp_disordered_ack()) when it moves
+ * nothing, neither SND.UNA nor the window, and is at most about an RTO
+ * older; so does XTCP. "Moves the window" is tcp_may_update_window()'s
+ * test, not RFC 9293's: from the same SND.WL1, only a larger window
+ * would. A dupack that a later one overtook usually offers less
+ * than the later one did (the receiver's buffer opened in between):
+ * requiring the very same window, as XTCP did, dropped those under PAWS
+ * (PAWSEstabRejected on the sender of sack.sh, on a clean path).
  */
 static bool xtcp_disordered_ack(const struct xtcp_sock *xs,
 				const struct xtcp_skb_cb *cb)
 {
+	u32 wnd = (u32)cb->window << xs->snd_wscale;
 	u32 ms = jiffies_to_msecs(xs->rto);
 
 	return (cb->flags & XTCP_FLAG_ACK) && cb->seq == cb->end_seq &&
 	       cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una &&
-	       ((u32)cb->window << xs->snd_wscale) == xs->snd_wnd &&
+	       !xtcp_after(cb->seq, xs->snd_wl1) && wnd <= xs->snd_wnd &&
 	       (s32)(xs->ts_recent - cb->tsval) <= (s32)ms;
 }
 
