@@ -649,12 +649,14 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
 /* the same, for loss recovery: the skb is in flight again (recovery.c) */
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit)
 {
+	/* not above the TSval the resend carries (xtcp_eifel()) */
+	u32 tsval = xtcp_ts_now() + xtcp_sk(sk)->tsoffset;
 	int err = __xtcp_retransmit_skb(sk, skb, limit);
 
 	if (!err)
 		xtcp_recovery_retransmitted(sk, skb,
 					    max_t(u16, skb_shinfo(skb)->gso_segs,
-						  1));
+						  1), tsval);
 	return err;
 }
 

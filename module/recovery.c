@@ -120,9 +120,15 @@ void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
  * An skb was resent (output.c): it is in flight again until acked,
  * SACKed or found lost once more. The first retransmission of an episode
  * is where undo starts counting (Linux's retrans_stamp and undo_retrans).
+ * @tsval is our TS clock read before the skb went, so at or below the
+ * TSval it carries: Eifel (xtcp_eifel()) must not take the echo of the
+ * resend itself for an older one. Read after the send, as XTCP did, the
+ * clock may have ticked on, and a recovery that repaired a real loss was
+ * undone (sack.sh's sack_xtcp_xtcp: TCPFullUndo 1). Linux takes the
+ * skb's own timestamp (tcp_retransmit_skb(), retrans_stamp).
  */
 void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
-				 u32 segs)
+				 u32 segs, u32 tsval)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -134,7 +140,7 @@ void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
 	if (xs->in_recovery == XTCP_CA_OPEN || !xs->undo_marker)
 		return;
 	if (xs->tstamp_ok && !xs->undo_tsval)
-		xs->undo_tsval = (xtcp_ts_now() + xs->tsoffset) ? : 1;
+		xs->undo_tsval = tsval ? : 1;
 	if (xs->undo_retrans < 0)
 		xs->undo_retrans = 0;
 	xs->undo_retrans += segs;

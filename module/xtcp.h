@@ -682,7 +682,7 @@ void xtcp_recovery_reo_timeout(struct sock *sk);
 void xtcp_recovery_tlp_fire(struct sock *sk);
 bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when);
 void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
-				 u32 segs);
+				 u32 segs, u32 tsval);
 
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
