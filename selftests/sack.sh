@@ -34,6 +34,16 @@
 # on the wire (XTCP's GSO packets are then cut in software on the way
 # out) and a drop takes one segment, not a 64 KB burst.
 #
+# Each test runs on CPU 0 alone (taskset; the softirq work a process's
+# packets cause, and the timers it arms, stay on its CPU). A stack sends
+# from two CPUs when it can, the writer's push and the ACK clock in
+# softirq, and a veth queues each packet on the CPU that sent it, so on
+# two CPUs data and ACKs now and then reach the router out of order.
+# RACK may take that reordering for a loss and resend needlessly, in
+# Linux as in XTCP (sack_tcp_tcp showed up to three resends beyond the
+# holes), and an overtaken ACK fails PAWS: noise this test is not
+# about.
+#
 # sack asserts, from a capture taken on the router's sender side: an
 # XTCP sender resent exactly two segments, and before each resend the
 # receiver's duplicate ACKs carried a SACK block starting right after
@@ -84,8 +94,10 @@ NF_MODULES=(nf_tables nft_compat ip_tables iptable_filter iptable_raw
 	x_tables xt_u32 xt_statistic xt_mark sch_netem)
 
 netfilter_load() {
-	xtcp_lib_require_cmd iptables tcpdump ethtool
+	xtcp_lib_require_cmd iptables tcpdump ethtool taskset
 	modprobe -q -a "${NF_MODULES[@]}" 2>/dev/null || true
+	# this test's processes, and so its traffic, on one CPU (above)
+	taskset -p -c 0 "$BASHPID" >/dev/null
 }
 
 # topo SND RCV: the routed topology, each end xtcp or tcp
