@@ -162,11 +162,13 @@ static void link_detach(struct xtcp_link *link)
 	xn->nr_links--;
 	list_del_init(&link->all_node);
 
+	if (link->rx_exact)
+		netdev_rx_handler_unregister(link->dev);
 	__dev_remove_pack(&link->pt_ip);
 	if (link->has_arp)
 		__dev_remove_pack(&link->pt_arp);
 	/*
-	 * One grace period covers both packet handlers and every RCU reader
+	 * One grace period covers the rx_handler, both packet handlers and every RCU reader
 	 * that found the link on the list (output, route): after it, nobody
 	 * but the ARP timer can touch the link, and nobody can arm that timer
 	 * again.
@@ -330,6 +332,25 @@ drop_toobig:
 	rcu_read_unlock();
 	XTCP_INC_STATS(net, OUT_DROPS);
 	kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_BIG);
+}
+
+/*
+ * The device's rx_handler: IPv4 and ARP frames go to the handlers bound to
+ * the device only (RX_HANDLER_EXACT), which are XTCP's. Without it, the
+ * kernel's ip_rcv() sees every XTCP segment too: it clones the shared skb,
+ * finds no route to an address it does not have, allocates a dst for the
+ * unreachable route and frees it through RCU, per packet, only to drop it.
+ * That cost more than XTCP's own receive path. Taps (ptype_all, tcpdump)
+ * and tc ingress run before the rx_handler and still see everything; other
+ * protocols (IPv6) pass as before.
+ */
+static rx_handler_result_t xtcp_link_rx_handler(struct sk_buff **pskb)
+{
+	__be16 proto = (*pskb)->protocol;
+
+	if (proto == htons(ETH_P_IP) || proto == htons(ETH_P_ARP))
+		return RX_HANDLER_EXACT;
+	return RX_HANDLER_PASS;
 }
 
 /*
@@ -584,6 +605,13 @@ int xtcp_link_add(struct net *net, const char *ifname, int ifindex,
 		link->pt_arp.func = xtcp_arp_rcv;
 		dev_add_pack(&link->pt_arp);
 	}
+	/*
+	 * The slot is the device's only one: a bridge port, a bond slave or
+	 * a macvlan lower has it taken. XTCP then works as well, with the
+	 * kernel's IPv4 input dropping a copy of each packet beside it.
+	 */
+	link->rx_exact = !netdev_rx_handler_register(dev, xtcp_link_rx_handler,
+						     NULL);
 
 	mutex_unlock(&xn->links_lock);
 	rtnl_unlock();

@@ -70,6 +70,7 @@ struct xtcp_link {
 	__be32 gw;			/* 0: no gateway */
 	u8 prefixlen;
 	bool has_arp;			/* Ethernet: resolve next hops */
+	bool rx_exact;			/* xtcp_link_rx_handler registered */
 	/*
 	 * Being removed: route lookups, local-address checks and link
 	 * dumps skip it, but xtcp_link_output() still sends through it, so

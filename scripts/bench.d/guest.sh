@@ -277,7 +277,8 @@ metric_crr() {
 	done
 
 	if [ "$PERF" = 1 ]; then
-		perf_crr
+		perf_crr xx
+		perf_crr nn
 	fi
 
 	for r in "${ROWS[@]}"; do
@@ -294,23 +295,31 @@ perf_top() {
 		--percent-limit "$2" 2>/dev/null | grep -v -e '^#' -e '^$'
 }
 
-# A cpu-clock profile of the whole VM during one more XTCP->XTCP CRR run
-# (not one of the measured ones: perf costs CPU under TCG).
+# perf_crr ROW: a cpu-clock profile of the whole VM during one more CRR
+# run of ROW (not one of the measured ones: perf costs CPU under TCG).
 perf_crr() {
-	local data=/tmp/perf-crr.data rep=$OUT/perf-crr-xtcp-xtcp.txt
+	local r=$1 name data rep
 
+	name=$(row_name "$r")
+	data=/tmp/perf-crr-$name.data
+	rep=$OUT/perf-crr-$name.txt
 	command -v perf >/dev/null || { log "# PERF=1 but no perf (apt-get install linux-perf)"; return 0; }
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	echo -1 >/proc/sys/kernel/perf_event_paranoid
-	log "[bench crr] perf record -e cpu-clock -a -g during xtcp-xtcp, $D s"
+	log "[bench crr] perf record -e cpu-clock -a -g during $name, $D s"
 	perf record -q -e cpu-clock -a -g -o "$data" -- \
-		ip netns exec "$NS_C" taskset -c "$CLI_CPU" "$CRR" -f xtcp \
-		-c "10.99.$(row_idx xx).2" -p "$CRR_PORT" -d "$D" >/tmp/perf-crr.out 2>&1 ||
+		ip netns exec "$NS_C" taskset -c "$CLI_CPU" "$CRR" \
+		-f "$(family "$(row_cstack "$r")")" -c "10.99.$(row_idx "$r").2" \
+		-p "$CRR_PORT" -d "$D" >/tmp/perf-crr.out 2>&1 ||
 		{ cat /tmp/perf-crr.out; log "# perf record failed"; return 0; }
 	{
-		echo "# perf record -e cpu-clock -a -g, xtcp-xtcp crr, $D s: $(grep '^crr tx' /tmp/perf-crr.out)"
+		echo "# perf record -e cpu-clock -a -g, $name crr, $D s: $(grep '^crr tx' /tmp/perf-crr.out)"
 		echo "# self time by symbol (all CPUs; idle is the CPU not in the loop)"
-		perf_top "$data" 0.2 | head -60
+		perf_top "$data" 0.1 | head -120
+		echo
+		echo "# time including callees, by symbol"
+		perf report -i "$data" --stdio --children --sort sym -g none \
+			--percent-limit 1 2>/dev/null | grep -v -e '^#' -e '^$' | head -120
 		echo
 		echo "# call graphs of the symbols above 2% (callee first)"
 		perf report -i "$data" --stdio --no-children --sort sym \
