@@ -144,6 +144,7 @@ static hsiphash_key_t xtcp_bhash_key __ro_after_init;
 static hsiphash_key_t xtcp_lhash_key __ro_after_init;
 static siphash_key_t xtcp_port_key __ro_after_init;
 static siphash_key_t xtcp_isn_key __ro_after_init;
+static siphash_key_t xtcp_ts_key __ro_after_init;	/* TSval offsets */
 
 /*
  * RFC 6056 3.3.4 table[]: how far each group of connections has already
@@ -1269,6 +1270,18 @@ u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 	return hash + (u32)(ktime_get_real_ns() >> 6);
 }
 
+/*
+ * The offset of a connection's TSval clock (RFC 7323 5.4 and 7.1), from
+ * the address pair alone, as Linux's secure_tcp_ts_off(): the clock of
+ * our connections with one peer ticks as one, which RFC 6191's recycling
+ * of TIME_WAIT 4-tuples relies on, while no two peers see the same one.
+ */
+u32 xtcp_demux_ts_off(__be32 saddr, __be32 daddr)
+{
+	return siphash_2u32((__force u32)saddr, (__force u32)daddr,
+			    &xtcp_ts_key);
+}
+
 int xtcp_demux_init(void)
 {
 	unsigned int i;
@@ -1320,6 +1333,7 @@ int xtcp_demux_init(void)
 	get_random_bytes(&xtcp_lhash_key, sizeof(xtcp_lhash_key));
 	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
 	get_random_bytes(&xtcp_isn_key, sizeof(xtcp_isn_key));
+	get_random_bytes(&xtcp_ts_key, sizeof(xtcp_ts_key));
 	/* as Linux does, so that table[] says nothing about uptime */
 	get_random_bytes(xtcp_port_perturb, sizeof(xtcp_port_perturb));
 	return 0;

@@ -67,6 +67,86 @@ static enum xtcp_seq_verdict xtcp_sequence_check(const struct xtcp_sock *xs,
 	return XTCP_SEQ_BAD;
 }
 
+/* TS.Recent takes the segment's TSval (RFC 7323 4.3) */
+static void xtcp_store_ts_recent(struct xtcp_sock *xs,
+				 const struct xtcp_skb_cb *cb)
+{
+	xs->ts_recent = cb->tsval;
+	xs->ts_recent_stamp = ktime_get_seconds();
+}
+
+/*
+ * RFC 7323 5.5: a TS.Recent idle for more than 24 days is invalid, since
+ * the peer's clock may have wrapped half its space meanwhile; the next
+ * timestamp is taken whatever its value.
+ */
+static bool xtcp_ts_recent_valid(const struct xtcp_sock *xs)
+{
+	return ktime_get_seconds() - xs->ts_recent_stamp <= 24 * 24 * 3600;
+}
+
+/*
+ * A pure duplicate ACK that the network put behind a later segment: its
+ * TSval is older than TS.Recent, yet it is no old duplicate, and dropping
+ * it would hide a duplicate ACK, and its SACK blocks, from loss
+ * recovery. Linux lets it through (tcp_disordered_ack()) when it moves
+ * nothing, neither SND.UNA nor the window, and is at most about an RTO
+ * older; so does XTCP. "Moves the window" is tcp_may_update_window()'s
+ * test, not RFC 9293's: from the same SND.WL1, only a larger window
+ * would. A dupack that a later one overtook usually offers less
+ * than the later one did (the receiver's buffer opened in between):
+ * requiring the very same window, as XTCP did, dropped those under PAWS
+ * (PAWSEstabRejected on the sender of sack.sh, on a clean path).
+ */
+static bool xtcp_disordered_ack(const struct xtcp_sock *xs,
+				const struct xtcp_skb_cb *cb)
+{
+	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	u32 ms = jiffies_to_msecs(xs->rto);
+
+	return (cb->flags & XTCP_FLAG_ACK) && cb->seq == cb->end_seq &&
+	       cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una &&
+	       !xtcp_after(cb->seq, xs->snd_wl1) && wnd <= xs->snd_wnd &&
+	       (s32)(xs->ts_recent - cb->tsval) <= (s32)ms;
+}
+
+/*
+ * RFC 7323 5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
+ * is a duplicate of an earlier incarnation of its sequence space. Older
+ * by more than one tick, as Linux's TCP_PAWS_WINDOW: segments a peer
+ * sends from two CPUs may swap places on the way (a veth queues each on
+ * its sender's CPU) and a millisecond apart, and are no duplicates. Like
+ * tcp_paws_discard(), a RST is judged by its sequence number alone
+ * (RFC 7323 5.3 keeps its ACK out of this), and RFC 7323's "R3" update
+ * of TS.Recent happens after the segment is found acceptable
+ * (xtcp_update_ts_recent()).
+ */
+static bool xtcp_paws_reject(const struct xtcp_sock *xs,
+			     const struct xtcp_skb_cb *cb)
+{
+	return xs->tstamp_ok && cb->saw_tstamp &&
+	       !(cb->flags & XTCP_FLAG_RST) &&
+	       (s32)(xs->ts_recent - cb->tsval) > XTCP_PAWS_WINDOW &&
+	       xtcp_ts_recent_valid(xs) && !xtcp_disordered_ack(xs, cb);
+}
+
+/*
+ * RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <=
+ * Last.ACK.sent, then SEG.TSval is copied to TS.Recent". Last.ACK.sent
+ * is rcv_wup, RCV.NXT when we last sent a window, as in Linux's
+ * tcp_replace_ts_recent().
+ */
+static void xtcp_update_ts_recent(struct xtcp_sock *xs,
+				  const struct xtcp_skb_cb *cb)
+{
+	if (!xs->tstamp_ok || !cb->saw_tstamp ||
+	    xtcp_after(cb->seq, xs->rcv_wup))
+		return;
+	if ((s32)(cb->tsval - xs->ts_recent) >= 0 ||
+	    !xtcp_ts_recent_valid(xs))
+		xtcp_store_ts_recent(xs, cb);
+}
+
 static void xtcp_check_space(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
@@ -75,57 +155,62 @@ static void xtcp_check_space(struct sock *sk)
 		sk->sk_write_space(sk);
 }
 
+/*
+ * A duplicate ACK from a peer without SACK: RFC 5681 3.2's three
+ * duplicate ACKs. With SACK, RACK judges losses from the blocks instead
+ * (recovery.c), as Linux does by default.
+ */
 static void xtcp_dupack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->dupacks++;
-	if (xs->dupacks == XTCP_DUPACK_THRESH && !xs->in_recovery) {
+	if (xs->dupacks == XTCP_DUPACK_THRESH &&
+	    xs->in_recovery == XTCP_CA_OPEN) {
 		/* RFC 5681 3.2 and RFC 6582 3.2 step 2 */
-		xtcp_cong_enter_recovery(sk);
+		xtcp_recovery_enter(sk);
 		XTCP_INC_STATS(sock_net(sk), FASTRETRANS);
 		xtcp_retransmit_head(sk);
 		xtcp_timer_on_ack(sk);
-	} else if (xs->dupacks > XTCP_DUPACK_THRESH && xs->in_recovery == 1) {
+	} else if (xs->dupacks > XTCP_DUPACK_THRESH &&
+		   xs->in_recovery == XTCP_CA_RECOVERY) {
 		/* RFC 6582 3.2 step 3: each further dupack left the network */
 		xs->snd_cwnd++;
 	}
 }
 
-/* SND.UNA moved forward to ack */
-static void xtcp_ack_new_data(struct sock *sk, u32 ack)
+/*
+ * SND.UNA moves forward to the ACK of skb: the retransmit queue gives
+ * back what it acknowledges, and the ACK gives an RTT sample.
+ */
+static void xtcp_ack_new_data(struct sock *sk, const struct sk_buff *skb,
+			      struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 acked = ack - xs->snd_una;
-	u32 segs = DIV_ROUND_UP(acked, xs->mss);
+	u32 ack = XTCP_SKB_CB(skb)->ack_seq;
 
-	xs->snd_una = ack;
 	xs->dupacks = 0;
-	if (xs->rtt_start_us && !xtcp_before(ack, xs->rtt_seq)) {
-		xtcp_timer_rtt_sample(sk, xtcp_clock_us() - xs->rtt_start_us);
-		xs->rtt_start_us = 0;
-	}
+	xtcp_clean_rtx_queue(sk, ack, as);
+	xs->snd_una = ack;
+	as->una_advanced = 1;
 	/* RFC 6298 5.7: new data acknowledged ends the backoff */
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
 	xtcp_timer_rtt_sample(sk, 0);
-	xtcp_clean_rtx_queue(sk, ack);
+	xtcp_recovery_rtt(sk, skb, as);
+}
 
-	if (xs->in_recovery) {
-		if (!xtcp_before(ack, xs->recover)) {
-			xtcp_cong_exit_recovery(sk);
-		} else {
-			/* RFC 6582 3.2 step 4: a partial ACK shows the next hole */
-			xtcp_retransmit_head(sk);
-			if (xs->in_recovery == 1)
-				xs->snd_cwnd = xs->snd_cwnd > segs ?
-					       xs->snd_cwnd - segs + 1 : 1;
-		}
-	}
-	xtcp_cong_on_ack(sk, segs);
-	xtcp_timer_on_ack(sk);
-	xtcp_check_space(sk);
+/* what xtcp_ack() starts from */
+static void xtcp_ack_state_init(const struct xtcp_sock *xs,
+				struct xtcp_ack_state *as)
+{
+	memset(as, 0, sizeof(*as));
+	as->prior_una = xs->snd_una;
+	as->prior_fack = xs->sacked_out ? xs->highest_sack : xs->snd_una;
+	as->prior_in_flight = xtcp_in_flight(xs);
+	as->rtt_us = -1;
+	as->sack_rtt_us = -1;
 }
 
 /* RFC 9293 3.10.7.4, fifth check: the ACK field. Returns false to drop. */
@@ -135,6 +220,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 ack = cb->ack_seq, prior_una = xs->snd_una;
 	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	struct xtcp_ack_state as;
 	bool win_changed = false;
 
 	if (xtcp_after(ack, xs->snd_nxt) ||
@@ -157,14 +243,233 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
 	xs->probes = 0;
-	if (xtcp_after(ack, prior_una))
-		xtcp_ack_new_data(sk, ack);
-	else if (ack == prior_una && cb->seq == cb->end_seq && !win_changed &&
-		 xs->snd_una != xs->snd_nxt)
-		xtcp_dupack(sk);
-	else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt)
+	xtcp_ack_state_init(xs, &as);
+	if (xs->sack_ok)
+		xtcp_sacktag(sk, skb, &as);
+	if (xtcp_after(ack, prior_una)) {
+		xtcp_ack_new_data(sk, skb, &as);
+	} else if (ack == prior_una && cb->seq == cb->end_seq &&
+		   !win_changed && xs->snd_una != xs->snd_nxt) {
+		as.dupack = 1;
+		if (!xs->sack_ok)
+			xtcp_dupack(sk);
+	} else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt) {
 		xtcp_timer_window_open(sk);
+	}
+	xtcp_recovery_on_ack(sk, skb, &as);
+	if (as.una_advanced) {
+		xtcp_timer_on_ack(sk);
+		xtcp_check_space(sk);
+	}
 	return true;
+}
+
+/*
+ * When the receiver ACKs, as Linux's icsk_ack and __tcp_ack_snd_check():
+ * RFC 1122 4.2.3.2 delays an ACK, but sends one for at least every
+ * second full-sized segment (more than one rcv_mss unacknowledged), and
+ * RFC 5681 4.2 at once for out-of-order data, a duplicate, and a hole
+ * that fills. Quick-ACK mode (tcp_incr_quickack()) ACKs the next few
+ * segments at once, so that a sender in slow start, at the start of a
+ * connection or after a loss, gets its ACK clock; an interactive
+ * connection (pingpong) leaves it, and its ACKs wait to ride on the
+ * reply.
+ */
+#define XTCP_MAX_QUICKACKS	16	/* Linux's TCP_MAX_QUICKACKS */
+
+/* tcp_initialize_rcv_mss(): a guess of the peer's segments until data */
+static u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
+{
+	u32 hint;
+
+	if (xs->rcv_mss)
+		return xs->rcv_mss;
+	hint = min_t(u32, xs->advmss, xs->mss);
+	hint = min_t(u32, hint, xs->rcv_wnd / 2);
+	hint = min_t(u32, hint, XTCP_DEFAULT_MSS);
+	return max_t(u32, hint, XTCP_MIN_MSS);
+}
+
+/* as many quick ACKs as half the window holds segments, 2 at least */
+static void xtcp_incr_quickack(struct xtcp_sock *xs, unsigned int max)
+{
+	unsigned int n = xs->rcv_wnd / (2 * xtcp_rcv_mss(xs));
+
+	n = min(n ? : 2, max);
+	if (n > xs->quickack)
+		xs->quickack = n;
+}
+
+/* tcp_enter_quickack_mode(): and no longer interactive */
+static void xtcp_enter_quickack(struct xtcp_sock *xs, unsigned int max)
+{
+	xtcp_incr_quickack(xs, max);
+	xs->pingpong = 0;
+}
+
+static bool xtcp_in_quickack(const struct xtcp_sock *xs)
+{
+	return xs->quickack && !xs->pingpong;
+}
+
+/*
+ * In-order data came, as tcp_event_data_recv() sees it. rcv_mss follows
+ * the largest segment up to our MSS (tcp_measure_rcv_mss(), without its
+ * guess from small PSH segments). The first data starts quick-ACK mode.
+ * Data we sent since the previous in-order data was a reply: the
+ * connection is interactive. Linux calls a reply what leaves within the
+ * ACK timeout of the last data received (tcp_event_data_sent()); XTCP,
+ * whose output path keeps no such time, takes any data sent in between,
+ * and, as Linux, leaves pingpong when the delayed-ACK timer finds that no
+ * reply took the ACK (timer.c, xtcp_timer_delack_fire()).
+ */
+static void xtcp_event_data_recv(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 len = skb_shinfo(skb)->gso_size ? : skb->len;
+	bool first = !xs->rcv_mss;
+
+	if (len >= xtcp_rcv_mss(xs))
+		xs->rcv_mss = min_t(u32, len, xs->advmss);
+	else if (first)
+		xs->rcv_mss = xtcp_rcv_mss(xs);
+	if (first)
+		xtcp_incr_quickack(xs, XTCP_MAX_QUICKACKS);
+	else if (xs->snd_nxt != xs->rcv_snd_mark)
+		xs->pingpong = 1;
+	xs->rcv_snd_mark = xs->snd_nxt;
+}
+
+/* [seq, end) joins @sp if the two overlap or touch (tcp_sack_extend()) */
+static bool xtcp_sack_extend(struct xtcp_sack_block *sp, u32 seq, u32 end)
+{
+	if (xtcp_after(sp->start, end) || xtcp_after(seq, sp->end))
+		return false;
+	if (xtcp_before(seq, sp->start))
+		sp->start = seq;
+	if (xtcp_after(end, sp->end))
+		sp->end = end;
+	return true;
+}
+
+/*
+ * RFC 2883 4: the next ACK reports [seq, end) as received twice, in a
+ * D-SACK block before the SACK blocks, once (output.c clears dsack when
+ * it sent it). As tcp_dsack_set(): only if both sides agreed on SACK;
+ * counted by whether the duplicate lies below RCV.NXT or out of order.
+ */
+static void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->sack_ok)
+		return;
+	if (xtcp_before(seq, xs->rcv_nxt))
+		XTCP_INC_STATS(sock_net(sk), DSACKOLDSENT);
+	else
+		XTCP_INC_STATS(sock_net(sk), DSACKOFOSENT);
+	xs->dsack = 1;
+	xs->dsack_block.start = seq;
+	xs->dsack_block.end = end;
+}
+
+/* more duplicate bytes of the same segment: one block (tcp_dsack_extend()) */
+static void xtcp_dsack_extend(struct sock *sk, u32 seq, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->dsack)
+		xtcp_dsack_set(sk, seq, end);
+	else
+		xtcp_sack_extend(&xs->dsack_block, seq, end);
+}
+
+/* blocks that now touch the first one join it (tcp_sack_maybe_coalesce()) */
+static void xtcp_sack_coalesce(struct xtcp_sock *xs)
+{
+	struct xtcp_sack_block *sp = xs->selective_acks;
+	unsigned int i, n;
+	bool again;
+
+	do {
+		again = false;
+		for (i = n = 1; i < xs->num_sacks; i++) {
+			if (xtcp_sack_extend(&sp[0], sp[i].start, sp[i].end))
+				again = true;
+			else
+				sp[n++] = sp[i];
+		}
+		xs->num_sacks = n;
+	} while (again);
+}
+
+/*
+ * RFC 2018 4: the first SACK block holds the segment that just came out
+ * of order, with whatever it joined; the others are the most recently
+ * reported before it, as tcp_sack_new_ofo_skb() keeps them. With
+ * XTCP_MAX_SACKS blocks, the oldest is forgotten; the data is still
+ * queued, and once it is the only block left out the next ACKs of that
+ * range report it again.
+ */
+static void xtcp_sack_new_ofo(struct xtcp_sock *xs, u32 seq, u32 end)
+{
+	struct xtcp_sack_block *sp = xs->selective_acks;
+	struct xtcp_sack_block blk = { .start = seq, .end = end };
+	unsigned int i, n = xs->num_sacks;
+
+	for (i = 0; i < n; i++) {
+		if (xtcp_sack_extend(&sp[i], seq, end)) {
+			blk = sp[i];
+			break;
+		}
+	}
+	if (i == n) {
+		if (n < XTCP_MAX_SACKS)
+			xs->num_sacks++;
+		else
+			i--;
+	}
+	memmove(sp + 1, sp, i * sizeof(*sp));
+	sp[0] = blk;
+	xtcp_sack_coalesce(xs);
+}
+
+/* RCV.NXT moved: the blocks it reached go (tcp_sack_remove()) */
+static void xtcp_sack_remove(struct xtcp_sock *xs)
+{
+	unsigned int i, n = 0;
+
+	if (RB_EMPTY_ROOT(&xs->ofo_root)) {
+		xs->num_sacks = 0;
+		return;
+	}
+	for (i = 0; i < xs->num_sacks; i++)
+		if (xtcp_after(xs->selective_acks[i].start, xs->rcv_nxt))
+			xs->selective_acks[n++] = xs->selective_acks[i];
+	xs->num_sacks = n;
+}
+
+/*
+ * A duplicate ACK for a segment we cannot take (old, out of window, or
+ * PAWS), as tcp_send_dupack(): if it brought data below RCV.NXT, the
+ * sender resent what we hold (our ACK was lost, or its retransmission
+ * was spurious). That data is counted and reported in a D-SACK block
+ * (RFC 2883 4.1.1), and quick-ACK mode keeps the ACKs coming.
+ */
+static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->end_seq != cb->seq && xtcp_before(cb->seq, xs->rcv_nxt)) {
+		u32 end = xtcp_after(cb->end_seq, xs->rcv_nxt) ?
+			  xs->rcv_nxt : cb->end_seq;
+
+		XTCP_INC_STATS(sock_net(sk), RCVDUPLICATE);
+		xtcp_enter_quickack(xs, XTCP_MAX_QUICKACKS);
+		xtcp_dsack_set(sk, cb->seq, end);
+	}
+	xtcp_send_ack(sk);
 }
 
 /* in-order payload to the receive queue; false if the caller frees skb */
@@ -181,6 +486,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
+		XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
 		return true;
 	}
 	skb_set_owner_r(skb, sk);
@@ -200,6 +506,8 @@ static void xtcp_fin(struct sock *sk)
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		/* our FIN should carry the ACK: see xtcp_data_queue() */
+		xs->pingpong = 1;
 		break;
 	case TCP_FIN_WAIT1:
 		/* our FIN is not acknowledged yet: simultaneous close */
@@ -233,37 +541,140 @@ void xtcp_ofo_purge(struct sock *sk)
 		rb_erase(node, &xs->ofo_root);
 		kfree_skb(rb_to_skb(node));
 	}
+	xs->num_sacks = 0;
+}
+
+/* skb into the out-of-order tree by sequence (tcp_rbtree_insert()) */
+static void xtcp_ofo_insert(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+
+	while (*p) {
+		parent = *p;
+		if (xtcp_before(seq, XTCP_SKB_CB(rb_to_skb(parent))->seq))
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &xs->ofo_root);
+}
+
+/* the queued skb that starts last at or before seq, or NULL */
+static struct sk_buff *xtcp_ofo_find(const struct xtcp_sock *xs, u32 seq)
+{
+	struct rb_node *node = xs->ofo_root.rb_node;
+	struct sk_buff *prev = NULL;
+
+	while (node) {
+		struct sk_buff *s = rb_to_skb(node);
+
+		if (xtcp_before(seq, XTCP_SKB_CB(s)->seq)) {
+			node = node->rb_left;
+		} else {
+			prev = s;
+			node = node->rb_right;
+		}
+	}
+	return prev;
 }
 
 /*
- * Keep a segment that arrived ahead of RCV.NXT. Duplicates that one
- * queued skb already covers are dropped; partial overlaps are trimmed
- * when the data becomes in order. Merging neighbours comes later.
+ * @from, queued right after @to, joins it when its sequence space
+ * follows on and skb_try_coalesce() can (tcp_try_coalesce()), so that a
+ * run of small segments costs one skb rather than one each. Both are
+ * charged to sk: @to grows by the truesize skb_try_coalesce() gives it,
+ * and @from's charge goes as it is freed.
+ */
+static bool xtcp_ofo_coalesce(struct sock *sk, struct sk_buff *to,
+			      struct sk_buff *from)
+{
+	struct xtcp_skb_cb *tcb = XTCP_SKB_CB(to), *fcb = XTCP_SKB_CB(from);
+	bool fragstolen;
+	int delta;
+
+	if (tcb->end_seq != fcb->seq || (tcb->flags & XTCP_FLAG_FIN) ||
+	    !skb_try_coalesce(to, from, &fragstolen, &delta))
+		return false;
+	rb_erase(&from->rbnode, &xtcp_sk(sk)->ofo_root);
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	tcb->end_seq = fcb->end_seq;
+	tcb->flags |= fcb->flags;
+	kfree_skb_partial(from, fragstolen);
+	XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
+	return true;
+}
+
+/*
+ * Keep a segment that arrived ahead of RCV.NXT, as tcp_data_queue_ofo()
+ * does: each byte is queued once. A segment that a queued skb holds
+ * already is dropped (OfoMerge); one whose head a queued skb holds loses
+ * that head; queued skbs it covers go (OfoMerge), and one that overlaps
+ * its tail trims that tail. Then it coalesces with the neighbours it
+ * touches. Linux leaves partial overlaps in its queue and trims them on
+ * the way to the receive queue; XTCP trims at once, so that the queue
+ * stays disjoint and adjacent skbs meet (xtcp_ofo_drain() still copes
+ * with an overlap, left when a trim finds no memory, or before a FIN,
+ * whose data is never cut). The bytes found twice are reported in a
+ * D-SACK block (RFC 2883 4.1.2) and the segment in the SACK blocks (RFC
+ * 2018 4), even when nothing of it was new, as Linux does.
  */
 static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
-	u32 seq = XTCP_SKB_CB(skb)->seq, end = XTCP_SKB_CB(skb)->end_seq;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 seq = cb->seq, end = cb->end_seq;
+	struct sk_buff *prev, *next;
 
-	while (*p) {
-		struct sk_buff *s = rb_to_skb(*p);
-
-		parent = *p;
-		if (xtcp_before(seq, XTCP_SKB_CB(s)->seq)) {
-			p = &parent->rb_left;
-			continue;
-		}
-		if (!xtcp_after(end, XTCP_SKB_CB(s)->end_seq)) {
-			kfree_skb(skb);
-			return;
-		}
-		p = &parent->rb_right;
-	}
-	rb_link_node(&skb->rbnode, parent, p);
-	rb_insert_color(&skb->rbnode, &xs->ofo_root);
-	skb_set_owner_r(skb, sk);
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
+	prev = xtcp_ofo_find(xs, seq);
+	if (prev) {
+		u32 pend = XTCP_SKB_CB(prev)->end_seq;
+
+		if (!xtcp_after(end, pend)) {
+			xtcp_dsack_set(sk, seq, end);
+			XTCP_INC_STATS(sock_net(sk), OFOMERGE);
+			kfree_skb(skb);
+			goto add_sack;
+		}
+		if (xtcp_after(pend, seq)) {
+			xtcp_dsack_set(sk, seq, pend);
+			if (pskb_pull(skb, pend - seq))
+				cb->seq = pend;
+		}
+	}
+
+	next = prev ? skb_rb_next(prev) : skb_rb_first(&xs->ofo_root);
+	while (next && !xtcp_before(cb->end_seq, XTCP_SKB_CB(next)->end_seq)) {
+		struct sk_buff *n = skb_rb_next(next);
+
+		xtcp_dsack_extend(sk, XTCP_SKB_CB(next)->seq,
+				  XTCP_SKB_CB(next)->end_seq);
+		rb_erase(&next->rbnode, &xs->ofo_root);
+		kfree_skb(next);
+		XTCP_INC_STATS(sock_net(sk), OFOMERGE);
+		next = n;
+	}
+	if (next && xtcp_after(cb->end_seq, XTCP_SKB_CB(next)->seq) &&
+	    !(cb->flags & XTCP_FLAG_FIN)) {
+		u32 nseq = XTCP_SKB_CB(next)->seq;
+
+		xtcp_dsack_extend(sk, nseq, cb->end_seq);
+		if (!pskb_trim(skb, nseq - cb->seq))
+			cb->end_seq = nseq;
+	}
+
+	xtcp_ofo_insert(xs, skb);
+	skb_set_owner_r(skb, sk);
+	if (prev && xtcp_ofo_coalesce(sk, prev, skb))
+		skb = prev;
+	next = skb_rb_next(skb);
+	if (next)
+		xtcp_ofo_coalesce(sk, skb, next);
+add_sack:
+	if (xs->sack_ok)
+		xtcp_sack_new_ofo(xs, seq, end);
 }
 
 /* move what became in order from the OFO tree to the receive queue */
@@ -312,10 +723,13 @@ static bool xtcp_rmem_over(const struct sock *sk)
  * Make room for skb by dropping out-of-order data from its far end, the
  * bytes the sender will come to last, like tcp_prune_ofo_queue(). Nothing
  * at or below skb's own sequence number goes: when skb would itself be
- * the farthest data queued, it is skb that is dropped. We never SACK, so
- * the pruned bytes are simply still unacknowledged and the sender resends
- * them. Each pruned skb counts in OfoPrune. Returns true when there is
- * room now.
+ * the farthest data queued, it is skb that is dropped. The pruned bytes
+ * were never acknowledged, but may have been SACKed: RFC 2018 8 lets a
+ * receiver renege so, and the sender must keep them until they are
+ * cumulatively ACKed. Our SACK blocks then forget everything, as
+ * tcp_prune_ofo_queue() resets them, so that no ACK reports data we no
+ * longer hold; the next out-of-order segments build them again. Each
+ * pruned skb counts in OfoPrune. Returns true when there is room now.
  */
 static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 {
@@ -331,6 +745,7 @@ static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 		rb_erase(node, &xs->ofo_root);
 		kfree_skb(skb);
 		XTCP_INC_STATS(sock_net(sk), OFOPRUNE);
+		xs->num_sacks = 0;
 	}
 	return !xtcp_rmem_over(sk);
 }
@@ -368,6 +783,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	bool fin = cb->flags & XTCP_FLAG_FIN;
 	bool queued;
 
+	/* a D-SACK block reports this segment's duplicate only, as Linux */
+	xs->dsack = 0;
 	if (skb->len && !xtcp_rmem_schedule(sk, skb)) {
 		XTCP_INC_STATS(sock_net(sk), DROP_RCVBUF);
 		*ack_now = true;
@@ -382,6 +799,13 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	}
 
 	if (xtcp_before(cb->seq, xs->rcv_nxt)) {
+		/*
+		 * It straddles RCV.NXT: the new bytes are kept, the old
+		 * ones reported in a D-SACK block (RFC 2883 4.1.1), as
+		 * tcp_data_queue() does with a "partial packet".
+		 */
+		XTCP_INC_STATS(sock_net(sk), RCVPARTIALDUP);
+		xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
 		if (!pskb_pull(skb, xs->rcv_nxt - cb->seq)) {
 			XTCP_INC_STATS(sock_net(sk), DROP_NOMEM);
 			return false;
@@ -389,6 +813,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		cb->seq = xs->rcv_nxt;
 	}
 
+	if (skb->len)
+		xtcp_event_data_recv(sk, skb);
 	queued = xtcp_queue_rcv(sk, skb);
 	/*
 	 * The FIN before the out-of-order queue, as tcp_data_queue() does:
@@ -412,25 +838,53 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		 * waits for our retransmission timeout: issue 16 saw that in
 		 * 1 of 10 connect/request/response/close loops. A FIN in
 		 * FIN-WAIT-1 or -2 (CLOSING, TIME-WAIT) is ACKed at once.
+		 * xtcp_fin() set pingpong, so that quick-ACK mode does not
+		 * send it either.
 		 */
 		*ack_now = sk->sk_state != TCP_CLOSE_WAIT;
 	} else if (!RB_EMPTY_ROOT(&xs->ofo_root)) {
 		xtcp_ofo_drain(sk);
+		/*
+		 * RFC 5681 4.2: ACK at once when a hole is filled, or
+		 * partly, so that the sender learns it. Once the queue is
+		 * empty the sender leaves recovery; quick-ACK mode then ACKs
+		 * its next segments at once too, as Linux once did for
+		 * out-of-order data (Linux 6.1 sends the one ACK,
+		 * ICSK_ACK_NOW).
+		 */
 		*ack_now = true;
+		if (RB_EMPTY_ROOT(&xs->ofo_root))
+			xtcp_incr_quickack(xs, XTCP_MAX_QUICKACKS);
 	}
+	if (xs->num_sacks)
+		xtcp_sack_remove(xs);
+	/* the D-SACK block goes at once, before another segment resets it */
+	if (xs->dsack)
+		*ack_now = true;
 	if (queued && !sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 	return queued;
 }
 
-/* RFC 1122 4.2.3.2: ACK at least every second full segment, else delay */
+/*
+ * Answer now or later (see XTCP_MAX_QUICKACKS above): at once when asked,
+ * when more than one full segment (rcv_mss) is unacknowledged, so for at
+ * least every second one, or in quick-ACK mode; else with the delayed-ACK
+ * timer. Something is owed when data or a FIN came since our last ACK,
+ * which every segment we send carries (it moves rcv_wup to RCV.NXT,
+ * xtcp_select_window()): a pure ACK owes nothing. As
+ * __tcp_ack_snd_check(), without its test that the right edge of the
+ * window moves (XTCP's window offer is output.c's).
+ */
 static void xtcp_ack_snd_check(struct sock *sk, bool ack_now)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 owed = xs->rcv_nxt - xs->rcv_wup;
 
-	if (ack_now || xs->rcv_nxt - xs->rcv_wup > xs->advmss)
+	if (ack_now ||
+	    (owed && (owed > xtcp_rcv_mss(xs) || xtcp_in_quickack(xs))))
 		xtcp_send_ack(sk);
-	else if (xs->rcv_nxt != xs->rcv_wup)
+	else if (owed)
 		xtcp_timer_schedule_ack(sk);
 }
 
@@ -464,8 +918,17 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xs->snd_wscale = opts.wscale_ok ? opts.wscale : 0;
 	if (!opts.wscale_ok)
 		xs->rcv_wscale = 0;
+	/* RFC 2018 2, RFC 7323 3.2: what both offered */
+	xs->sack_ok &= opts.sack_ok;
+	xs->tstamp_ok &= opts.saw_tstamp;
 	xtcp_init_mss(sk, xs->advmss + XTCP_IP_HDR_LEN + XTCP_HDR_LEN,
 		      opts.mss);
+	if (xs->tstamp_ok) {
+		xtcp_store_ts_recent(xs, cb);
+		/* every segment carries the option: room for it, as Linux */
+		xs->mss = max_t(int, xs->mss - XTCP_TS_ALIGNED_LEN,
+				XTCP_MIN_MSS);
+	}
 	/* RFC 7323 2.2: the window of a SYN is not scaled */
 	xs->snd_wnd = cb->window;
 	xs->max_window = xs->snd_wnd;
@@ -473,7 +936,11 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xs->snd_wl2 = cb->ack_seq;
 
 	if (cb->flags & XTCP_FLAG_ACK) {
-		xtcp_ack_new_data(sk, cb->ack_seq);
+		struct xtcp_ack_state as;
+
+		xtcp_ack_state_init(xs, &as);
+		xtcp_ack_new_data(sk, skb, &as);
+		xtcp_timer_on_ack(sk);
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
 		xtcp_set_state(sk, TCP_ESTABLISHED);
@@ -518,12 +985,19 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 
+	/* RFC 7323 5.3: PAWS comes before the sequence number check */
+	if (xtcp_paws_reject(xs, cb)) {
+		XTCP_INC_STATS(sock_net(sk), PAWSESTABREJECTED);
+		xtcp_send_dupack(sk, skb);
+		goto discard;
+	}
+
 	/* first: the sequence number */
 	verdict = xtcp_sequence_check(xs, cb);
 	if (verdict == XTCP_SEQ_BAD) {
 		XTCP_INC_STATS(sock_net(sk), DROP_SEQ);
 		if (!(cb->flags & XTCP_FLAG_RST))
-			xtcp_send_ack(sk);
+			xtcp_send_dupack(sk, skb);
 		goto discard;
 	}
 
@@ -557,6 +1031,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!xtcp_ack(sk, skb))
 		goto discard;
+	xtcp_update_ts_recent(xs, cb);
 
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:
@@ -644,6 +1119,25 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * How much the backlog of sk may hold, counted with what its receive
+ * queue holds (sk_add_backlog() adds sk_rmem_alloc): Linux 6.1's
+ * tcp_add_backlog(), twice the receive buffer plus half the send buffer
+ * plus 64 KB. The receive queue alone may fill sk_rcvbuf while the owner
+ * copies out, and the segments of the next window arrive meanwhile: a
+ * smaller limit drops them, a loss on a clean path that the sender then
+ * repairs (the extra resends sack.sh saw). Linux also trims each
+ * segment (skb_condense(), not exported to modules) and coalesces it
+ * into the backlog's tail; XTCP queues them as they come.
+ */
+static u32 xtcp_backlog_limit(const struct sock *sk)
+{
+	u64 limit = (u64)READ_ONCE(sk->sk_rcvbuf) * 2 +
+		    READ_ONCE(sk->sk_sndbuf) / 2 + SZ_64K;
+
+	return min_t(u64, limit, U32_MAX);
+}
+
+/*
  * Hand skb to sk, whose reference the caller passes on: at once when no
  * process owns sk, else to its backlog, which release_sock() feeds to
  * xtcp_backlog_rcv() (the "socket lock" of Linux's tcp_v4_rcv()). BH must
@@ -659,12 +1153,14 @@ int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass)
 	spin_lock_nested(&sk->sk_lock.slock, subclass);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_backlog_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					   READ_ONCE(sk->sk_sndbuf))) {
+		goto out;
+	}
+	if (sk_add_backlog(sk, skb, xtcp_backlog_limit(sk))) {
 		XTCP_INC_STATS(net, DROP_BACKLOG);
 		kfree_skb(skb);
 		ret = NET_RX_DROP;
 	}
+out:
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return ret;
@@ -706,6 +1202,7 @@ int xtcp_rcv(struct sk_buff *skb)
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->window = ntohs(th->window);
 	cb->flags = ((u8 *)th)[13];
+	xtcp_parse_timestamp(skb, cb);
 	/* skb->data becomes the payload; tcp_hdr() still finds the header */
 	__skb_pull(skb, doff);
 

@@ -46,8 +46,12 @@ struct xtcp_request {
 	u16 advmss;
 	u8 snd_wscale;
 	u8 rcv_wscale;
-	u8 wscale_ok;
+	u8 wscale_ok:1,
+	   sack_ok:1,			/* both offered SACK-permitted */
+	   tstamp_ok:1;			/* both offered timestamps */
 	u8 retries;			/* SYN-ACKs resent */
+	u32 ts_recent;			/* the SYN's TSval, if tstamp_ok */
+	u32 tsoffset;			/* our TSval clock's, as the child's */
 	u32 iss;
 	u32 irs;
 	u32 snd_wnd;			/* from the SYN, unscaled */
@@ -119,13 +123,28 @@ static void xtcp_listen_drop_req(struct xtcp_listen *l,
 	kmem_cache_free(xtcp_request_cache, req);
 }
 
+/*
+ * A SYN-ACK answers each option of the SYN it offers too (RFC 7323 1.3,
+ * RFC 2018 2), with a Fast Open cookie when @cookie is set.
+ */
 static void xtcp_listen_send_synack(struct sock *lsk,
-				    const struct xtcp_request *req)
+				    const struct xtcp_request *req,
+				    const u8 *cookie, unsigned int cookie_len)
 {
-	xtcp_send_synack(lsk, req->laddr, req->raddr,
-			 htons(lsk->sk_num), req->rport, req->iss,
-			 req->irs + 1, req->advmss, req->rcv_wscale,
-			 req->wscale_ok, req->rcv_wnd, NULL, 0);
+	struct xtcp_out_opts o = {
+		.mss = req->advmss,
+		.ws_ok = req->wscale_ok,
+		.ws = req->rcv_wscale,
+		.sack_perm = req->sack_ok,
+		.ts = req->tstamp_ok,
+		.tsval = xtcp_ts_now() + req->tsoffset,
+		.tsecr = req->ts_recent,
+		.tfo_cookie = cookie,
+		.tfo_len = cookie ? cookie_len : -1,
+	};
+
+	xtcp_send_synack(lsk, req->laddr, req->raddr, htons(lsk->sk_num),
+			 req->rport, req->iss, req->irs + 1, req->rcv_wnd, &o);
 }
 
 int xtcp_listen_start(struct sock *sk, int backlog)
@@ -266,6 +285,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_reuse = lsk->sk_reuse;
 	xs->nodelay = xtcp_sk(lsk)->nodelay;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
+	xs->syn_retries = xtcp_sk(lsk)->syn_retries;
 
 	sk->sk_rcv_saddr = req->laddr;
 	sk->sk_daddr = req->raddr;
@@ -286,6 +306,12 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	xs->rcv_wscale = req->rcv_wscale;
 	xs->mss = req->mss;
 	xs->advmss = req->advmss;
+	xs->sack_ok = req->sack_ok;
+	xs->tstamp_ok = req->tstamp_ok;
+	xs->tsoffset = req->tsoffset;
+	xs->ts_recent = req->ts_recent;
+	xs->ts_recent_stamp = ktime_get_seconds();
+	xtcp_cong_init_child(lsk, sk);
 	if (fastopen) {
 		/* the SYN-ACK, SND.NXT = ISS, is still to go */
 		xs->snd_una = req->iss;
@@ -390,7 +416,7 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 	if (cb->flags & XTCP_FLAG_SYN) {
 		/* a retransmitted SYN: our SYN-ACK was lost */
 		if (cb->seq == req->irs)
-			xtcp_listen_send_synack(lsk, req);
+			xtcp_listen_send_synack(lsk, req, NULL, 0);
 		goto discard;
 	}
 	if (!(cb->flags & XTCP_FLAG_ACK))
@@ -483,6 +509,16 @@ static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 		req->advmss = min(req->advmss, lxs->user_mss);
 	peer_mss = opts.mss ? : XTCP_DEFAULT_MSS;
 	req->mss = clamp_t(u16, peer_mss, XTCP_MIN_MSS, req->advmss);
+	/* RFC 2018 2 and RFC 7323 3.2: only what the SYN offered */
+	req->sack_ok = opts.sack_ok && READ_ONCE(xtcp_sack_enabled);
+	if (opts.saw_tstamp && READ_ONCE(xtcp_timestamps_enabled)) {
+		req->tstamp_ok = 1;
+		req->ts_recent = opts.tsval;
+		req->tsoffset = xtcp_demux_ts_off(req->laddr, req->raddr);
+		/* each segment carries the option: room for it, as Linux */
+		req->mss = max_t(int, req->mss - XTCP_TS_ALIGNED_LEN,
+				 XTCP_MIN_MSS);
+	}
 	req->rcv_wnd = xtcp_initial_window(lsk);
 	req->sent_us = xtcp_clock_us();
 	req->expires = jiffies + XTCP_TIMEOUT_INIT;
@@ -520,10 +556,8 @@ static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 	spin_unlock_bh(&l->lock);
 
 	/* only the first SYN-ACK has the cookie, as tcp_rtx_synack() */
-	xtcp_send_synack(lsk, req->laddr, req->raddr, htons(lsk->sk_num),
-			 req->rport, req->iss, req->irs + 1, req->advmss,
-			 req->rcv_wscale, req->wscale_ok, req->rcv_wnd,
-			 cookie_len ? cookie : NULL, cookie_len);
+	xtcp_listen_send_synack(lsk, req, cookie_len ? cookie : NULL,
+				cookie_len);
 	/* the timer serves every request: it must fire at the earliest */
 	if (!timer_pending(&lxs->rtx_timer) ||
 	    time_before(req->expires, lxs->rtx_timer.expires))
@@ -638,7 +672,7 @@ void xtcp_listen_timer(struct sock *lsk)
 			req->expires = now + (XTCP_TIMEOUT_INIT << req->retries);
 			XTCP_INC_STATS(sock_net(lsk), SYNRETRANS);
 			XTCP_INC_STATS(sock_net(lsk), RETRANSSEGS);
-			xtcp_listen_send_synack(lsk, req);
+			xtcp_listen_send_synack(lsk, req, NULL, 0);
 			if (time_before(req->expires, next))
 				next = req->expires;
 		}

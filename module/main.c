@@ -24,6 +24,15 @@ unsigned int xtcp_max_tw_buckets = 262144;
 module_param_named(max_tw_buckets, xtcp_max_tw_buckets, uint, 0644);
 MODULE_PARM_DESC(max_tw_buckets, "TIME_WAIT entries per netns; over it a connection closes without one");
 
+/* like tcp_sack and tcp_timestamps: what a SYN and a SYN-ACK offer */
+bool xtcp_sack_enabled = true;
+module_param_named(sack, xtcp_sack_enabled, bool, 0644);
+MODULE_PARM_DESC(sack, "offer SACK (RFC 2018) in SYNs and SYN-ACKs");
+
+bool xtcp_timestamps_enabled = true;
+module_param_named(timestamps, xtcp_timestamps_enabled, bool, 0644);
+MODULE_PARM_DESC(timestamps, "offer timestamps (RFC 7323) in SYNs and SYN-ACKs");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -96,9 +105,12 @@ static int __init xtcp_init(void)
 	err = xtcp_timewait_init();
 	if (err)
 		goto err_listen;
-	err = proto_register(&xtcp_prot, 1);
+	err = xtcp_cong_module_init();
 	if (err)
 		goto err_timewait;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_cong;
 	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
 		goto err_proto;
@@ -122,6 +134,8 @@ err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
 err_proto:
 	proto_unregister(&xtcp_prot);
+err_cong:
+	xtcp_cong_module_exit();
 err_timewait:
 	/* the failed netns setup freed its entries after a grace period */
 	rcu_barrier();
@@ -145,6 +159,7 @@ static void __exit xtcp_exit(void)
 	 */
 	rcu_barrier();
 	proto_unregister(&xtcp_prot);
+	xtcp_cong_module_exit();
 	xtcp_timewait_uninit();
 	xtcp_listen_uninit();
 	xtcp_demux_uninit();

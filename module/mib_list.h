@@ -40,10 +40,40 @@ XTCP_MIB(DELAYEDACKS, "DelayedAcks")
 XTCP_MIB(OFOQUEUE, "OfoQueue")
 /* out-of-order skbs dropped to make room in the receive buffer */
 XTCP_MIB(OFOPRUNE, "OfoPrune")
+/* out-of-order data already queued, dropped (Linux's TCPOFOMerge) */
+XTCP_MIB(OFOMERGE, "OfoMerge")
+/* an skb joined its neighbour's in the receive or out-of-order queue */
+XTCP_MIB(RCVCOALESCE, "RcvCoalesce")
+/* a dropped segment with data below RCV.NXT (Linux's DelayedACKLost) */
+XTCP_MIB(RCVDUPLICATE, "RcvDuplicate")
+/* a segment straddling RCV.NXT: its old bytes dropped, the rest kept */
+XTCP_MIB(RCVPARTIALDUP, "RcvPartialDuplicate")
+/* D-SACK blocks (RFC 2883) for data below RCV.NXT, or out of order */
+XTCP_MIB(DSACKOLDSENT, "DSACKOldSent")
+XTCP_MIB(DSACKOFOSENT, "DSACKOfoSent")
 XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* loss recovery of the sender (recovery.c), as Linux's TcpExt names */
+/* fast recovery entered on SACK/RACK evidence */
+XTCP_MIB(SACKRECOVERY, "TCPSackRecovery")
+/* a D-SACK block arrived (RFC 2883) */
+XTCP_MIB(DSACKRECV, "TCPDSACKRecv")
+/* a SACK block failed the checks of tcp_is_sackblock_valid() */
+XTCP_MIB(SACKDISCARD, "TCPSACKDiscard")
+/* tail loss probes sent (RFC 8985 7.3) */
+XTCP_MIB(LOSSPROBES, "TCPLossProbes")
+/* a probe repaired a loss: cwnd reduced (RFC 8985 7.4) */
+XTCP_MIB(LOSSPROBERECOVERY, "TCPLossProbeRecovery")
+/* fast recovery undone at its end: all spurious (D-SACK or Eifel) */
+XTCP_MIB(FULLUNDO, "TCPFullUndo")
+/* fast recovery undone by D-SACKs covering every retransmission */
+XTCP_MIB(DSACKUNDO, "TCPDSACKUndo")
+/* an RTO undone: the ACK echoed a TSval older than the resend (Eifel) */
+XTCP_MIB(LOSSUNDO, "TCPLossUndo")
+/* an old timestamp: dropped by PAWS (RFC 7323 5.3), as PAWSEstabRejected */
+XTCP_MIB(PAWSESTABREJECTED, "PAWSEstabRejected")
 /* TIME_WAIT entries made (Linux's TW) */
 XTCP_MIB(TW, "TW")
 /* a new SYN took over the 4-tuple of a TIME_WAIT entry */
@@ -63,6 +93,14 @@ XTCP_MIB(FASTOPENPASSIVEFAIL, "TCPFastOpenPassiveFail")
 XTCP_MIB(FASTOPENLISTENOVERFLOW, "TCPFastOpenListenOverflow")
 /* a SYN asked for a cookie */
 XTCP_MIB(FASTOPENCOOKIEREQD, "TCPFastOpenCookieReqd")
+/* congestion control (cong.c, cubic.c) */
+/* cwnd cut after an idle period longer than the RTO (RFC 5681 4.1) */
+XTCP_MIB(CWNDRESTART, "CwndRestart")
+/* HyStart left slow start: ACK train, delay increase (Linux's TcpExt) */
+XTCP_MIB(HYSTARTTRAIN, "TCPHystartTrainDetect")
+XTCP_MIB(HYSTARTDELAY, "TCPHystartDelayDetect")
+/* receive buffer grown by autotuning (buf.c) */
+XTCP_MIB(RCVBUFGROW, "RcvbufAutotune")
 /* drop reasons: every one is a label in link.c or input.c */
 XTCP_MIB(DROP_IP_HDR, "DropIpHeader")
 XTCP_MIB(DROP_IP_CSUM, "DropIpChecksum")

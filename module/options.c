@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP options: parsing arriving segments and writing our SYN options.
+ * TCP options: parsing arriving segments, and writing ours.
  *
- * This issue's stack speaks MSS (RFC 9293 3.7.1), window scale (RFC 7323
- * section 2) and TCP Fast Open (RFC 7413 4.1.1, kind 34). Timestamps and
- * SACK will add their kinds here and grow struct xtcp_opts; nothing else
- * has to change.
+ * XTCP speaks MSS (RFC 9293 3.7.1), window scale (RFC 7323 section 2),
+ * timestamps (RFC 7323 section 3), SACK-permitted and SACK (RFC 2018,
+ * with D-SACK blocks of RFC 2883) and TCP Fast Open (RFC 7413 4.1.1,
+ * kind 34). Outgoing options follow the order and padding of Linux's
+ * tcp_options_write(), so that a capture of XTCP reads like one of Linux.
  */
 #include <linux/tcp.h>
 #include <asm/unaligned.h>
@@ -16,11 +17,40 @@ enum {
 	XTCP_OPT_NOP		= 1,
 	XTCP_OPT_MSS		= 2,
 	XTCP_OPT_WSCALE		= 3,
+	XTCP_OPT_SACK_PERM	= 4,		/* RFC 2018 2 */
+	XTCP_OPT_SACK		= 5,		/* RFC 2018 3 */
+	XTCP_OPT_TIMESTAMP	= 8,		/* RFC 7323 3.2 */
 	XTCP_OPT_FASTOPEN	= 34,		/* RFC 7413 4.1.1 */
 	XTCP_OPT_MSS_LEN	= 4,
 	XTCP_OPT_WSCALE_LEN	= 3,
+	XTCP_OPT_SACK_PERM_LEN	= 2,
+	XTCP_OPT_SACK_BASE	= 2,		/* kind + length */
+	XTCP_OPT_SACK_BLOCK	= 8,		/* left and right edge */
+	XTCP_OPT_TIMESTAMP_LEN	= 10,
 	XTCP_OPT_FASTOPEN_BASE	= 2,		/* kind + length */
 };
+
+/*
+ * SACK blocks (RFC 2018 3): 1 to 4 of them, never on a SYN. Kept in
+ * host order as they came; the sender (recovery.c) judges whether each
+ * is valid, as tcp_sacktag_write_queue() does with tcp_is_sackblock_valid().
+ */
+static void xtcp_parse_sack(const u8 *ptr, u8 size, bool syn,
+			    struct xtcp_opts *opts)
+{
+	unsigned int i, n;
+
+	size -= XTCP_OPT_SACK_BASE;
+	if (syn || !size || size % XTCP_OPT_SACK_BLOCK)
+		return;
+	n = min_t(unsigned int, size / XTCP_OPT_SACK_BLOCK, XTCP_MAX_SACKS);
+	ptr += XTCP_OPT_SACK_BASE;
+	for (i = 0; i < n; i++, ptr += XTCP_OPT_SACK_BLOCK) {
+		opts->sacks[i].start = get_unaligned_be32(ptr);
+		opts->sacks[i].end = get_unaligned_be32(ptr + 4);
+	}
+	opts->num_sacks = n;
+}
 
 /*
  * Walk the option list of a validated header. A malformed option ends the
@@ -64,6 +94,21 @@ void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts)
 				opts->wscale_ok = 1;
 			}
 			break;
+		case XTCP_OPT_SACK_PERM:
+			if (size == XTCP_OPT_SACK_PERM_LEN && syn)
+				opts->sack_ok = 1;
+			break;
+		case XTCP_OPT_SACK:
+			xtcp_parse_sack(ptr, size, syn, opts);
+			break;
+		case XTCP_OPT_TIMESTAMP:
+			/* RFC 7323 3.2: on any segment, SYN or not */
+			if (size == XTCP_OPT_TIMESTAMP_LEN) {
+				opts->saw_tstamp = 1;
+				opts->tsval = get_unaligned_be32(ptr + 2);
+				opts->tsecr = get_unaligned_be32(ptr + 6);
+			}
+			break;
 		case XTCP_OPT_FASTOPEN:
 			/*
 			 * RFC 7413 4.1.1: empty asks for a cookie, else a
@@ -88,45 +133,134 @@ void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts)
 	}
 }
 
-unsigned int xtcp_syn_options_len(bool wscale)
+/*
+ * The timestamp of an arriving segment into its control block, on the
+ * way in (input.c): most segments of a connection that uses timestamps
+ * carry only NOP, NOP, TS (RFC 7323 Appendix A), found without a walk,
+ * as Linux's tcp_parse_aligned_timestamp() does.
+ */
+void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb)
 {
-	return XTCP_OPT_MSS_LEN + (wscale ? XTCP_OPT_WSCALE_LEN + 1 : 0);
-}
+	const struct tcphdr *th = tcp_hdr(skb);
+	const u8 *ptr = (const u8 *)(th + 1);
+	struct xtcp_opts opts;
 
-/* MSS, then NOP + WS so that the header stays 32-bit aligned */
-void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws)
-{
-	*ptr++ = XTCP_OPT_MSS;
-	*ptr++ = XTCP_OPT_MSS_LEN;
-	put_unaligned_be16(mss, ptr);
-	ptr += 2;
-	if (wscale) {
-		*ptr++ = XTCP_OPT_NOP;
-		*ptr++ = XTCP_OPT_WSCALE;
-		*ptr++ = XTCP_OPT_WSCALE_LEN;
-		*ptr = ws;
+	if (th->doff * 4 == sizeof(*th))
+		return;
+	if (th->doff * 4 == sizeof(*th) + XTCP_TS_ALIGNED_LEN &&
+	    get_unaligned_be32(ptr) == (XTCP_OPT_NOP << 24 |
+					 XTCP_OPT_NOP << 16 |
+					 XTCP_OPT_TIMESTAMP << 8 |
+					 XTCP_OPT_TIMESTAMP_LEN)) {
+		cb->saw_tstamp = 1;
+		cb->tsval = get_unaligned_be32(ptr + 4);
+		cb->tsecr = get_unaligned_be32(ptr + 8);
+		return;
 	}
+	xtcp_parse_options(skb, &opts);
+	cb->saw_tstamp = opts.saw_tstamp;
+	cb->tsval = opts.tsval;
+	cb->tsecr = opts.tsecr;
 }
 
-/* room a Fast Open option of a cookie of len bytes (0: a request) takes */
-unsigned int xtcp_fastopen_option_len(unsigned int len)
+/* bytes the options of @o take, a multiple of 4 (RFC 9293 3.1) */
+unsigned int xtcp_options_size(const struct xtcp_out_opts *o)
 {
-	return ALIGN(XTCP_OPT_FASTOPEN_BASE + len, 4);
+	unsigned int size = 0;
+
+	if (o->mss)
+		size += XTCP_OPT_MSS_LEN;
+	/* SACK-permitted shares the timestamp's two bytes of padding */
+	if (o->ts)
+		size += XTCP_TS_ALIGNED_LEN;
+	else if (o->sack_perm)
+		size += 4;
+	if (o->ws_ok)
+		size += 4;
+	if (o->num_sacks)
+		size += 4 + o->num_sacks * XTCP_OPT_SACK_BLOCK;
+	if (o->tfo_len >= 0)
+		size += ALIGN(XTCP_OPT_FASTOPEN_BASE + o->tfo_len, 4);
+	return size;
 }
 
 /*
- * The option, then NOPs up to the next 32-bit boundary; written after the
- * SYN options, whose length is a multiple of 4. Like Linux, kind 34, not
- * the experimental 254 with its magic.
+ * The SACK blocks that fit beside the other options (40 bytes in all):
+ * 4 alone, 3 beside a timestamp (RFC 2018 3).
  */
-void xtcp_write_fastopen_option(u8 *ptr, const u8 *cookie, unsigned int len)
+unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o)
 {
-	unsigned int i, total = xtcp_fastopen_option_len(len);
+	unsigned int used = xtcp_options_size(o) -
+			    (o->num_sacks ? 4 + o->num_sacks *
+					    XTCP_OPT_SACK_BLOCK : 0);
 
-	*ptr++ = XTCP_OPT_FASTOPEN;
-	*ptr++ = XTCP_OPT_FASTOPEN_BASE + len;
-	memcpy(ptr, cookie, len);
-	ptr += len;
-	for (i = XTCP_OPT_FASTOPEN_BASE + len; i < total; i++)
+	if (used + 4 + XTCP_OPT_SACK_BLOCK > XTCP_MAX_OPT_LEN)
+		return 0;
+	return min_t(unsigned int, XTCP_MAX_SACKS,
+		     (XTCP_MAX_OPT_LEN - used - 4) / XTCP_OPT_SACK_BLOCK);
+}
+
+/*
+ * Writes @o at @ptr, xtcp_options_size() bytes, in Linux's order: MSS,
+ * SACK-permitted and timestamps (sharing their padding), window scale,
+ * SACK blocks, Fast Open. NOPs keep each option 32-bit aligned.
+ */
+void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o)
+{
+	unsigned int i;
+
+	if (o->mss) {
+		*ptr++ = XTCP_OPT_MSS;
+		*ptr++ = XTCP_OPT_MSS_LEN;
+		put_unaligned_be16(o->mss, ptr);
+		ptr += 2;
+	}
+	if (o->ts) {
+		if (o->sack_perm) {
+			*ptr++ = XTCP_OPT_SACK_PERM;
+			*ptr++ = XTCP_OPT_SACK_PERM_LEN;
+		} else {
+			*ptr++ = XTCP_OPT_NOP;
+			*ptr++ = XTCP_OPT_NOP;
+		}
+		*ptr++ = XTCP_OPT_TIMESTAMP;
+		*ptr++ = XTCP_OPT_TIMESTAMP_LEN;
+		put_unaligned_be32(o->tsval, ptr);
+		put_unaligned_be32(o->tsecr, ptr + 4);
+		ptr += 8;
+	} else if (o->sack_perm) {
 		*ptr++ = XTCP_OPT_NOP;
+		*ptr++ = XTCP_OPT_NOP;
+		*ptr++ = XTCP_OPT_SACK_PERM;
+		*ptr++ = XTCP_OPT_SACK_PERM_LEN;
+	}
+	if (o->ws_ok) {
+		*ptr++ = XTCP_OPT_NOP;
+		*ptr++ = XTCP_OPT_WSCALE;
+		*ptr++ = XTCP_OPT_WSCALE_LEN;
+		*ptr++ = o->ws;
+	}
+	if (o->num_sacks) {
+		*ptr++ = XTCP_OPT_NOP;
+		*ptr++ = XTCP_OPT_NOP;
+		*ptr++ = XTCP_OPT_SACK;
+		*ptr++ = XTCP_OPT_SACK_BASE +
+			 o->num_sacks * XTCP_OPT_SACK_BLOCK;
+		for (i = 0; i < o->num_sacks; i++) {
+			put_unaligned_be32(o->sacks[i].start, ptr);
+			put_unaligned_be32(o->sacks[i].end, ptr + 4);
+			ptr += XTCP_OPT_SACK_BLOCK;
+		}
+	}
+	if (o->tfo_len >= 0) {
+		unsigned int len = XTCP_OPT_FASTOPEN_BASE + o->tfo_len;
+
+		/* kind 34, not the experimental 254 with its magic */
+		*ptr++ = XTCP_OPT_FASTOPEN;
+		*ptr++ = len;
+		memcpy(ptr, o->tfo_cookie, o->tfo_len);
+		ptr += o->tfo_len;
+		for (i = len; i < ALIGN(len, 4); i++)
+			*ptr++ = XTCP_OPT_NOP;
+	}
 }

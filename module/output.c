@@ -51,17 +51,27 @@ long xtcp_rcv_space(const struct sock *sk)
 	return max(space, 0L) / 2;
 }
 
+/*
+ * The window scale of our SYN or SYN-ACK (RFC 7323 2.3), as Linux's
+ * tcp_select_initial_window(): it must cover the largest window the
+ * connection may come to offer, which is what autotuning may grow the
+ * buffer to: tcp_rmem's max or net.core.rmem_max (what SO_RCVBUF may
+ * ask), whichever is larger. A buffer the user set (SO_RCVBUF) is not
+ * autotuned and gets the shift its own window needs, as Linux's
+ * window_clamp does. Linux's formula, ilog2(space) - 15, so that with the
+ * same settings the SYN says the same (7 with tcp_rmem max 6 MiB).
+ */
 u8 xtcp_choose_wscale(const struct sock *sk)
 {
 	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
-	u8 ws = 0;
 
-	/* the smallest shift that can still announce the whole buffer */
-	while (space > 65535 && ws < XTCP_MAX_WSCALE) {
-		space >>= 1;
-		ws++;
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+		space = max_t(u32, space, xtcp_buf_rmem(XTCP_BUF_MAX));
+		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
 	}
-	return ws;
+	if (!space)
+		return 0;
+	return clamp_t(int, ilog2(space) - 15, 0, XTCP_MAX_WSCALE);
 }
 
 u32 xtcp_initial_window(const struct sock *sk)
@@ -200,6 +210,87 @@ static void xtcp_ip_params_stateless(struct xtcp_ip_params *ipp,
 }
 
 /*
+ * The options of a SYN, or of the SYN-ACK a simultaneous open or a Fast
+ * Open child sends: MSS, then what our SYN offers or, past SYN-SENT, what
+ * both sides agreed on (sack_ok, tstamp_ok and wscale_ok are set at
+ * connect() and cleared by a SYN-ACK without the option).
+ */
+static void xtcp_syn_options(struct sock *sk, const struct sk_buff *skb,
+			     struct xtcp_out_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool syn_sent = sk->sk_state == TCP_SYN_SENT;
+
+	memset(o, 0, sizeof(*o));
+	o->tfo_len = -1;
+	o->mss = xs->advmss;
+	o->ws_ok = xs->wscale_ok || syn_sent;
+	o->ws = xs->rcv_wscale;
+	o->sack_perm = xs->sack_ok;
+	if (xs->tstamp_ok) {
+		o->ts = 1;
+		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		/* RFC 7323 3.2: TSecr of a SYN is 0; a SYN-ACK echoes */
+		o->tsecr = syn_sent ? 0 : xs->ts_recent;
+	}
+	/*
+	 * A Fast Open client's first SYN carries its cookie or asks for
+	 * one; a resent SYN does neither, as in Linux, whose
+	 * retransmissions are plain SYNs.
+	 */
+	if (syn_sent && !XTCP_SKB_CB(skb)->retrans && xs->tfo_req &&
+	    xs->tfo_req->len >= 0) {
+		o->tfo_len = xs->tfo_req->len;
+		o->tfo_cookie = xs->tfo_req->cookie;
+	}
+}
+
+/*
+ * The options of any other segment (RFC 7323 3.2: timestamps on every
+ * one once agreed; RFC 2018 4: SACK blocks on ACKs while the receiver
+ * holds data out of order), the D-SACK block first (RFC 2883 4).
+ *
+ * A segment with data may only carry as many blocks as fit beside its
+ * payload in the MTU: xs->mss leaves room for the timestamp only. Linux
+ * shrinks the data of such segments instead (tcp_current_mss() counts
+ * the blocks); XTCP keeps its segments whole and sends the blocks on the
+ * pure ACKs, which the receiver of out-of-order data sends at once for
+ * every segment (input.c), so the sender learns every hole anyway.
+ */
+static void xtcp_established_options(struct sock *sk,
+				     const struct sk_buff *skb,
+				     struct xtcp_out_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int room, n = 0, i, seg;
+
+	memset(o, 0, sizeof(*o));
+	o->tfo_len = -1;
+	if (xs->tstamp_ok) {
+		o->ts = 1;
+		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		o->tsecr = xs->ts_recent;
+	}
+	if (!xs->sack_ok || (!xs->dsack && !xs->num_sacks))
+		return;
+	room = xtcp_options_sack_room(o);
+	seg = skb_shinfo(skb)->gso_size ? : skb->len;
+	if (seg) {
+		unsigned int spare = xs->mss > seg ? xs->mss - seg : 0;
+
+		room = spare < 12 ? 0 : min(room, (spare - 4) / 8);
+	}
+	/* RFC 2883 4: a D-SACK block is reported once */
+	if (xs->dsack && n < room) {
+		o->sacks[n++] = xs->dsack_block;
+		xs->dsack = 0;
+	}
+	for (i = 0; i < xs->num_sacks && n < room; i++)
+		o->sacks[n++] = xs->selective_acks[i];
+	o->num_sacks = n;
+}
+
+/*
  * Send one segment of the TCB: a clone of a write-queue skb, or a control
  * skb of our own (clone == false).
  */
@@ -208,9 +299,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(sk);
-	struct xtcp_fastopen_req *tfo = NULL;
+	struct xtcp_out_opts opts;
 	struct xtcp_ip_params ipp;
-	unsigned int optlen = 0;
 	struct tcphdr *th;
 	u16 window;
 	u8 flags = cb->flags;
@@ -228,41 +318,29 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	}
 
 	if (flags & XTCP_FLAG_SYN) {
-		optlen = xtcp_syn_options_len(xs->wscale_ok ||
-					      sk->sk_state == TCP_SYN_SENT);
-		/*
-		 * A Fast Open client's first SYN carries its cookie or asks
-		 * for one; a resent SYN does neither, as in Linux, whose
-		 * retransmissions are plain SYNs.
-		 */
-		if (sk->sk_state == TCP_SYN_SENT && !cb->retrans &&
-		    xs->tfo_req && xs->tfo_req->len >= 0)
-			tfo = xs->tfo_req;
+		xtcp_syn_options(sk, skb, &opts);
 		/* RFC 7323 2.2: the window in a SYN is never scaled */
 		window = min_t(u32, xtcp_initial_window(sk), 65535U);
 		xs->rcv_wnd = window;
 		xs->rcv_wup = xs->rcv_nxt;
 	} else {
 		window = xtcp_select_window(sk);
+		xtcp_established_options(sk, skb, &opts);
 	}
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= XTCP_FLAG_ACK;
 
 	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
 			       htons(sk->sk_num), sk->sk_dport, cb->seq,
-			       xs->rcv_nxt, flags, window, optlen +
-			       (tfo ? xtcp_fastopen_option_len(tfo->len) : 0));
-	if (optlen)
-		xtcp_write_syn_options((u8 *)(th + 1), xs->advmss,
-				       xs->wscale_ok ||
-				       sk->sk_state == TCP_SYN_SENT,
-				       xs->rcv_wscale);
-	if (tfo)
-		xtcp_write_fastopen_option((u8 *)(th + 1) + optlen,
-					   tfo->cookie, tfo->len);
+			       xs->rcv_nxt, flags, window,
+			       xtcp_options_size(&opts));
+	xtcp_options_write((u8 *)(th + 1), &opts);
 
 	if (flags & XTCP_FLAG_ACK)
 		xtcp_timer_ack_sent(sk);
+	/* RFC 6937: what fast recovery sent, new data or resent */
+	if (clone && xs->in_recovery == XTCP_CA_RECOVERY)
+		xs->prr_out += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	XTCP_ADD_STATS(net, OUTSEGS, max_t(u16, skb_shinfo(skb)->gso_segs, 1));
 	xtcp_ip_params_sk(sk, skb, &ipp);
 	xtcp_link_output(net, skb, &ipp);
@@ -310,9 +388,11 @@ static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
  * Cut skb at len bytes, putting the tail in a new skb right after it.
  * Like tcp_fragment(); the FIN and PSH flags travel with the tail, so
  * PSH stays on the last segment of a write however it is cut (software
- * and hardware GSO likewise keep it on the last segment only).
+ * and hardware GSO likewise keep it on the last segment only). Both
+ * pieces keep the scoreboard marks and the send time: the marks count
+ * bytes (recovery.c), so their totals do not change.
  */
-static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct sk_buff *buff;
@@ -338,6 +418,8 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	XTCP_SKB_CB(buff)->flags = cb->flags;
 	XTCP_SKB_CB(buff)->when = cb->when;
 	XTCP_SKB_CB(buff)->retrans = cb->retrans;
+	XTCP_SKB_CB(buff)->sacked = cb->sacked;
+	XTCP_SKB_CB(buff)->xmit_us = cb->xmit_us;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
@@ -440,7 +522,7 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 in_flight = xtcp_packets_out_bytes(xs);
+	u32 in_flight = xtcp_in_flight(xs);
 	u32 cwnd_bytes = xs->snd_cwnd * xs->mss;
 	u32 wnd_end = xs->snd_una + xs->snd_wnd;
 	u32 quota, len = skb->len;
@@ -476,6 +558,29 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 }
 
 /*
+ * Send quota bytes of send_head, the first unsent skb, cut there first.
+ * Its send time times it: every ACK of it gives an RTT sample (recovery.c).
+ */
+static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (quota < skb->len && xtcp_fragment(sk, skb, quota))
+		return -ENOMEM;
+	xtcp_set_gso(skb, xs->mss);
+	cb->when = jiffies;
+	cb->xmit_us = xtcp_clock_us();
+	if (xtcp_transmit_skb(sk, skb, true))
+		return -ENOBUFS;
+	xtcp_cong_data_sent(sk);
+	xs->send_head = xtcp_write_queue_next(sk, skb);
+	if (xtcp_after(cb->end_seq, xs->snd_nxt))
+		xs->snd_nxt = cb->end_seq;
+	return 0;
+}
+
+/*
  * Send what the windows allow, starting at send_head. When the peer's
  * window keeps everything back and nothing is in flight, the probe timer
  * takes over (RFC 9293 3.8.6.1).
@@ -485,27 +590,12 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
+	xtcp_cong_tx_start(sk);
 	while ((skb = xs->send_head)) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 quota = xtcp_send_quota(sk, skb, nonagle);
 
-		if (!quota)
+		if (!quota || xtcp_xmit_new(sk, skb, quota))
 			break;
-		if (quota < skb->len && xtcp_fragment(sk, skb, quota))
-			break;
-		xtcp_set_gso(skb, xs->mss);
-		cb->when = jiffies;
-		if (xtcp_transmit_skb(sk, skb, true))
-			break;
-		xs->send_head = xtcp_write_queue_next(sk, skb);
-		if (xtcp_after(cb->end_seq, xs->snd_nxt)) {
-			/* time one segment per window (Karn: never a resend) */
-			if (!xs->rtt_start_us) {
-				xs->rtt_seq = cb->end_seq;
-				xs->rtt_start_us = xtcp_clock_us();
-			}
-			xs->snd_nxt = cb->end_seq;
-		}
 		xtcp_timer_on_send(sk);
 	}
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
@@ -524,45 +614,168 @@ void xtcp_push(struct sock *sk, int flags)
 }
 
 /*
- * Resend the oldest unacknowledged segment: one MSS from snd_una, the
- * acknowledged head of a partly acked skb cut away first.
+ * Send a sent skb again, at most limit bytes of it (whole MSS, at least
+ * one) from SND.UNA on: the acknowledged head of a partly acked skb is
+ * cut away first, the part beyond limit split off. Like
+ * __tcp_retransmit_skb(); the caller marks the scoreboard. cb->retrans
+ * stays for good: no RTT sample comes from this skb's send time again
+ * (Karn), and RACK knows it as resent.
+ */
+static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
+				 u32 limit)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u16 segs;
+	int err;
+
+	if (xtcp_before(cb->seq, xs->snd_una) &&
+	    xtcp_trim_head(sk, skb, xs->snd_una - cb->seq))
+		return -ENOMEM;
+	limit = max_t(u32, rounddown(limit, xs->mss), xs->mss);
+	if (skb->len > limit && xtcp_fragment(sk, skb, limit))
+		return -ENOMEM;
+	xtcp_set_gso(skb, xs->mss);
+	cb->retrans = 1;
+	cb->when = jiffies;
+	cb->xmit_us = xtcp_clock_us();
+	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+	err = xtcp_transmit_skb(sk, skb, true);
+	if (!err)
+		XTCP_ADD_STATS(sock_net(sk), RETRANSSEGS, segs);
+	return err;
+}
+
+/* the same, for loss recovery: the skb is in flight again (recovery.c) */
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit)
+{
+	/* not above the TSval the resend carries (xtcp_eifel()) */
+	u32 tsval = xtcp_ts_now() + xtcp_sk(sk)->tsoffset;
+	int err = __xtcp_retransmit_skb(sk, skb, limit);
+
+	if (!err)
+		xtcp_recovery_retransmitted(sk, skb,
+					    max_t(u16, skb_shinfo(skb)->gso_segs,
+						  1), tsval);
+	return err;
+}
+
+/*
+ * Resend the oldest unacknowledged segment: one MSS from snd_una. The
+ * SYN's retries, NewReno's fast retransmit and partial ACKs (RFC 6582).
  */
 int xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
-	struct xtcp_skb_cb *cb;
 
 	if (!skb || skb == xs->send_head)
 		return 0;
-	cb = XTCP_SKB_CB(skb);
-	if (xtcp_before(cb->seq, xs->snd_una) &&
-	    xtcp_trim_head(sk, skb, xs->snd_una - cb->seq))
-		return -ENOMEM;
-	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
-		return -ENOMEM;
-	xtcp_set_gso(skb, xs->mss);
-	cb->retrans = 1;
-	cb->when = jiffies;
-	/* Karn's algorithm: a resent range gives no RTT sample */
-	if (xs->rtt_start_us && !xtcp_before(xs->rtt_seq, cb->seq))
-		xs->rtt_start_us = 0;
-	XTCP_INC_STATS(sock_net(sk), RETRANSSEGS);
-	return xtcp_transmit_skb(sk, skb, true);
+	xtcp_mark_skb_lost(sk, skb);
+	return xtcp_retransmit_skb(sk, skb, xs->mss);
 }
 
-/* free every skb the peer acknowledged in full */
-void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+/*
+ * Resend the holes: every skb judged lost and neither SACKed nor resent
+ * yet, oldest first, while the pipe (xtcp_in_flight()) is below cwnd.
+ * Like tcp_xmit_retransmit_queue(), resending the head restarts the RTO
+ * unless the RACK reorder timer waits.
+ */
+void xtcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *next;
+
+	for (skb = skb_peek(&sk->sk_write_queue);
+	     skb && skb != xs->send_head; skb = next) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 cwnd_bytes = xs->snd_cwnd * xs->mss;
+		u32 in_flight = xtcp_in_flight(xs);
+		bool head = skb == skb_peek(&sk->sk_write_queue);
+
+		if (!(cb->sacked & XTCP_SACKED_LOST) ||
+		    (cb->sacked & (XTCP_SACKED_ACKED | XTCP_SACKED_RETRANS))) {
+			next = xtcp_write_queue_next(sk, skb);
+			continue;
+		}
+		if (in_flight >= cwnd_bytes)
+			break;
+		if (xtcp_retransmit_skb(sk, skb, cwnd_bytes - in_flight))
+			break;
+		if (xs->in_recovery == XTCP_CA_RECOVERY)
+			XTCP_INC_STATS(sock_net(sk), FASTRETRANS);
+		if (head && !(xs->rtx_event == XTCP_EV_REO &&
+			      timer_pending(&xs->rtx_timer)))
+			xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+		next = xtcp_write_queue_next(sk, skb);
+	}
+}
+
+/*
+ * The tail loss probe (RFC 8985 7.3, tcp_send_loss_probe()): one segment
+ * of new data if the peer's window takes it, whatever cwnd says; else
+ * the last MSS sent, again. Either way the ACK it draws lets SACK and
+ * RACK see a lost tail without waiting for the RTO.
+ */
+void xtcp_send_loss_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+
+	if (skb && xtcp_after(xs->snd_una + xs->snd_wnd, XTCP_SKB_CB(skb)->seq)) {
+		u32 room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+
+		if (xtcp_xmit_new(sk, skb, min3(skb->len, room, (u32)xs->mss)))
+			return;
+		xs->tlp_retrans = 0;
+	} else {
+		skb = skb ? skb->prev : skb_peek_tail(&sk->sk_write_queue);
+		if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue ||
+		    (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED) ||
+		    !xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->snd_una))
+			return;
+		/* only its last MSS */
+		if (skb->len > xs->mss) {
+			if (xtcp_fragment(sk, skb,
+					  rounddown(skb->len - 1, xs->mss)))
+				return;
+			skb = xtcp_write_queue_next(sk, skb);
+		}
+		if (__xtcp_retransmit_skb(sk, skb, xs->mss))
+			return;
+		xs->tlp_retrans = 1;
+	}
+	xs->tlp_high_seq = xs->snd_nxt;
+	XTCP_INC_STATS(sock_net(sk), LOSSPROBES);
+}
+
+/*
+ * Free every skb the peer acknowledged in full; the scoreboard, RTT and
+ * RACK learn from every byte acked (recovery.c). Runs before SND.UNA
+ * moves from as->prior_una to ack.
+ */
+u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	u32 freed = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
-		if (xtcp_after(XTCP_SKB_CB(skb)->end_seq, ack))
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 lo = xtcp_after(as->prior_una, cb->seq) ? as->prior_una :
+							     cb->seq;
+		u32 hi = xtcp_after(cb->end_seq, ack) ? ack : cb->end_seq;
+
+		if (!xtcp_after(hi, lo))
+			break;
+		xtcp_recovery_acked(sk, skb, hi - lo, as);
+		if (xtcp_after(cb->end_seq, ack))
 			break;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
+		freed++;
 	}
+	return freed;
 }
 
 /* an ACK of our own, now */
@@ -678,13 +891,12 @@ void xtcp_send_syn_data(struct sock *sk)
 	cb->flags = XTCP_FLAG_SYN;
 	XTCP_SKB_CB(syn)->when = jiffies;
 	XTCP_SKB_CB(data)->when = jiffies;
+	XTCP_SKB_CB(syn)->xmit_us = xtcp_clock_us();
+	XTCP_SKB_CB(data)->xmit_us = XTCP_SKB_CB(syn)->xmit_us;
 	xs->tfo_req->syn_data = data->len;
 	xtcp_transmit_skb(sk, buff, false);
 	xs->send_head = xtcp_write_queue_next(sk, data);
 	xs->snd_nxt = XTCP_SKB_CB(data)->end_seq;
-	/* timed like any first transmission; a refusal clears it again */
-	xs->rtt_seq = xs->snd_nxt;
-	xs->rtt_start_us = xtcp_clock_us();
 	xtcp_timer_on_send(sk);
 	return;
 plain:
@@ -724,16 +936,26 @@ void xtcp_send_fin(struct sock *sk)
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 			    enum xtcp_mib_field reason)
 {
+	struct xtcp_out_opts opts = { .tfo_len = -1 };
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
+	struct tcphdr *th;
 
 	skb = xtcp_alloc_skb(sk, 0, gfp);
 	if (!skb)
 		return;
-	xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
-			  htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
-			  xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0, 0);
+	/* RFC 7323 3.2: once agreed, every segment has the timestamp */
+	if (xs->tstamp_ok) {
+		opts.ts = 1;
+		opts.tsval = xtcp_ts_now() + xs->tsoffset;
+		opts.tsecr = xs->ts_recent;
+	}
+	th = xtcp_build_header(skb, sk->sk_rcv_saddr, sk->sk_daddr,
+			       htons(sk->sk_num), sk->sk_dport, xs->snd_nxt,
+			       xs->rcv_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK, 0,
+			       xtcp_options_size(&opts));
+	xtcp_options_write((u8 *)(th + 1), &opts);
 	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
 	this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[reason]);
 	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
@@ -777,21 +999,29 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in,
 	xtcp_link_output(net, skb, &ipp);
 }
 
-/* a bare ACK for a connection that has no full socket */
+/*
+ * A bare ACK for a connection that has no full socket (a TIME_WAIT
+ * entry), with @opts (a timestamp, RFC 7323 3.2) or none if NULL.
+ */
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
-			     u32 seq, u32 ack, u32 window)
+			     u32 seq, u32 ack, u32 window,
+			     const struct xtcp_out_opts *opts)
 {
 	const struct xtcp_skb_cb *icb = XTCP_SKB_CB(in);
 	const struct tcphdr *ith = tcp_hdr(in);
+	unsigned int optlen = opts ? xtcp_options_size(opts) : 0;
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
+	struct tcphdr *th;
 
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
 	if (!skb)
 		return;
-	xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest, ith->source,
-			  seq, ack, XTCP_FLAG_ACK, min_t(u32, window, 65535U),
-			  0);
+	th = xtcp_build_header(skb, icb->daddr, icb->saddr, ith->dest,
+			       ith->source, seq, ack, XTCP_FLAG_ACK,
+			       min_t(u32, window, 65535U), optlen);
+	if (opts)
+		xtcp_options_write((u8 *)(th + 1), opts);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, icb->daddr, icb->saddr);
 	xtcp_link_output(net, skb, &ipp);
@@ -804,30 +1034,22 @@ void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *in,
  */
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
-		      const u8 *cookie, unsigned int cookie_len)
+		      u32 window, const struct xtcp_out_opts *opts)
 {
-	unsigned int synlen = xtcp_syn_options_len(wscale_ok);
-	unsigned int optlen = synlen;
 	const struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct net *net = sock_net(lsk);
 	struct xtcp_ip_params ipp;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 
-	/* a Fast Open cookie for the client (fastopen.c) */
-	if (cookie)
-		optlen += xtcp_fastopen_option_len(cookie_len);
 	skb = xtcp_alloc_skb(NULL, 0, GFP_ATOMIC);
 	if (!skb)
 		return;
 	th = xtcp_build_header(skb, saddr, daddr, sport, dport, iss, ack,
 			       XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-			       min_t(u32, window, 65535U), optlen);
-	xtcp_write_syn_options((u8 *)(th + 1), mss, wscale_ok, rcv_wscale);
-	if (cookie)
-		xtcp_write_fastopen_option((u8 *)(th + 1) + synlen, cookie,
-					   cookie_len);
+			       min_t(u32, window, 65535U),
+			       xtcp_options_size(opts));
+	xtcp_options_write((u8 *)(th + 1), opts);
 	XTCP_INC_STATS(net, OUTSEGS);
 	xtcp_ip_params_stateless(&ipp, saddr, daddr);
 	ipp.tos = READ_ONCE(lxs->ip_tos);

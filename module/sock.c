@@ -19,8 +19,6 @@
 #include <net/ip.h>
 #include "xtcp.h"
 
-#define XTCP_DEFAULT_BUF	(2 << 20)
-
 static const struct proto_ops xtcp_stream_ops;
 
 void xtcp_write_space(struct sock *sk)
@@ -87,8 +85,9 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	sk->sk_write_space = xtcp_write_space;
-	sk->sk_sndbuf = XTCP_DEFAULT_BUF;
-	sk->sk_rcvbuf = XTCP_DEFAULT_BUF;
+	/* tcp_wmem[1] and tcp_rmem[1], as tcp_init_sock() (buf.c) */
+	sk->sk_sndbuf = xtcp_buf_wmem(XTCP_BUF_DEFAULT);
+	sk->sk_rcvbuf = xtcp_buf_rmem(XTCP_BUF_DEFAULT);
 	/* demux lookups run under RCU and take references afterwards */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	xs->ofo_root = RB_ROOT;
@@ -98,6 +97,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	xs->mss = XTCP_DEFAULT_MSS;
 	xs->advmss = XTCP_DEFAULT_MSS;
 	xtcp_cong_init(sk);
+	xtcp_recovery_init(sk);
 	xtcp_timer_init(sk);
 }
 
@@ -361,6 +361,13 @@ static void xtcp_sock_forget(struct sock *sk)
 	xs->snd_wscale = 0;
 	xs->rcv_wscale = 0;
 	xs->wscale_ok = 0;
+	xs->sack_ok = 0;
+	xs->tstamp_ok = 0;
+	xs->num_sacks = 0;
+	xs->dsack = 0;
+	xs->rcv_mss = 0;
+	xs->quickack = 0;
+	xs->pingpong = 0;
 	xs->ack_pending = 0;
 	xs->fin_sent = 0;
 	xs->dupacks = 0;
@@ -376,6 +383,7 @@ static void xtcp_sock_forget(struct sock *sk)
 
 	xs->recover = 0;
 	xtcp_cong_init(sk);
+	xtcp_recovery_init(sk);
 
 	/* TCP_FASTOPEN_CONNECT stays; a SYN that never left is forgotten */
 	kfree(xs->tfo_req);
@@ -436,6 +444,10 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	xs->snd_nxt = xs->iss;
 	xs->write_seq = xs->iss;
 	xs->rcv_wscale = xtcp_choose_wscale(sk);
+	/* what the SYN offers; the SYN-ACK keeps what the peer shares */
+	xs->sack_ok = READ_ONCE(xtcp_sack_enabled);
+	xs->tstamp_ok = READ_ONCE(xtcp_timestamps_enabled);
+	xs->tsoffset = xtcp_demux_ts_off(sk->sk_rcv_saddr, daddr);
 	xtcp_init_mss(sk, mtu, 0);
 	sk->sk_err = 0;
 	sk->sk_shutdown = 0;
@@ -1247,6 +1259,9 @@ found:
 			consume_skb(skb);
 		}
 	}
+	/* receive buffer autotuning measures what the application takes */
+	if (copied > 0 && !(flags & MSG_PEEK))
+		xtcp_buf_rcv_adjust(sk);
 	xtcp_cleanup_rbuf(sk, copied);
 	err = copied;
 out:

@@ -6,8 +6,20 @@
  * matter.
  *
  * The allow-lists below are explicit: an option XTCP does not implement
- * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK,
- * TCP_KEEP* and TCP_CONGESTION come with the lifecycle issue.
+ * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK and
+ * TCP_KEEP* come with the lifecycle issue.
+ *
+ * TCP_SYNCNT, as do_tcp_setsockopt(): 1 to 127 SYN retransmissions
+ * before connect() gives up with ETIMEDOUT (EINVAL otherwise); reads
+ * back the default, XTCP_SYN_RETRIES like tcp_syn_retries, until set.
+ * Accepted children keep it, as inet_csk_clone_lock() copies it.
+ *
+ * TCP_CONGESTION (cong.c), as do_tcp_setsockopt()/do_tcp_getsockopt():
+ * set takes a name of up to 15 bytes (EINVAL for optlen 0, ENOENT for a
+ * name no algorithm has; every algorithm is allowed to every user); get
+ * copies the name NUL-padded to 16 bytes, cut to optlen, and sets optlen
+ * to what it copied. In any state; accepted children keep a listener's
+ * choice (xtcp_cong_init_child()).
  *
  * TCP Fast Open (fastopen.c), with do_tcp_setsockopt()'s checks and errno:
  *	TCP_FASTOPEN		a listener's queue length (>= 0, clamped to
@@ -183,6 +195,16 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xs->user_mss = val;
 		release_sock(sk);
 		return 0;
+	case TCP_SYNCNT:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		if (val < 1 || val > XTCP_MAX_SYNCNT)
+			return -EINVAL;
+		lock_sock(sk);
+		xs->syn_retries = val;
+		release_sock(sk);
+		return 0;
 	case TCP_FASTOPEN_KEY:
 		return xtcp_fastopen_set_key(sk, optval, optlen);
 	case TCP_FASTOPEN:
@@ -200,6 +222,24 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		}
 		release_sock(sk);
 		return err;
+	case TCP_CONGESTION: {
+		char name[XTCP_CA_NAME_MAX];
+		long n;
+
+		/* do_tcp_setsockopt(): up to 15 bytes, or to a NUL */
+		if (optlen < 1)
+			return -EINVAL;
+		n = strncpy_from_sockptr(name, optval,
+					 min_t(long, XTCP_CA_NAME_MAX - 1,
+					       optlen));
+		if (n < 0)
+			return -EFAULT;
+		name[n] = 0;
+		lock_sock(sk);
+		err = xtcp_cong_set(sk, name);
+		release_sock(sk);
+		return err;
+	}
 	case TCP_FASTOPEN_CONNECT:
 		err = xtcp_setsockopt_int(optval, optlen, &val);
 		if (err)
@@ -298,6 +338,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_NODELAY:
 		val = xs->nodelay;
 		break;
+	case TCP_SYNCNT:
+		val = READ_ONCE(xs->syn_retries) ? : XTCP_SYN_RETRIES;
+		break;
 	case TCP_FASTOPEN:
 		val = READ_ONCE(xs->tfo_qlen);
 		break;
@@ -306,6 +349,21 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_FASTOPEN_KEY:
 		return xtcp_fastopen_get_key(sk, optval, optlen);
+	case TCP_CONGESTION: {
+		char name[XTCP_CA_NAME_MAX] = {};
+
+		/*
+		 * do_tcp_getsockopt(): the name's buffer, NUL-padded to
+		 * TCP_CA_NAME_MAX, cut to optlen, which says what was copied
+		 */
+		len = min_t(unsigned int, len, XTCP_CA_NAME_MAX);
+		lock_sock(sk);
+		strscpy(name, xs->cong->name, sizeof(name));
+		release_sock(sk);
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
 	case TCP_MAXSEG:
 		val = (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN) ?
 		      (xs->user_mss ? : XTCP_DEFAULT_MSS) : xs->mss;

@@ -3,8 +3,12 @@
  * XTCP's timers, one place for all of them:
  *
  *	rtx_timer	retransmission timeout (RFC 6298), SYN retries, and
- *			zero-window probes while nothing is in flight; on a
- *			listener, SYN-ACK retransmission for its SYN queue
+ *			zero-window probes while nothing is in flight; or,
+ *			as xs->rtx_event says, the tail loss probe (RFC 8985
+ *			7) or the RACK reorder timer (RFC 8985 6.3), which
+ *			share it as Linux's icsk_pending events share
+ *			icsk_retransmit_timer; on a listener, SYN-ACK
+ *			retransmission for its SYN queue
  *	delack_timer	delayed ACK (RFC 1122 4.2.3.2)
  *	sk->sk_timer	orphaned FIN_WAIT_2
  *
@@ -19,27 +23,57 @@
  */
 #include "xtcp.h"
 
+/* arm rtx_timer for event (XTCP_EV_*) at when */
+void xtcp_timer_arm(struct sock *sk, u8 event, unsigned long when)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_event = event;
+	sk_reset_timer(sk, &xs->rtx_timer, when);
+}
+
+/* the RTO, or the tail loss probe where it may go first (recovery.c) */
+static void xtcp_timer_rearm(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when;
+
+	if (xtcp_recovery_tlp_timeout(sk, &when))
+		xtcp_timer_arm(sk, XTCP_EV_TLP, when);
+	else
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+}
+
 void xtcp_timer_on_send(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (!timer_pending(&xs->rtx_timer))
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+		xtcp_timer_rearm(sk);
 }
 
 /*
  * RFC 6298 5.2 and 5.3: stop the timer when all data is acknowledged,
- * restart it on an ACK of new data. With unsent data held back by a
- * closed window it stays on as the probe timer.
+ * restart it on an ACK of new data (as a probe timer when a TLP may go
+ * first, RFC 8985 7.2), unless the RACK reorder timer waits. With unsent
+ * data held back by a closed window it stays on as the probe timer.
  */
 void xtcp_timer_on_ack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->snd_una != xs->snd_nxt)
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
-	else if (!xs->send_head)
+	if (xs->snd_una != xs->snd_nxt) {
+		if (xs->rtx_event == XTCP_EV_REO &&
+		    timer_pending(&xs->rtx_timer))
+			return;
+		xtcp_timer_rearm(sk);
+	} else if (!xs->send_head) {
 		sk_stop_timer(sk, &xs->rtx_timer);
+	} else if (xs->rtx_event != XTCP_EV_RTO &&
+		   timer_pending(&xs->rtx_timer)) {
+		/* nothing in flight: the persist timer's own RTO */
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+	}
 }
 
 /*
@@ -72,11 +106,16 @@ void xtcp_timer_schedule_ack(struct sock *sk)
 /*
  * Any segment we send carries the ACK. The delayed-ACK timer is left to
  * expire on its own rather than deleted on every segment: it finds
- * ack_pending clear and does nothing.
+ * ack_pending clear and does nothing. Each ACK uses up one of quick-ACK
+ * mode's (input.c), as tcp_event_ack_sent() calls tcp_dec_quickack_mode().
  */
 void xtcp_timer_ack_sent(struct sock *sk)
 {
-	xtcp_sk(sk)->ack_pending = 0;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_pending = 0;
+	if (xs->quickack)
+		xs->quickack--;
 }
 
 void xtcp_timer_fin_wait2(struct sock *sk)
@@ -95,6 +134,7 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us)
 	u32 rto;
 
 	if (rtt_us) {
+		xtcp_cong_rtt_sample(sk, rtt_us);
 		if (!xs->srtt_us) {
 			xs->srtt_us = rtt_us;
 			xs->rttvar_us = rtt_us / 2;
@@ -148,7 +188,7 @@ static void xtcp_timer_probe(struct sock *sk)
 	/* RFC 1122 4.2.2.17: probe for as long as the peer answers */
 	xs->backoff = min_t(u8, xs->backoff + 1, 16);
 	xs->rto = min_t(u32, xs->rto * 2, XTCP_RTO_MAX);
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
 }
 
 /* the retransmission timer expired (RFC 6298 5.4 to 5.6) */
@@ -164,13 +204,25 @@ static void xtcp_timer_rtx_fire(struct sock *sk)
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_TIME_WAIT) ||
 	    timer_pending(&xs->rtx_timer))
 		return;
+	if (xs->snd_una != xs->snd_nxt) {
+		if (xs->rtx_event == XTCP_EV_TLP) {
+			xtcp_recovery_tlp_fire(sk);
+			return;
+		}
+		if (xs->rtx_event == XTCP_EV_REO) {
+			xtcp_recovery_reo_timeout(sk);
+			return;
+		}
+	}
+	xs->rtx_event = XTCP_EV_RTO;
 	if (xs->snd_una == xs->snd_nxt) {
 		if (xs->send_head)
 			xtcp_timer_probe(sk);
 		return;
 	}
 
-	limit = sk->sk_state == TCP_SYN_SENT ? XTCP_SYN_RETRIES :
+	limit = sk->sk_state == TCP_SYN_SENT ?
+		(xs->syn_retries ? : XTCP_SYN_RETRIES) :
 					       XTCP_RETRIES2;
 	if (xs->retries >= limit) {
 		xtcp_timer_give_up(sk);
@@ -179,14 +231,19 @@ static void xtcp_timer_rtx_fire(struct sock *sk)
 	XTCP_INC_STATS(sock_net(sk), TIMEOUTS);
 	if (sk->sk_state == TCP_SYN_SENT)
 		XTCP_INC_STATS(sock_net(sk), SYNRETRANS);
-	xtcp_cong_on_timeout(sk);
 	xs->dupacks = 0;
-	xs->rtt_start_us = 0;
-	xtcp_retransmit_head(sk);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		xtcp_cong_on_timeout(sk);
+		xtcp_retransmit_head(sk);
+	} else {
+		/* everything not SACKed is lost (tcp_enter_loss()) */
+		xtcp_recovery_on_rto(sk);
+	}
 	xs->retries++;
-	xs->backoff++;
+	/* RFC 6298 5.5, capped as Linux's TCP_RTO_MAX */
+	xs->backoff = min_t(u8, xs->backoff + 1, 16);
 	xs->rto = min_t(u32, xs->rto * 2, XTCP_RTO_MAX);
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
 }
 
 static void xtcp_timer_delack_fire(struct sock *sk)
@@ -195,6 +252,11 @@ static void xtcp_timer_delack_fire(struct sock *sk)
 
 	if (!xs->ack_pending || sk->sk_state == TCP_CLOSE)
 		return;
+	/*
+	 * No reply took the ACK in time: not interactive after all, as
+	 * tcp_delack_timer_handler() leaves pingpong mode (input.c).
+	 */
+	xs->pingpong = 0;
 	XTCP_INC_STATS(sock_net(sk), DELAYEDACKS);
 	xtcp_send_ack(sk);
 }

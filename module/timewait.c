@@ -199,6 +199,10 @@ void xtcp_time_wait(struct sock *sk)
 	tw->reuse = !!sk->sk_reuse;
 	tw->port_by_connect = xtcp_sk(sk)->port_by_connect;
 	tw->dead = 0;
+	/* what tcp_time_wait() keeps for the timestamps, as tw_ts_recent */
+	tw->tstamp_ok = xs->tstamp_ok;
+	tw->tsoffset = xs->tsoffset;
+	tw->ts_recent = xs->ts_recent;
 
 	xtcp_demux_hash_tw(sk, tw);
 
@@ -224,47 +228,85 @@ done:
 }
 
 /*
+ * RFC 7323 5.3 R1 in TIME-WAIT, as tcp_timewait_state_process() applies
+ * tcp_paws_reject(): a segment whose TSval is older than TS.Recent is
+ * an old duplicate. RSTs never get here (see below), and TS.Recent is
+ * at most 2 MSL old, so RFC 7323 5.5's 24 days never come into it.
+ */
+static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
+				const struct xtcp_skb_cb *cb)
+{
+	return tw->tstamp_ok && cb->saw_tstamp &&
+	       (s32)(cb->tsval - READ_ONCE(tw->ts_recent)) < 0;
+}
+
+/*
+ * May this ACK-less SYN open a new incarnation of the 4-tuple? RFC 6191
+ * 2, in Linux's more lenient form (tcp_timewait_state_process()): its
+ * ISN is beyond the old RCV.NXT (RFC 1122 4.2.2.13), or, if the old
+ * connection had timestamps, its TSval is newer than TS.Recent, whatever
+ * its ISN; our TSval clock per address pair (xtcp_demux_ts_off()) makes
+ * the peer's rise across incarnations as RFC 6191 needs. A SYN with an
+ * old TSval never gets here: PAWS rejected it.
+ */
+static bool xtcp_tw_syn_ok(const struct xtcp_tw *tw,
+			   const struct xtcp_skb_cb *cb)
+{
+	if (xtcp_after(cb->seq, tw->rcv_nxt))
+		return true;
+	return tw->tstamp_ok && cb->saw_tstamp &&
+	       (s32)(cb->tsval - READ_ONCE(tw->ts_recent)) > 0;
+}
+
+/*
  * A segment for @tw: what to do with it, as tcp_timewait_state_process()
- * decides for the TIME_WAIT substate, without PAWS (no timestamps yet).
+ * decides for the TIME_WAIT substate.
  *
  * RFC 9293 3.10.7.4: "The only thing that can arrive in this state is a
  * retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL
  * timeout." A RST is ignored, as RFC 1337 section 3 (fix F1) advises
  * against TIME-WAIT assassination; Linux does so with tcp_rfc1337=1.
- * A SYN whose sequence number is beyond the old RCV.NXT may open a new
- * incarnation (RFC 1122 4.2.2.13; RFC 6191 section 3 without
- * timestamps): the caller kills the entry and looks the SYN up again, for
- * the listener. Any other segment is answered with our ACK (RFC 9293's
- * "acknowledge it"), and one carrying an ACK restarts the 2 MSL; a bare
- * in-window ACK (the peer's last one, repeated) only restarts it, as in
- * Linux. Issue 17 adds the timestamp checks (PAWS, and RFC 6191's
- * "timestamp greater than the last one seen") here.
+ * With timestamps, PAWS first (RFC 7323 5.3): an old TSval is answered
+ * with our ACK, counted in PAWSEstabRejected as Linux does, and restarts
+ * the 2 MSL. A SYN that passes xtcp_tw_syn_ok() opens a new
+ * incarnation: the caller kills the entry and looks the SYN up again,
+ * for the listener. Any other segment is answered with our ACK (RFC
+ * 9293's "acknowledge it"), and one carrying an ACK restarts the 2 MSL;
+ * a bare in-window ACK (the peer's last one, repeated) only restarts it,
+ * and its TSval becomes TS.Recent, as in Linux.
  */
 enum xtcp_tw_verdict xtcp_timewait_rcv(struct xtcp_tw *tw,
 				       const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u8 flags = cb->flags;
+	bool paws;
 
 	if (flags & XTCP_FLAG_RST)
 		return XTCP_TW_DROP;
 
-	if ((flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK)) == XTCP_FLAG_SYN &&
-	    xtcp_after(cb->seq, tw->rcv_nxt))
-		return XTCP_TW_SYN;
-
-	if (cb->seq == tw->rcv_nxt && cb->seq == cb->end_seq) {
+	paws = xtcp_tw_paws_reject(tw, cb);
+	if (!paws && cb->seq == tw->rcv_nxt && cb->seq == cb->end_seq) {
 		/* in window, no text: only a repeated ACK fits here */
-		if (flags & XTCP_FLAG_ACK)
+		if (flags & XTCP_FLAG_ACK) {
 			xtcp_tw_restart(tw);
+			if (tw->tstamp_ok && cb->saw_tstamp)
+				WRITE_ONCE(tw->ts_recent, cb->tsval);
+		}
 		return XTCP_TW_DROP;
 	}
 
+	if ((flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK)) == XTCP_FLAG_SYN &&
+	    !paws && xtcp_tw_syn_ok(tw, cb))
+		return XTCP_TW_SYN;
+
+	if (paws)
+		XTCP_INC_STATS(read_pnet(&tw->hn.net), PAWSESTABREJECTED);
 	/*
 	 * An ACK-less SYN below RCV.NXT may be an old duplicate or a new
 	 * SYN with an unlucky ISN: answer it, but don't stretch the wait.
 	 */
-	if (flags & XTCP_FLAG_ACK)
+	if (paws || (flags & XTCP_FLAG_ACK))
 		xtcp_tw_restart(tw);
 	return XTCP_TW_ACK;
 }
@@ -276,8 +318,17 @@ enum xtcp_tw_verdict xtcp_timewait_rcv(struct xtcp_tw *tw,
  */
 void xtcp_timewait_send_ack(struct xtcp_tw *tw, const struct sk_buff *skb)
 {
+	struct xtcp_out_opts opts = { .tfo_len = -1 };
+
+	/* RFC 7323 3.2: every segment, as tcp_v4_timewait_ack() */
+	if (tw->tstamp_ok) {
+		opts.ts = 1;
+		opts.tsval = xtcp_ts_now() + tw->tsoffset;
+		opts.tsecr = READ_ONCE(tw->ts_recent);
+	}
 	xtcp_send_ack_stateless(read_pnet(&tw->hn.net), skb, tw->snd_nxt,
-				tw->rcv_nxt, tw->rcv_wnd >> tw->rcv_wscale);
+				tw->rcv_nxt, tw->rcv_wnd >> tw->rcv_wscale,
+				&opts);
 }
 
 void xtcp_timewait_net_init(struct net *net)
@@ -323,7 +374,7 @@ void xtcp_timewait_net_exit(struct net *net)
 
 int xtcp_timewait_init(void)
 {
-	/* the issue's budget, with room for issue 17's timestamps */
+	/* the issue's budget: 120 bytes, with the timestamps */
 	BUILD_BUG_ON(sizeof(struct xtcp_tw) > 128 - 8);
 	xtcp_tw_cache = kmem_cache_create("xtcp_tw", sizeof(struct xtcp_tw),
 					  0, 0, NULL);

@@ -54,11 +54,17 @@ enum {
 	XTCP_INIT_CWND		= 10,		/* RFC 6928 */
 	XTCP_DUPACK_THRESH	= 3,		/* RFC 5681 3.2 */
 	XTCP_SYN_RETRIES	= 6,		/* like tcp_syn_retries */
+	XTCP_MAX_SYNCNT		= 127,		/* TCP_SYNCNT's, MAX_TCP_SYNCNT */
 	XTCP_SYNACK_RETRIES	= 5,		/* like tcp_synack_retries */
 	XTCP_RETRIES2		= 15,		/* like tcp_retries2 */
 	XTCP_FASTOPEN_COOKIE_MIN = 4,		/* RFC 7413 4.1.1 */
 	XTCP_FASTOPEN_COOKIE_MAX = 16,
 	XTCP_FASTOPEN_COOKIE_LEN = 8,		/* what we hand out, as Linux */
+	XTCP_MAX_SACKS		= 4,		/* RFC 2018 3: 40 bytes hold 4 */
+	XTCP_TS_ALIGNED_LEN	= 12,		/* NOP NOP TS, RFC 7323 App. A */
+	XTCP_PAWS_WINDOW	= 1,		/* ticks, Linux's TCP_PAWS_WINDOW */
+	XTCP_CA_NAME_MAX	= 16,		/* TCP_CA_NAME_MAX */
+	XTCP_CA_PRIV_SIZE	= 64,		/* xtcp_sock.cong_priv, bytes */
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -87,20 +93,71 @@ struct xtcp_skb_cb {
 	u16 window;		/* input: raw SEG.WND, before scaling */
 	u8 flags;		/* XTCP_FLAG_* */
 	u8 retrans;		/* output: retransmitted at least once */
-	__be32 saddr;		/* input: addresses of the segment */
-	__be32 daddr;
+	u8 saw_tstamp;		/* input: a timestamp option came */
+	u8 sacked;		/* output: XTCP_SACKED_* scoreboard marks */
+	union {
+		struct {
+			__be32 saddr;	/* input: addresses of the segment */
+			__be32 daddr;
+		};
+		/*
+		 * output: clock_us of the last transmission, for RTT samples
+		 * and RACK (RFC 8985 6.1, Linux's skb_mstamp_ns)
+		 */
+		u64 xmit_us;
+	};
+	u32 tsval;		/* input: its TSval and TSecr, if saw_tstamp */
+	u32 tsecr;
 };
 
+/*
+ * The SACK scoreboard (recovery.c): per-skb marks on the retransmit
+ * queue, as Linux's TCPCB_SACKED_ACKED, TCPCB_LOST and
+ * TCPCB_SACKED_RETRANS. Each mark counts the skb's bytes above SND.UNA
+ * in xs->sacked_out, lost_out or retrans_out. retrans in the cb stays
+ * set for good (Linux's TCPCB_EVER_RETRANS: Karn).
+ */
+#define XTCP_SACKED_ACKED	0x01	/* covered by a SACK block */
+#define XTCP_SACKED_LOST	0x02	/* judged lost, to resend */
+#define XTCP_SACKED_RETRANS	0x04	/* resent in this episode, in flight */
+
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* one SACK block (RFC 2018 3), host order: [start, end) */
+struct xtcp_sack_block {
+	u32 start;
+	u32 end;
+};
 
 /* TCP options we parse; see options.c */
 struct xtcp_opts {
 	u16 mss;		/* 0 if absent */
 	u8 wscale;		/* valid if wscale_ok */
 	u8 wscale_ok:1,
+	   sack_ok:1,		/* SACK-permitted, on a SYN (RFC 2018 2) */
+	   saw_tstamp:1,	/* RFC 7323 3.2; tsval and tsecr valid */
 	   tfo_ok:1;		/* a Fast Open option (RFC 7413) */
+	u8 num_sacks;		/* SACK blocks in sacks[] */
 	u8 tfo_len;		/* its cookie's length, 0: a cookie request */
+	u32 tsval;
+	u32 tsecr;
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 	u8 tfo_cookie[XTCP_FASTOPEN_COOKIE_MAX];
+};
+
+/* the options of one outgoing segment; see options.c */
+struct xtcp_out_opts {
+	u16 mss;		/* MSS option (a SYN), 0: none */
+	u8 ws;			/* shift, if ws_ok */
+	u8 ws_ok:1,
+	   sack_perm:1,		/* SACK-permitted (a SYN) */
+	   ts:1;		/* tsval and tsecr */
+	u8 num_sacks;		/* blocks in sacks[], D-SACK first */
+	s8 tfo_len;		/* Fast Open cookie length, -1: no option */
+	u32 tsval;
+	u32 tsecr;
+	const u8 *tfo_cookie;
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 };
 
 struct xtcp_cong_ops;
@@ -182,8 +239,45 @@ struct xtcp_sock {
 	u8 nodelay:1,		/* TCP_NODELAY */
 	   wscale_ok:1,		/* both sides sent the option */
 	   ack_pending:1,	/* an ACK is owed (delack timer armed) */
-	   fin_sent:1;		/* our FIN has a sequence number */
+	   fin_sent:1,		/* our FIN has a sequence number */
+	   /*
+	    * Both sides sent SACK-permitted, or timestamps (RFC 2018 2,
+	    * RFC 7323 3.2). In SYN-SENT: what our SYN offers.
+	    */
+	   sack_ok:1,
+	   tstamp_ok:1;
 	u8 dupacks;
+
+	/*
+	 * RFC 7323 timestamps. Our TSval is a millisecond clock plus
+	 * tsoffset, a per-address-pair secret as Linux's secure_tcp_ts_off()
+	 * (RFC 7323 5.4 and 7.1: no shared clock for a peer to read).
+	 */
+	u32 tsoffset;
+	u32 ts_recent;		/* TS.Recent, RFC 7323 4.3 */
+	u32 ts_recent_stamp;	/* seconds when it was set (PAWS, 5.5) */
+
+	/*
+	 * The SACK blocks our next ACKs carry (RFC 2018 4), most recent
+	 * first, and a D-SACK block (RFC 2883) sent once before them.
+	 */
+	struct xtcp_sack_block selective_acks[XTCP_MAX_SACKS];
+	struct xtcp_sack_block dsack_block;
+	u8 num_sacks;
+	u8 dsack;
+
+	/*
+	 * When the receiver ACKs (input.c, xtcp_ack_snd_check()), as
+	 * Linux's icsk_ack: rcv_mss estimates the peer's segment size (0
+	 * until data came), quickack counts the ACKs still to send at once
+	 * (quick-ACK mode), pingpong says the connection is interactive, so
+	 * that our replies carry the ACKs. rcv_snd_mark is SND.NXT when
+	 * in-order data last came: our data sent since is a reply.
+	 */
+	u16 rcv_mss;
+	u8 quickack;
+	u8 pingpong;
+	u32 rcv_snd_mark;
 
 	/* RFC 6298 state; srtt/rttvar in microseconds, 0 = no sample */
 	u32 srtt_us;
@@ -194,14 +288,63 @@ struct xtcp_sock {
 	u8 backoff;		/* RTO doublings so far */
 	u8 retries;		/* consecutive timeouts of the same data */
 	u8 probes;		/* zero-window probes without answer */
+	u8 syn_retries;		/* TCP_SYNCNT, 0: XTCP_SYN_RETRIES */
+	u8 rtx_event;		/* XTCP_EV_*: what rtx_timer is armed for */
+	u32 min_rtt_us;		/* lowest RTT sample, 0: none (RACK) */
+	u32 min_rtt_stamp;	/* jiffies of min_rtt_us */
 
 	/* congestion control, in segments */
 	u32 snd_cwnd;
 	u32 snd_ssthresh;
 	u32 snd_cwnd_cnt;
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
-	u8 in_recovery;
+	u8 in_recovery;		/* XTCP_CA_*, like icsk_ca_state */
 	const struct xtcp_cong_ops *cong;
+
+	/*
+	 * Congestion control ops and buffer autotuning (cong.c, cubic.c,
+	 * buf.c). Socket lock. cong above is the algorithm, chosen at
+	 * socket() from the congestion_control parameter, by TCP_CONGESTION,
+	 * or inherited from the listener; it stays across disconnect().
+	 */
+	u8 ca_state;		/* XTCP_CA_*, as ops->set_state last saw it */
+	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
+	u32 lsndtime;		/* jiffies of the last data sent, 0: none */
+	u32 rcvq_seq;		/* DRS: copied_seq when the period began */
+	u32 rcvq_space;		/* DRS: most bytes copied in one period */
+	u64 rcvq_time_us;	/* DRS: start of the period, 0: not yet */
+	/* the algorithm's own state (struct xtcp_cubic...), zeroed by init */
+	u64 cong_priv[XTCP_CA_PRIV_SIZE / sizeof(u64)];
+
+	/*
+	 * SACK scoreboard and loss recovery (recovery.c), in bytes above
+	 * SND.UNA: what the marks of XTCP_SACKED_* cover.
+	 */
+	u32 sacked_out;
+	u32 lost_out;		/* marked lost and not SACKed */
+	u32 retrans_out;	/* resent and neither acked nor SACKed */
+	u32 highest_sack;	/* end of the highest SACKed skb */
+	/* PRR (RFC 6937), in segments */
+	u32 prr_delivered;
+	u32 prr_out;
+	u32 prior_cwnd;		/* cwnd when the episode began */
+	u32 prior_ssthresh;	/* for undo */
+	/* undo (RFC 3522, RFC 2883): Linux's undo_marker/undo_retrans */
+	u32 undo_marker;	/* SND.UNA at the start, 0: nothing to undo */
+	s32 undo_retrans;	/* retransmissions not yet D-SACKed, -1: none */
+	u32 undo_tsval;		/* TSval of the first retransmission, 0: none */
+	/* RACK (RFC 8985 6): the most recently sent delivered segment */
+	u64 rack_xmit_us;
+	u32 rack_end_seq;
+	u32 rack_rtt_us;
+	u32 rack_dsack_seq;	/* snd_nxt at the last reo_wnd growth */
+	u8 rack_reo_steps;	/* reo_wnd in min_rtt/4 steps (6.2 step 4) */
+	u8 rack_reo_persist;	/* recoveries left before steps reset */
+	u8 rack_reord:1,	/* reordering seen on this connection */
+	   rack_advanced:1;	/* moved since the last loss detection */
+	/* TLP (RFC 8985 7) */
+	u8 tlp_retrans;		/* the probe was a retransmission */
+	u32 tlp_high_seq;	/* snd_nxt at the probe, 0: no probe out */
 
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
@@ -290,16 +433,22 @@ struct xtcp_tw {
 	u32 rcv_nxt;			/* SEG.ACK of our ACKs; the SYN test */
 	u32 rcv_wnd;			/* what is left of our window, scaled */
 	u8 rcv_wscale;
-	u8 reuse;			/* the socket had SO_REUSEADDR */
-	/* its port came from connect()'s autobind (port_by_connect) */
-	u8 port_by_connect;
+	u8 reuse:1,			/* the socket had SO_REUSEADDR */
+	   /* its port came from connect()'s autobind (port_by_connect) */
+	   port_by_connect:1,
+	   tstamp_ok:1;			/* the connection had timestamps */
 	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
 	u8 dead;
 	/*
-	 * Issue 17 (RFC 7323 timestamps) adds ts_recent and its stamp
-	 * here, for PAWS and RFC 6191's timestamp test in
-	 * xtcp_timewait_rcv(); 8 bytes still fit in 128.
+	 * RFC 7323 timestamps, if tstamp_ok: the connection's TSval offset
+	 * for our ACKs, and TS.Recent for PAWS and RFC 6191's test in
+	 * xtcp_timewait_rcv(). An in-window ACK updates TS.Recent without
+	 * a lock (READ_ONCE/WRITE_ONCE), as Linux's tw_ts_recent: RX on two
+	 * CPUs may race, and either value is one the peer sent. No stamp
+	 * for RFC 7323 5.5: an entry lives 2 MSL, not 24 days.
 	 */
+	u32 tsoffset;
+	u32 ts_recent;
 };
 
 static inline struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
@@ -335,6 +484,36 @@ static inline u32 xtcp_packets_out_bytes(const struct xtcp_sock *xs)
 {
 	return xs->snd_nxt - xs->snd_una;
 }
+
+/*
+ * Bytes still in the network, RFC 6675's "pipe" as Linux's
+ * tcp_packets_in_flight(): sent, less SACKed, less judged lost, plus
+ * what was resent.
+ */
+static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	u32 out = xtcp_packets_out_bytes(xs);
+	u32 left = xs->sacked_out + xs->lost_out;
+
+	return (out > left ? out - left : 0) + xs->retrans_out;
+}
+
+/*
+ * What a congestion episode is (xs->in_recovery), as icsk_ca_state; the
+ * algorithm is told about it too (ops->set_state, Linux's TCP_CA_*).
+ */
+enum xtcp_ca_state {
+	XTCP_CA_OPEN,		/* nothing being repaired */
+	XTCP_CA_RECOVERY,	/* fast recovery: SACK/RACK or 3 dupACKs */
+	XTCP_CA_LOSS,		/* after an RTO */
+};
+
+/* what xs->rtx_timer is armed for, as Linux's icsk_pending */
+enum {
+	XTCP_EV_RTO,		/* RTO, SYN retries, zero-window probes */
+	XTCP_EV_TLP,		/* tail loss probe (RFC 8985 7.2) */
+	XTCP_EV_REO,		/* RACK reorder timer (RFC 8985 6.3) */
+};
 
 /*
  * How xtcp_link_output() fills the IPv4 header of one packet (or of each
@@ -404,6 +583,8 @@ struct xtcp_link_info {
 extern unsigned int xtcp_family;
 extern unsigned int xtcp_msl_ms;
 extern unsigned int xtcp_max_tw_buckets;
+extern bool xtcp_sack_enabled;
+extern bool xtcp_timestamps_enabled;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -447,12 +628,12 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb,
 void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
 void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 		      __be16 sport, __be16 dport, u32 iss, u32 ack,
-		      u16 mss, u8 rcv_wscale, bool wscale_ok, u32 window,
-		      const u8 *cookie, unsigned int cookie_len);
+		      u32 window, const struct xtcp_out_opts *opts);
 int xtcp_queue_syn(struct sock *sk, gfp_t gfp);
 void xtcp_send_syn_data(struct sock *sk);
 void xtcp_send_ack_stateless(struct net *net, const struct sk_buff *skb,
-			     u32 seq, u32 ack, u32 window);
+			     u32 seq, u32 ack, u32 window,
+			     const struct xtcp_out_opts *opts);
 long xtcp_rcv_space(const struct sock *sk);
 u32 xtcp_window_offer(const struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);
@@ -460,14 +641,61 @@ u32 xtcp_initial_window(const struct sock *sk);
 u8 xtcp_choose_wscale(const struct sock *sk);
 void xtcp_init_mss(struct sock *sk, unsigned int mtu, u16 peer_mss);
 unsigned int xtcp_size_goal(const struct sock *sk);
-void xtcp_clean_rtx_queue(struct sock *sk, u32 ack);
+struct xtcp_ack_state;
+u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as);
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit);
+void xtcp_xmit_retransmit_queue(struct sock *sk);
+void xtcp_send_loss_probe(struct sock *sk);
+
+/*
+ * recovery.c APIs: what one ACK did (filled by xtcp_sacktag() and
+ * xtcp_clean_rtx_queue(), read by xtcp_recovery_on_ack())
+ */
+struct xtcp_ack_state {
+	u32 prior_una;
+	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
+	u32 prior_in_flight;	/* bytes */
+	u32 acked;		/* bytes newly acknowledged cumulatively */
+	u32 sacked;		/* bytes newly SACKed */
+	s64 rtt_us;		/* newest never-resent acked skb, -1: none */
+	s64 sack_rtt_us;	/* the same among newly SACKed skbs */
+	u8 dsack:1,		/* the ACK carried a D-SACK (RFC 2883) */
+	   una_advanced:1,
+	   retrans_acked:1,	/* a resent skb was acked or SACKed */
+	   dupack:1;		/* a duplicate ACK (RFC 5681 2) */
+};
+
+void xtcp_recovery_init(struct sock *sk);
+void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
+		  struct xtcp_ack_state *as);
+void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
+			 struct xtcp_ack_state *as);
+void xtcp_recovery_enter(struct sock *sk);
+void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
+			  struct xtcp_ack_state *as);
+void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
+		       const struct xtcp_ack_state *as);
+void xtcp_recovery_on_rto(struct sock *sk);
+void xtcp_recovery_reo_timeout(struct sock *sk);
+void xtcp_recovery_tlp_fire(struct sock *sk);
+bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when);
+void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
+				 u32 segs, u32 tsval);
 
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
-unsigned int xtcp_syn_options_len(bool wscale);
-void xtcp_write_syn_options(u8 *ptr, u16 mss, bool wscale, u8 ws);
-unsigned int xtcp_fastopen_option_len(unsigned int len);
-void xtcp_write_fastopen_option(u8 *ptr, const u8 *cookie, unsigned int len);
+void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb);
+unsigned int xtcp_options_size(const struct xtcp_out_opts *o);
+unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o);
+void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o);
+
+/* the TSval clock (RFC 7323 4.1: about 1 ms a tick, as Linux 6.1) */
+static inline u32 xtcp_ts_now(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
 
 /* fastopen.c APIs */
 enum {
@@ -506,17 +734,78 @@ void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
 			  u32 ack);
 
 /* cong.c APIs */
-struct xtcp_cong_ops {
-	const char *name;
-	u32 (*ssthresh)(struct sock *sk);
-	void (*cong_avoid)(struct sock *sk, u32 acked);
+/* events for ops->cwnd_event (Linux's CA_EVENT_*) */
+enum xtcp_ca_event {
+	XTCP_CA_EVENT_TX_START,		/* data leaves with nothing in flight */
+	XTCP_CA_EVENT_CWND_RESTART,	/* cwnd cut after an idle period */
 };
 
+/*
+ * A congestion control algorithm, like Linux's struct tcp_congestion_ops
+ * cut to what Reno and CUBIC use. ssthresh and cong_avoid are required,
+ * the rest optional. Every hook runs under the socket lock. An algorithm
+ * keeps its per-connection state in xtcp_sock.cong_priv (XTCP_CA_PRIV_SIZE
+ * bytes, zeroed before init) and is one file: cubic.c is the example.
+ */
+struct xtcp_cong_ops {
+	struct list_head list;		/* xtcp_cong_list; RCU, cong.c lock */
+	char name[XTCP_CA_NAME_MAX];	/* what TCP_CONGESTION names */
+	/* (re)start the algorithm's state: new socket, TCP_CONGESTION */
+	void (*init)(struct sock *sk);
+	/* ssthresh after a loss (fast retransmit or RTO), in segments */
+	u32 (*ssthresh)(struct sock *sk);
+	/* grow cwnd for acked segments, outside fast recovery */
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+	/* before the stack enters the state (XTCP_CA_*) */
+	void (*set_state)(struct sock *sk, u8 new_state);
+	void (*cwnd_event)(struct sock *sk, enum xtcp_ca_event ev);
+	/* an ACK of new data (every one), after cong_avoid */
+	void (*pkts_acked)(struct sock *sk, u32 acked);
+	/* an RTT sample in microseconds, when the stack takes one */
+	void (*rtt_sample)(struct sock *sk, u32 rtt_us);
+	/* cwnd to restore when a reduction proved spurious */
+	u32 (*undo_cwnd)(struct sock *sk, u32 prior_cwnd);
+};
+
+extern bool xtcp_slow_start_after_idle;
+
+int xtcp_cong_register(struct xtcp_cong_ops *ops);
+void xtcp_cong_unregister(struct xtcp_cong_ops *ops);
+int xtcp_cong_module_init(void);
+void xtcp_cong_module_exit(void);
 void xtcp_cong_init(struct sock *sk);
+void xtcp_cong_init_child(const struct sock *lsk, struct sock *sk);
+int xtcp_cong_set(struct sock *sk, const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_timeout(struct sock *sk);
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_cong_tx_start(struct sock *sk);
+void xtcp_cong_data_sent(struct sock *sk);
+u32 xtcp_cong_undo_cwnd(struct sock *sk, u32 prior_cwnd);
+u32 xtcp_cong_slow_start(struct sock *sk, u32 acked);
+
+static inline void *xtcp_cong_priv(const struct sock *sk)
+{
+	return (void *)xtcp_sk(sk)->cong_priv;
+}
+
+/* cubic.c APIs */
+int xtcp_cubic_register(void);
+void xtcp_cubic_unregister(void);
+
+/* buf.c APIs: tcp_rmem/tcp_wmem and autotuning */
+enum {
+	XTCP_BUF_MIN,
+	XTCP_BUF_DEFAULT,
+	XTCP_BUF_MAX,
+};
+
+int xtcp_buf_rmem(int which);
+int xtcp_buf_wmem(int which);
+void xtcp_buf_rcv_adjust(struct sock *sk);
+void xtcp_buf_snd_expand(struct sock *sk);
 
 /* timer.c APIs */
 void xtcp_timer_init(struct sock *sk);
@@ -528,6 +817,7 @@ void xtcp_timer_schedule_ack(struct sock *sk);
 void xtcp_timer_ack_sent(struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_timer_arm(struct sock *sk, u8 event, unsigned long when);
 void xtcp_release_cb(struct sock *sk);
 
 /* listen.c APIs */
@@ -587,6 +877,7 @@ void xtcp_demux_abort_addr(struct net *net, __be32 addr);
 struct xtcp_hnode *xtcp_demux_iter(struct net *net, unsigned int *bucket,
 				   unsigned int *offset);
 u32 xtcp_demux_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_demux_ts_off(__be32 saddr, __be32 daddr);
 
 /* link.c APIs */
 int xtcp_link_init(void);

@@ -276,7 +276,13 @@ TEST_F(link, slow_reader_bounded)
 		total += n;
 		ASSERT_LT(total, 4LL * (sndbuf + rcvbuf) + (1 << 20));
 	}
-	/* everything sent sits in our send buffer or the peer's queue */
+	/*
+	 * Everything sent sits in our send buffer or the peer's queue, as
+	 * big as they are now: the send buffer grows with cwnd, as Linux's
+	 * tcp_sndbuf_expand() (issue 17).
+	 */
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len));
+	ASSERT_EQ(0, getsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
 	ASSERT_LE(total, (long long)sndbuf + 2LL * rcvbuf);
 	ASSERT_EQ(0, ioctl(s, FIONREAD, &inq));
 	ASSERT_LE(inq, rcvbuf);

@@ -32,6 +32,39 @@
  * the MSS, so its right edge follows each segment), so there is no native
  * reference for this one.
  *
+ * Issue 17, the receive side with SACK and timestamps (RFC 2018, 2883,
+ * 7323). In these the peer's SYN-ACK offers SACK-permitted and timestamps
+ * and every later segment of the peer carries a timestamp; the receiver
+ * answers each out-of-order segment at once (Linux's SACK compression,
+ * net.ipv4.tcp_comp_sack_nr, is off in the tcp variant).
+ *
+ * synack_options: the receiver listens instead; a raw SYN with MSS,
+ * SACK-permitted, timestamps and window scale gets a SYN-ACK with MSS,
+ * SACK-permitted and timestamps sharing their padding, TSecr echoing the
+ * SYN's TSval, and NOP plus window scale: Linux's byte layout, which the
+ * tcp variant checks on a native listener. A SYN with only MSS gets
+ * neither SACK-permitted nor timestamps.
+ *
+ * sack_blocks: segments with two holes; each duplicate ACK carries the
+ * blocks of RFC 2018 4, the one holding the latest segment first; as the
+ * holes fill, blocks go, and none is left at the end; the stream reads
+ * back intact.
+ *
+ * dsack: data below RCV.NXT resent is answered with a D-SACK block for
+ * it (RFC 2883 4.1.1), so is a segment straddling RCV.NXT for its old
+ * part, and a duplicate of out-of-order data, whole or partial, is
+ * reported before the SACK blocks (4.1.2); counters rise as Linux's
+ * TCPDSACKOldSent and TCPDSACKOfoSent do.
+ *
+ * paws: a segment with a TSval older than TS.Recent is dropped (RFC 7323
+ * 5.3): its bytes, unlike the stream's, never reach the reader, and
+ * PAWSEstabRejected (native: TcpExt PAWSEstab) rises.
+ *
+ * ofo_coalesce: 256 one-byte segments out of order, some sent twice,
+ * end up in a few skbs: the receive memory they hold (SO_MEMINFO) is
+ * under a quarter of one skb per byte, and RcvCoalesce (native:
+ * TCPRcvCoalesce) counts the joins. The stream then reads back intact.
+ *
  * Deterministic: the peer waits for the receiver's answer to each step.
  */
 #define _GNU_SOURCE
@@ -47,6 +80,7 @@
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 
 /* the 6.1 harness has an unused parameter, which -Wextra -Werror refuses */
 #pragma GCC diagnostic push
@@ -57,6 +91,7 @@
 #include "xtcp_pair.h"
 
 #define PORT		5557
+#define LPORT		5558		/* the receiver's, as a listener */
 #define PEER_ISN	0xfffff900u	/* RCV.NXT + 2000 wraps past 2^32 */
 #define PEER_MSS	1460
 #define OFO_START	2000
@@ -81,6 +116,19 @@ struct peer {
 	bool log;
 	unsigned int nedges;
 	uint32_t edges[MAX_EDGES];
+	uint16_t port;			/* ours: PORT unless a test moves it */
+	/* SACK-permitted and timestamps in our SYN-ACK, TSval tsval */
+	bool opts;
+	uint32_t tsval;
+	uint32_t ts_recent;		/* the receiver's last TSval */
+	/* the receiver's last segment: flags, raw options, parsed */
+	uint8_t flags;
+	size_t optlen;
+	unsigned char optbuf[40];
+	bool saw_ts;
+	uint32_t seg_tsval, seg_tsecr;
+	unsigned int nsacks;
+	uint32_t sacks[4][2];
 };
 
 FIXTURE(edge) {
@@ -98,6 +146,7 @@ FIXTURE_VARIANT_ADD(edge, tcp) { .xtcp = false };
 FIXTURE_SETUP(edge)
 {
 	self->p.fd = -1;
+	self->p.port = PORT;
 	XTCP_PAIR_SETUP_BARE("xtcp-edge", variant->xtcp);
 	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[1], "veth1", self->p.mac,
 				   &self->p.ifindex));
@@ -132,15 +181,20 @@ static void fill(unsigned char *buf, uint32_t off, size_t len)
 		buf[i] = pattern(off + (uint32_t)i);
 }
 
+/*
+ * One segment to the receiver. With p->opts, a segment that is no SYN
+ * carries NOP NOP TS (TSval p->tsval, TSecr the receiver's last) after
+ * opts.
+ */
 static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 		     const void *opts, size_t optlen,
 		     const void *data, size_t len)
 {
-	unsigned char frame[2048];
+	unsigned char frame[2048], o[40];
 	struct xtcp_test_seg seg = {
 		.saddr = inet_addr(XTCP_TEST_ADDR1),
 		.daddr = inet_addr(XTCP_TEST_ADDR0),
-		.sport = PORT,
+		.sport = p->port,
 		.dport = p->cport,
 		.seq = seq,
 		.ack = p->rcv_nxt,
@@ -153,6 +207,13 @@ static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 	};
 	size_t n;
 
+	if (p->opts && !(flags & TH_SYN) && optlen + 12 <= sizeof(o)) {
+		if (optlen)
+			memcpy(o, opts, optlen);
+		seg.opts = o;
+		seg.optlen = optlen + xtcp_test_ts_opt(o + optlen, p->tsval,
+						       p->ts_recent);
+	}
 	memcpy(seg.dmac, p->cmac, ETH_ALEN);
 	memcpy(seg.smac, p->mac, ETH_ALEN);
 	n = xtcp_test_tcp_frame(frame, sizeof(frame), &seg);
@@ -185,10 +246,36 @@ static void peer_arp(struct peer *p, const unsigned char *buf, size_t n)
 	xtcp_test_packet_send(p->fd, p->ifindex, frame, sizeof(frame));
 }
 
+/* the options of the receiver's segment th, raw and parsed, into p */
+static void peer_opts(struct peer *p, const struct tcphdr *th, size_t n)
+{
+	size_t len = th->doff * 4 > sizeof(*th) ? th->doff * 4 - sizeof(*th)
+						: 0;
+	struct xtcp_test_opts o;
+
+	if (len > sizeof(p->optbuf) || sizeof(*th) + len > n)
+		len = 0;
+	p->optlen = len;
+	memcpy(p->optbuf, th + 1, len);
+	xtcp_test_tcp_opts(p->optbuf, len, &o);
+	p->saw_ts = o.ts;
+	if (o.ts) {
+		p->seg_tsval = o.tsval;
+		p->seg_tsecr = o.tsecr;
+		p->ts_recent = o.tsval;
+	}
+	p->nsacks = o.nsacks;
+	memcpy(p->sacks, o.sacks, sizeof(p->sacks));
+}
+
 static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 {
 	static const unsigned char mss[4] = { 2, 4, PEER_MSS >> 8,
 					      PEER_MSS & 0xff };
+	/* MSS, NOP NOP TS, NOP NOP SACK-permitted */
+	unsigned char synack[20] = { 2, 4, PEER_MSS >> 8, PEER_MSS & 0xff,
+				     1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0,
+				     1, 1, 4, 2 };
 	const struct iphdr *ip = (const void *)(buf + ETH_HLEN);
 	const struct tcphdr *th;
 
@@ -198,8 +285,9 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 	    ip->daddr != inet_addr(XTCP_TEST_ADDR1))
 		return;
 	th = (const void *)(ip + 1);
-	if (ntohs(th->dest) != PORT)
+	if (ntohs(th->dest) != p->port)
 		return;
+	peer_opts(p, th, n - ETH_HLEN - sizeof(*ip));
 	if (th->syn && !th->ack) {
 		/* the receiver's connect(): answer, again if it resends */
 		memcpy(p->cmac, buf + ETH_ALEN, ETH_ALEN);
@@ -207,12 +295,22 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 		p->rcv_nxt = ntohl(th->seq) + 1;
 		p->snd_nxt = PEER_ISN + 1;
 		p->synced = true;
-		peer_send(p, PEER_ISN, TH_SYN | TH_ACK, mss, sizeof(mss),
-			  NULL, 0);
+		if (p->opts) {
+			xtcp_test_put32(synack + 8, p->tsval);
+			xtcp_test_put32(synack + 12,
+					p->saw_ts ? p->seg_tsval : 0);
+			peer_send(p, PEER_ISN, TH_SYN | TH_ACK, synack,
+				  sizeof(synack), NULL, 0);
+		} else {
+			peer_send(p, PEER_ISN, TH_SYN | TH_ACK, mss,
+				  sizeof(mss), NULL, 0);
+		}
 		return;
 	}
-	if (!p->synced || ntohs(th->source) != p->cport || !th->ack ||
-	    th->rst)
+	if (!p->synced || ntohs(th->source) != p->cport)
+		return;
+	p->flags = ((const uint8_t *)th)[13];
+	if (!th->ack || th->rst)
 		return;
 	p->acked = true;
 	p->last_ack = ntohl(th->ack_seq);
@@ -541,6 +639,372 @@ TEST_F_TIMEOUT(edge, sws_window_update, 120)
 	}
 	/* 2400 bytes read: the edge must have moved on */
 	ASSERT_LT(0u, moved);
+	edge_close(c);
+}
+
+/*
+ * Linux compresses the duplicate ACKs of a SACK connection after the
+ * third (tcp_comp_sack_nr); the tests want one per segment.
+ */
+static void no_sack_compression(struct __test_metadata *_metadata,
+				FIXTURE_DATA(edge) *self)
+{
+	if (self->pair.net.xtcp[0])
+		return;
+	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s sysctl -qw net.ipv4.tcp_comp_sack_nr=0",
+				   self->pair.net.ns[0]));
+}
+
+/* a counter of the variant's stack: XTCP's name, or native TcpExt's */
+static long long stat_of(FIXTURE_DATA(edge) *self, const char *xname,
+			 const char *tname)
+{
+	if (self->pair.net.xtcp[0])
+		return xtcp_test_counter(self->pair.net.ns[0], xname);
+	return xtcp_test_netstat(self->pair.net.ns[0], tname);
+}
+
+/*
+ * Sends the stream's bytes [off, off + len) (at RCV.NXT base), then waits
+ * for the receiver's next ACK and all that follow at once; false if none
+ * came.
+ */
+static bool send_wait(struct peer *p, uint32_t base, uint32_t off,
+		      size_t len)
+{
+	unsigned char data[1400];
+	unsigned int acks;
+
+	peer_drain(p);
+	acks = p->acks;
+	fill(data, off, len);
+	if (peer_send(p, base + off, TH_ACK, NULL, 0, data, len))
+		return false;
+	if (!peer_wait_acks(p, acks, 3000))
+		return false;
+	while (peer_rx(p, 20))
+		;
+	return true;
+}
+
+/* the last ACK acknowledged base + ack and carried exactly these blocks */
+static void check_ack(struct __test_metadata *_metadata, struct peer *p,
+		      uint32_t base, uint32_t ack, unsigned int n,
+		      const uint32_t (*blocks)[2])
+{
+	unsigned int i;
+
+	EXPECT_EQ(base + ack, p->last_ack)
+		TH_LOG("ACK is +%u, want +%u", p->last_ack - base, ack);
+	EXPECT_TRUE(p->saw_ts) TH_LOG("no timestamp on the ACK");
+	ASSERT_EQ(n, p->nsacks) TH_LOG("%u SACK blocks, want %u", p->nsacks, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(base + blocks[i][0], p->sacks[i][0])
+			TH_LOG("block %u starts at +%u, want +%u", i,
+			       p->sacks[i][0] - base, blocks[i][0]);
+		EXPECT_EQ(base + blocks[i][1], p->sacks[i][1])
+			TH_LOG("block %u ends at +%u, want +%u", i,
+			       p->sacks[i][1] - base, blocks[i][1]);
+	}
+}
+
+/* connects with SACK-permitted and timestamps offered; RCV.NXT base */
+static int opts_connect(struct __test_metadata *_metadata,
+			FIXTURE_DATA(edge) *self, uint32_t *base)
+{
+	struct peer *p = &self->p;
+	int c;
+
+	no_sack_compression(_metadata, self);
+	p->opts = true;
+	p->tsval = 1000;
+	c = edge_connect(_metadata, self, 0);
+	if (c < 0)
+		return -1;
+	*base = p->snd_nxt;
+	if (!p->saw_ts) {
+		TH_LOG("the receiver's ACK has no timestamp: not negotiated");
+		close(c);
+		return -1;
+	}
+	return c;
+}
+
+/* a raw SYN to the receiver's listener; its SYN-ACK's options in p */
+static void synack_for(struct __test_metadata *_metadata, struct peer *p,
+		       uint16_t port, const unsigned char *opts,
+		       size_t optlen)
+{
+	long long deadline = xtcp_test_now_ms() + scaled_ms(5000);
+
+	p->port = port;
+	p->cport = LPORT;
+	p->synced = true;
+	p->flags = 0;
+	ASSERT_EQ(0, peer_send(p, PEER_ISN, TH_SYN, opts, optlen, NULL, 0));
+	while (p->flags != (TH_SYN | TH_ACK) && xtcp_test_now_ms() < deadline)
+		peer_rx(p, 20);
+	ASSERT_EQ(TH_SYN | TH_ACK, p->flags) TH_LOG("no SYN-ACK");
+	EXPECT_EQ(PEER_ISN + 1, p->last_ack);
+}
+
+TEST_F_TIMEOUT(edge, synack_options, 120)
+{
+	/* MSS 1460, SACK-permitted and TS as Linux lays them out, WS 7 */
+	static const unsigned char full[20] = {
+		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x01, 0x02, 0x03, 0x04,
+		0, 0, 0, 0, 1, 3, 3, 7,
+	};
+	static const unsigned char mss_only[4] = { 2, 4, 0x05, 0xb4 };
+	struct peer *p = &self->p;
+	struct sockaddr_in sin;
+	unsigned int i;
+	int l;
+
+	SKIP_IF_NEEDED();
+	l = xtcp_test_socket(self->pair.net.ns[0],
+			     xtcp_test_sock_family(self->pair.net.xtcp[0]),
+			     SOCK_STREAM);
+	ASSERT_LE(0, l);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, LPORT);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 8));
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[0], "veth0", p->cmac,
+				   NULL));
+
+	synack_for(_metadata, p, PORT, full, sizeof(full));
+	for (i = 0; i < p->optlen; i++)
+		TH_LOG("SYN-ACK option byte %u: %u", i, p->optbuf[i]);
+	/* MSS; SACK-permitted and TS; NOP, WS: tcp_options_write()'s */
+	ASSERT_EQ(20u, p->optlen);
+	EXPECT_EQ(2, p->optbuf[0]);
+	EXPECT_EQ(4, p->optbuf[1]);
+	EXPECT_EQ(4, p->optbuf[4]);
+	EXPECT_EQ(2, p->optbuf[5]);
+	EXPECT_EQ(8, p->optbuf[6]);
+	EXPECT_EQ(10, p->optbuf[7]);
+	EXPECT_EQ(0x01020304u, xtcp_test_get32(p->optbuf + 12))
+		TH_LOG("TSecr does not echo the SYN's TSval");
+	EXPECT_EQ(1, p->optbuf[16]);
+	EXPECT_EQ(3, p->optbuf[17]);
+	EXPECT_EQ(3, p->optbuf[18]);
+
+	/* a SYN with neither, from another port: a SYN-ACK with neither */
+	synack_for(_metadata, p, PORT + 1, mss_only, sizeof(mss_only));
+	for (i = 0; i < p->optlen; i += p->optbuf[i] <= 1 ? 1 :
+					 p->optbuf[i + 1]) {
+		EXPECT_NE(4, p->optbuf[i]) TH_LOG("SACK-permitted");
+		EXPECT_NE(8, p->optbuf[i]) TH_LOG("timestamps");
+		if (p->optbuf[i] > 1 && p->optbuf[i + 1] < 2)
+			break;
+	}
+	EXPECT_EQ(4u, p->optlen) TH_LOG("options beside MSS");
+	close(l);
+}
+
+TEST_F_TIMEOUT(edge, sack_blocks, 120)
+{
+	static const uint32_t b1[][2] = { { 200, 300 } };
+	static const uint32_t b2[][2] = { { 200, 400 } };
+	static const uint32_t b3[][2] = { { 500, 600 }, { 200, 400 } };
+	static const uint32_t b4[][2] = { { 500, 700 }, { 200, 400 } };
+	static const uint32_t b5[][2] = { { 200, 400 }, { 500, 700 } };
+	static const uint32_t b6[][2] = { { 500, 700 } };
+	struct peer *p = &self->p;
+	uint32_t base;
+	int c;
+
+	SKIP_IF_NEEDED();
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 0, NULL);
+	/* holes at [100, 200) and [400, 500) */
+	ASSERT_TRUE(send_wait(p, base, 200, 100));
+	check_ack(_metadata, p, base, 100, 1, b1);
+	ASSERT_TRUE(send_wait(p, base, 300, 100));
+	check_ack(_metadata, p, base, 100, 1, b2);
+	ASSERT_TRUE(send_wait(p, base, 500, 100));
+	check_ack(_metadata, p, base, 100, 2, b3);
+	ASSERT_TRUE(send_wait(p, base, 600, 100));
+	check_ack(_metadata, p, base, 100, 2, b4);
+	/*
+	 * Bytes of the older block again: a D-SACK block for them, then
+	 * the older block, now the most recent, then the other.
+	 */
+	ASSERT_TRUE(send_wait(p, base, 300, 50));
+	ASSERT_EQ(3u, p->nsacks);
+	EXPECT_EQ(base + 300, p->sacks[0][0]);
+	EXPECT_EQ(base + 350, p->sacks[0][1]);
+	memmove(p->sacks[0], p->sacks[1], sizeof(p->sacks[0]) * 2);
+	p->nsacks = 2;
+	check_ack(_metadata, p, base, 100, 2, b5);
+	/* the first hole fills: its block goes */
+	ASSERT_TRUE(send_wait(p, base, 100, 100));
+	check_ack(_metadata, p, base, 400, 1, b6);
+	/* the second: none left */
+	ASSERT_TRUE(send_wait(p, base, 400, 100));
+	check_ack(_metadata, p, base, 700, 0, NULL);
+
+	read_check(_metadata, c, 0, 700);
+	edge_close(c);
+}
+
+TEST_F_TIMEOUT(edge, dsack, 120)
+{
+	static const uint32_t old[][2] = { { 0, 100 } };
+	static const uint32_t part[][2] = { { 50, 100 } };
+	static const uint32_t ofo[][2] = { { 300, 400 } };
+	static const uint32_t ofo_dup[][2] = { { 300, 400 }, { 300, 400 } };
+	static const uint32_t ofo_part[][2] = { { 350, 400 }, { 300, 450 } };
+	struct peer *p = &self->p;
+	long long old0, ofo0, dup0 = 0, part0 = 0;
+	uint32_t base;
+	int c;
+
+	SKIP_IF_NEEDED();
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 0, NULL);
+
+	old0 = stat_of(self, "DSACKOldSent", "TCPDSACKOldSent");
+	ofo0 = stat_of(self, "DSACKOfoSent", "TCPDSACKOfoSent");
+	ASSERT_LE(0, old0);
+	ASSERT_LE(0, ofo0);
+	if (self->pair.net.xtcp[0]) {
+		dup0 = xtcp_test_counter(self->pair.net.ns[0], "RcvDuplicate");
+		part0 = xtcp_test_counter(self->pair.net.ns[0],
+					  "RcvPartialDuplicate");
+	}
+
+	/* acknowledged data again: the D-SACK block is exactly it */
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 1, old);
+	EXPECT_EQ(old0 + 1, stat_of(self, "DSACKOldSent", "TCPDSACKOldSent"));
+
+	/* straddling RCV.NXT: the new half is taken, the old reported */
+	ASSERT_TRUE(send_wait(p, base, 50, 150));
+	check_ack(_metadata, p, base, 200, 1, part);
+	EXPECT_EQ(old0 + 2, stat_of(self, "DSACKOldSent", "TCPDSACKOldSent"));
+
+	/* out of order, then again: D-SACK first, then the SACK block */
+	ASSERT_TRUE(send_wait(p, base, 300, 100));
+	check_ack(_metadata, p, base, 200, 1, ofo);
+	ASSERT_TRUE(send_wait(p, base, 300, 100));
+	check_ack(_metadata, p, base, 200, 2, ofo_dup);
+	EXPECT_EQ(ofo0 + 1, stat_of(self, "DSACKOfoSent", "TCPDSACKOfoSent"));
+	/* overlapping its tail: the overlap is the D-SACK block */
+	ASSERT_TRUE(send_wait(p, base, 350, 100));
+	check_ack(_metadata, p, base, 200, 2, ofo_part);
+	EXPECT_EQ(ofo0 + 2, stat_of(self, "DSACKOfoSent", "TCPDSACKOfoSent"));
+
+	/* the hole: everything, once */
+	ASSERT_TRUE(send_wait(p, base, 200, 100));
+	check_ack(_metadata, p, base, 450, 0, NULL);
+	if (self->pair.net.xtcp[0]) {
+		EXPECT_EQ(dup0 + 1, xtcp_test_counter(self->pair.net.ns[0],
+						      "RcvDuplicate"));
+		EXPECT_EQ(part0 + 1,
+			  xtcp_test_counter(self->pair.net.ns[0],
+					    "RcvPartialDuplicate"));
+	}
+	read_check(_metadata, c, 0, 450);
+	edge_close(c);
+}
+
+TEST_F_TIMEOUT(edge, paws, 120)
+{
+	struct peer *p = &self->p;
+	unsigned char junk[100];
+	long long paws0;
+	unsigned int acks;
+	uint32_t base;
+	int c;
+
+	SKIP_IF_NEEDED();
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+	p->tsval = 1010;
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 0, NULL);
+	paws0 = stat_of(self, "PAWSEstabRejected", "PAWSEstab");
+	ASSERT_LE(0, paws0);
+
+	/* [100, 200) with bytes not the stream's and an old TSval */
+	memset(junk, 0xa5, sizeof(junk));
+	p->tsval = 1002;
+	peer_drain(p);
+	acks = p->acks;
+	ASSERT_EQ(0, peer_send(p, base + 100, TH_ACK, NULL, 0, junk,
+			       sizeof(junk)));
+	ASSERT_TRUE(peer_wait_acks(p, acks, 3000))
+		TH_LOG("no duplicate ACK for the old segment");
+	EXPECT_EQ(base + 100, p->last_ack) TH_LOG("the old segment was taken");
+	EXPECT_EQ(paws0 + 1, stat_of(self, "PAWSEstabRejected", "PAWSEstab"));
+
+	/* the stream's [100, 200), with a new TSval: taken */
+	p->tsval = 1020;
+	ASSERT_TRUE(send_wait(p, base, 100, 100));
+	check_ack(_metadata, p, base, 200, 0, NULL);
+	read_check(_metadata, c, 0, 200);
+	edge_close(c);
+}
+
+/* the receive memory sk holds (sk_rmem_alloc), or -1 */
+static long rmem_of(int c)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(c, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -1;
+	return mem[SK_MEMINFO_RMEM_ALLOC];
+}
+
+#define COALESCE_SEGS	256
+
+TEST_F_TIMEOUT(edge, ofo_coalesce, 300)
+{
+	struct peer *p = &self->p;
+	long long joins0;
+	long rmem1, rmem;
+	uint32_t base;
+	int c, i;
+
+	SKIP_IF_NEEDED();
+	c = edge_connect(_metadata, self, 0);
+	ASSERT_LE(0, c);
+	base = p->snd_nxt;
+	joins0 = stat_of(self, "RcvCoalesce", "TCPRcvCoalesce");
+
+	/* one byte at a time from +1000 on, every 8th twice */
+	ASSERT_TRUE(send_wait(p, base, 1000, 1));
+	ASSERT_EQ(base, p->last_ack);
+	rmem1 = rmem_of(c);
+	ASSERT_LT(0, rmem1);
+	for (i = 1; i < COALESCE_SEGS; i++) {
+		ASSERT_TRUE(send_wait(p, base, 1000 + i, 1));
+		ASSERT_EQ(base, p->last_ack);
+		if (i % 8 == 7) {
+			ASSERT_TRUE(send_wait(p, base, 1000 + i, 1));
+			ASSERT_EQ(base, p->last_ack);
+		}
+	}
+	rmem = rmem_of(c);
+	TH_LOG("receive memory: %ld for one byte, %ld for %d", rmem1, rmem,
+	       COALESCE_SEGS);
+	EXPECT_LT(rmem, rmem1 * COALESCE_SEGS / 4)
+		TH_LOG("the one-byte segments were not coalesced");
+	EXPECT_LE(0, joins0) TH_LOG("no coalesce counter");
+	EXPECT_LE(joins0 + COALESCE_SEGS / 2,
+		  stat_of(self, "RcvCoalesce", "TCPRcvCoalesce"));
+
+	/* the hole: the stream, intact and once */
+	ASSERT_TRUE(send_wait(p, base, 0, 1000));
+	EXPECT_EQ(base + 1000 + COALESCE_SEGS, p->last_ack);
+	read_check(_metadata, c, 0, 1000 + COALESCE_SEGS);
 	edge_close(c);
 }
 

@@ -30,6 +30,16 @@
  *   its listener closed, can be bound with SO_REUSEADDR only if the
  *   listener had it too (inet_csk_bind_conflict()), else EADDRINUSE.
  *
+ * With timestamps (RFC 7323; issue 17), the peer offering them:
+ * ts_ack: the entry's ACK of the peer's FIN, sent again, carries a
+ *   timestamp whose TSecr is TS.Recent, the TSval of the peer's FIN, and
+ *   whose TSval follows the connection's clock (tcp_v4_timewait_ack()).
+ * ts_recycle: the host was the server; a SYN for the same 4-tuple with
+ *   an ISN below the old RCV.NXT and an old TSval is PAWS-rejected and
+ *   answered with the entry's ACK (PAWSEstabRejected, native PAWSEstab);
+ *   the same SYN with a TSval newer than TS.Recent opens a new
+ *   incarnation (RFC 6191 2): the handshake completes.
+ *
  * Many entries at once: timewait_many.c.
  *
  * Deterministic: the peer waits for the host's answer to each step; times
@@ -76,6 +86,13 @@ struct peer {
 	unsigned int segs;
 	uint32_t seq, ack, end_seq;
 	uint8_t flags;
+	/* timestamps: offered, our clock, the host's last TSval */
+	bool ts;
+	uint32_t tsval, last_tsval;
+	uint32_t ts_recent;
+	/* the host's last segment had one, and these */
+	bool saw_ts;
+	uint32_t seg_tsval, seg_tsecr;
 };
 
 FIXTURE(tw) {
@@ -121,10 +138,15 @@ FIXTURE_TEARDOWN(tw)
 	XTCP_PAIR_TEARDOWN(3 * TW_MSL_MS);
 }
 
+/*
+ * One segment to the host; with p->ts, opts are followed by NOP NOP TS:
+ * TSval from our clock, which then ticks, and TSecr the host's last
+ * TSval (0 on a SYN).
+ */
 static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 		     const void *opts, size_t optlen)
 {
-	unsigned char frame[256];
+	unsigned char frame[256], o[40];
 	struct xtcp_test_seg seg = {
 		.saddr = inet_addr(XTCP_TEST_ADDR1),
 		.daddr = inet_addr(XTCP_TEST_ADDR0),
@@ -139,6 +161,15 @@ static int peer_send(struct peer *p, uint32_t seq, uint8_t flags,
 	};
 	size_t n;
 
+	if (p->ts && optlen + 12 <= sizeof(o)) {
+		if (optlen)
+			memcpy(o, opts, optlen);
+		p->last_tsval = p->tsval++;
+		seg.opts = o;
+		seg.optlen = optlen + xtcp_test_ts_opt(o + optlen, p->last_tsval,
+						       (flags & TH_ACK) ?
+						       p->ts_recent : 0);
+	}
 	memcpy(seg.dmac, p->hmac, ETH_ALEN);
 	memcpy(seg.smac, p->mac, ETH_ALEN);
 	n = xtcp_test_tcp_frame(frame, sizeof(frame), &seg);
@@ -173,6 +204,23 @@ static void peer_arp(struct peer *p, const unsigned char *buf, size_t n)
 	xtcp_test_packet_send(p->fd, p->ifindex, frame, sizeof(frame));
 }
 
+/* the timestamp option of the host's segment th, if any, into p */
+static void peer_ts(struct peer *p, const struct tcphdr *th, size_t n)
+{
+	struct xtcp_test_opts o;
+
+	p->saw_ts = false;
+	if (th->doff * 4 < sizeof(*th) || th->doff * 4 > n)
+		return;
+	xtcp_test_tcp_opts(th + 1, th->doff * 4 - sizeof(*th), &o);
+	p->saw_ts = o.ts;
+	if (o.ts) {
+		p->seg_tsval = o.tsval;
+		p->seg_tsecr = o.tsecr;
+		p->ts_recent = o.tsval;
+	}
+}
+
 /*
  * A segment from the host: recorded if it is on our 4-tuple. As a server
  * (sport PORT) the peer also answers the host's SYN.
@@ -195,6 +243,7 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 		return;
 	memcpy(p->hmac, buf + ETH_ALEN, ETH_ALEN);
 	p->have_hmac = true;
+	peer_ts(p, th, n - ETH_HLEN - sizeof(*ip));
 	if (p->sport == PORT && th->syn && !th->ack) {
 		p->dport = ntohs(th->source);
 		p->rcv_nxt = ntohl(th->seq) + 1;
@@ -618,6 +667,110 @@ TEST_F_TIMEOUT(tw, bind_noreuse, 120)
 {
 	SKIP_IF_NEEDED();
 	bind_check(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(tw, ts_ack, 120)
+{
+	struct peer *p = &self->p;
+	uint32_t fin_tsval, host_tsval;
+	unsigned int segs;
+	int c;
+
+	SKIP_IF_NEEDED();
+	p->ts = true;
+	p->tsval = 5000;
+	c = tw_as_client(_metadata, self);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(p->saw_ts) TH_LOG("timestamps were not negotiated");
+	fin_tsval = p->last_tsval;
+	host_tsval = p->seg_tsval;
+
+	/* our FIN again, a later TSval: the entry's ACK has a timestamp */
+	p->tsval += 100;
+	segs = p->segs;
+	ASSERT_EQ(0, peer_send(p, p->snd_nxt - 1, TH_ACK | TH_FIN, NULL, 0));
+	ASSERT_TRUE(peer_wait_seg(p, segs, 5000));
+	EXPECT_EQ(TH_ACK, p->flags & (TH_ACK | TH_SYN | TH_FIN | TH_RST));
+	EXPECT_EQ(p->snd_nxt, p->ack);
+	ASSERT_TRUE(p->saw_ts) TH_LOG("the entry's ACK has no timestamp");
+	/* TS.Recent: our FIN's, since the resent FIN is not in sequence */
+	EXPECT_EQ(fin_tsval, p->seg_tsecr);
+	/* the connection's clock: no step back from its last segment */
+	EXPECT_LE(0, (int32_t)(p->seg_tsval - host_tsval))
+		TH_LOG("TSval %u after %u", p->seg_tsval, host_tsval);
+	close(c);
+}
+
+TEST_F_TIMEOUT(tw, ts_recycle, 120)
+{
+	static const unsigned char mss[4] = { 2, 4, PEER_MSS >> 8,
+					      PEER_MSS & 0xff };
+	struct peer *p = &self->p;
+	long long paws0, recycled = 0;
+	uint32_t isn, old_nxt, last;
+	long long deadline;
+	struct pollfd pfd;
+	unsigned int segs;
+	int l, a = -1;
+
+	SKIP_IF_NEEDED();
+	p->ts = true;
+	p->tsval = 5000;
+	ASSERT_EQ(0, tw_as_server(_metadata, self, false, &l));
+	ASSERT_TRUE(p->saw_ts) TH_LOG("timestamps were not negotiated");
+	old_nxt = p->snd_nxt;
+	last = p->last_tsval;
+	if (self->pair.net.xtcp[0]) {
+		paws0 = xtcp_test_counter(self->pair.net.ns[0],
+					  "PAWSEstabRejected");
+		recycled = xtcp_test_counter(self->pair.net.ns[0],
+					     "TimeWaitRecycled");
+	} else {
+		paws0 = xtcp_test_netstat(self->pair.net.ns[0], "PAWSEstab");
+	}
+	ASSERT_LE(0, paws0);
+
+	/* an ISN below the old RCV.NXT, an old TSval: the entry's ACK */
+	isn = PEER_ISN - 100000;
+	p->tsval = last - 1000;
+	segs = p->segs;
+	ASSERT_EQ(0, peer_send(p, isn, TH_SYN, mss, sizeof(mss)));
+	ASSERT_TRUE(peer_wait_seg(p, segs, 5000));
+	EXPECT_EQ(TH_ACK, p->flags & (TH_ACK | TH_SYN | TH_FIN | TH_RST));
+	EXPECT_EQ(old_nxt, p->ack);
+	EXPECT_EQ(paws0 + 1,
+		  self->pair.net.xtcp[0] ?
+		  xtcp_test_counter(self->pair.net.ns[0], "PAWSEstabRejected") :
+		  xtcp_test_netstat(self->pair.net.ns[0], "PAWSEstab"));
+
+	/* the same ISN, a TSval newer than TS.Recent: RFC 6191 takes it */
+	p->tsval = last + 1000;
+	p->snd_nxt = isn;
+	ASSERT_EQ(0, peer_send(p, isn, TH_SYN, mss, sizeof(mss)));
+	ASSERT_TRUE(peer_wait_flags(p, TH_SYN | TH_ACK, 5000))
+		TH_LOG("no SYN-ACK: the entry kept the 4-tuple");
+	EXPECT_EQ(isn + 1, p->ack);
+	p->snd_nxt++;
+	p->rcv_nxt = p->end_seq;
+	ASSERT_EQ(0, peer_send(p, p->snd_nxt, TH_ACK, NULL, 0));
+
+	pfd = (struct pollfd){ .fd = l, .events = POLLIN };
+	deadline = xtcp_test_now_ms() + scaled_ms(5000);
+	while (a < 0 && xtcp_test_now_ms() < deadline)
+		if (poll(&pfd, 1, 20) == 1)
+			a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a) TH_LOG("the new connection was not accepted");
+	if (self->pair.net.xtcp[0])
+		EXPECT_EQ(recycled + 1,
+			  xtcp_test_counter(self->pair.net.ns[0],
+					    "TimeWaitRecycled"));
+	{
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(a);
+	close(l);
 }
 
 XTCP_HARNESS_MAIN

@@ -182,6 +182,12 @@ xtcp_lib_counter() {
 	"$XTCP_NS" counter "$1" "$2"
 }
 
+# xtcp_lib_snmp NS PROTO NAME: a counter of /proc/net/snmp in NS (native
+# TCP's: Tcp InCsumErrors is nstat's TcpInCsumErrors)
+xtcp_lib_snmp() {
+	"$XTCP_NS" snmp "$1" "$2" "$3"
+}
+
 # xtcp_lib_port: a random port for a test server
 xtcp_lib_port() {
 	echo $(( 20000 + RANDOM % 30000 ))

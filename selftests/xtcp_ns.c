@@ -21,6 +21,8 @@
  *   xtcp_ns wait-drained NS [SECONDS]
  *	polls until /proc/net/xtcp of NS is empty; prints what is left if not
  *   xtcp_ns counter NS NAME                a counter of /proc/net/xtcp_stat
+ *   xtcp_ns snmp NS PROTO NAME             a counter of /proc/net/snmp
+ *	(native TCP's, e.g. Tcp InCsumErrors)
  *   xtcp_ns show NS...
  *	/proc/net/xtcp and the non-zero counters of each NS, as "# " comments
  *	(what a failed test leaves in its log)
@@ -30,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +51,9 @@ static void usage(void)
 		"       xtcp_ns wait-state NS xtcp|tcp LPORT RPORT STATE [SECONDS]\n"
 		"       xtcp_ns wait-drained NS [SECONDS]\n"
 		"       xtcp_ns counter NS NAME\n"
-		"       xtcp_ns show NS...\n");
+		"       xtcp_ns snmp NS PROTO NAME\n"
+		"       xtcp_ns show NS...\n"
+		"       xtcp_ns stream-tail SEED BYTES LEN\n");
 	exit(2);
 }
 
@@ -171,6 +176,49 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("%lld\n", v);
+		return 0;
+	}
+	if (!strcmp(cmd, "snmp")) {
+		long long v;
+
+		if (argc != 3)
+			usage();
+		v = xtcp_test_snmp(argv[0], argv[1], argv[2]);
+		if (v < 0) {
+			fprintf(stderr, "xtcp_ns: no counter %s %s in %s\n",
+				argv[1], argv[2], argv[0]);
+			return 1;
+		}
+		printf("%lld\n", v);
+		return 0;
+	}
+	/*
+	 * The hex of the last LEN bytes of what "xtcp_connect -n BYTES -S
+	 * SEED" sends: a pattern that only the segment carrying the end of
+	 * the stream holds, for a firewall rule to find it.
+	 */
+	if (!strcmp(cmd, "stream-tail")) {
+		struct xtcp_test_prng prng;
+		unsigned char buf[4096];
+		unsigned long total, len, left;
+
+		if (argc != 3)
+			usage();
+		xtcp_test_prng_init(&prng, num(argv[0], 0, ULONG_MAX));
+		total = num(argv[1], 0, ULONG_MAX);
+		len = num(argv[2], 0, sizeof(buf));
+		if (len > total)
+			usage();
+		for (left = total - len; left; ) {
+			unsigned long n = left < sizeof(buf) ? left : sizeof(buf);
+
+			xtcp_test_fill(&prng, buf, n);
+			left -= n;
+		}
+		xtcp_test_fill(&prng, buf, len);
+		for (left = 0; left < len; left++)
+			printf("%02x", buf[left]);
+		printf("\n");
 		return 0;
 	}
 	if (!strcmp(cmd, "show")) {

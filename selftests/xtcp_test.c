@@ -964,6 +964,36 @@ long long xtcp_test_netstat(const char *ns, const char *name)
 	return val;
 }
 
+long long xtcp_test_snmp(const char *ns, const char *proto, const char *name)
+{
+	char names[4096], vals[4096], want[64];
+	char *np, *vp, *n, *v;
+	long long val = -1;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%s:", proto);
+	f = proc_open(ns, "snmp");
+	if (!f)
+		return -1;
+	/* pairs of lines: "Proto: name name ..." then "Proto: value value ..." */
+	while (val < 0 && fgets(names, sizeof(names), f) &&
+	       fgets(vals, sizeof(vals), f)) {
+		n = strtok_r(names, " \n", &np);
+		v = strtok_r(vals, " \n", &vp);
+		if (!n || !v || strcmp(n, want) || strcmp(v, want))
+			continue;
+		while ((n = strtok_r(NULL, " \n", &np)) &&
+		       (v = strtok_r(NULL, " \n", &vp))) {
+			if (!strcmp(n, name)) {
+				val = atoll(v);
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return val;
+}
+
 int xtcp_test_int_file(const char *path, int val)
 {
 	int cur = -1;
@@ -1179,4 +1209,59 @@ size_t xtcp_test_tcp_frame(unsigned char *f, size_t size,
 		       seg->len);
 	th->check = htons(xtcp_test_tcp_csum(ip, th, tcp_len));
 	return frame;
+}
+
+uint32_t xtcp_test_get32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+void xtcp_test_put32(void *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+void xtcp_test_tcp_opts(const void *opts, size_t len,
+			struct xtcp_test_opts *o)
+{
+	const unsigned char *b = opts;
+	size_t i = 0, k;
+
+	memset(o, 0, sizeof(*o));
+	while (i < len && b[i]) {
+		if (b[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || b[i + 1] < 2 || i + b[i + 1] > len)
+			return;
+		if (b[i] == 8 && b[i + 1] == 10) {
+			o->ts = true;
+			o->tsval = xtcp_test_get32(b + i + 2);
+			o->tsecr = xtcp_test_get32(b + i + 6);
+		} else if (b[i] == 5) {
+			for (k = 0; k < (size_t)(b[i + 1] - 2) / 8 && k < 4;
+			     k++) {
+				o->sacks[k][0] = xtcp_test_get32(b + i + 2 + 8 * k);
+				o->sacks[k][1] = xtcp_test_get32(b + i + 6 + 8 * k);
+			}
+			o->nsacks = (unsigned int)k;
+		}
+		i += b[i + 1];
+	}
+}
+
+size_t xtcp_test_ts_opt(unsigned char *buf, uint32_t tsval, uint32_t tsecr)
+{
+	buf[0] = 1;
+	buf[1] = 1;
+	buf[2] = 8;
+	buf[3] = 10;
+	xtcp_test_put32(buf + 4, tsval);
+	xtcp_test_put32(buf + 8, tsecr);
+	return 12;
 }

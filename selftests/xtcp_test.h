@@ -182,6 +182,11 @@ long long xtcp_test_counter(const char *ns, const char *name);
 
 /* A TcpExt counter of /proc/net/netstat in ns (native TCP), or -1. */
 long long xtcp_test_netstat(const char *ns, const char *name);
+/*
+ * A counter of /proc/net/snmp in ns, by protocol and name ("Tcp",
+ * "InCsumErrors" is nstat's TcpInCsumErrors), or -1.
+ */
+long long xtcp_test_snmp(const char *ns, const char *proto, const char *name);
 
 /*
  * An integer file (a sysctl, a module parameter): writes val when it is
@@ -254,6 +259,26 @@ ssize_t xtcp_test_packet_send(int fd, int ifindex, const void *frame,
 size_t xtcp_test_tcp_frame(unsigned char *f, size_t size,
 			   const struct xtcp_test_seg *seg);
 void xtcp_test_ip_csum(struct iphdr *ip);
+
+/*
+ * TCP options for a raw peer. xtcp_test_tcp_opts parses the len bytes
+ * of options at opts (RFC 9293 3.2: NOP, EOL, kind-length) for the
+ * timestamp (RFC 7323) and SACK blocks (RFC 2018), in host order.
+ * xtcp_test_ts_opt writes NOP NOP TS, 12 bytes, at buf.
+ * xtcp_test_get32 and xtcp_test_put32: a 32-bit field in network order.
+ */
+struct xtcp_test_opts {
+	bool ts;
+	uint32_t tsval, tsecr;
+	unsigned int nsacks;
+	uint32_t sacks[4][2];	/* [start, end) */
+};
+
+void xtcp_test_tcp_opts(const void *opts, size_t len,
+			struct xtcp_test_opts *o);
+size_t xtcp_test_ts_opt(unsigned char *buf, uint32_t tsval, uint32_t tsecr);
+uint32_t xtcp_test_get32(const void *p);
+void xtcp_test_put32(void *p, uint32_t v);
 
 /*
  * XTCP_TIMEOUT_SCALE=N (default 1) stretches the harness's per-test

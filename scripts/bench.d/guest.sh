@@ -34,22 +34,40 @@
 #          way to end native TIME_WAIT (60 s, fixed) before the next row's
 #          baseline, and XTCP's MSL is raised for the metric, so nothing
 #          expires while a row is being measured.
+#   loss   goodput of one bulk flow (tools/xtcp-stream) for XTCP_BENCH_SD
+#          seconds per row, under netem on both ends of the row's pair
+#          (so each direction, data and ACKs): sub-metrics loss1, loss5,
+#          loss10 (that loss rate) and delay50 (50 ms each way, no loss).
+#          TSO, GSO and GRO are off and gso_max_segs is 1 on the pairs
+#          during the metric, so that netem acts on single segments (the
+#          crr topology's offloads come back afterwards).
+#   burst  recovery from 10 consecutive lost data segments: the rows run
+#          through a router namespace (XTCP bypasses netfilter, so the drop
+#          must happen on a box in between) that delays each direction 5 ms
+#          and drops data segments 101 to 110 of each flow with ten
+#          iptables nth rules, rearmed before every sample (each row has
+#          client and server namespaces of its own); the client
+#          sends 2 MiB; the sample is the receiver's stall over the hole:
+#          from its last read that ended before the hole to its first read
+#          past it (see Documentation/benchmark.md).
 #
 # Environment (set by scripts/bench): XTCP_BENCH_OUT, XTCP_BENCH_METRICS,
 # XTCP_BENCH_REPS, XTCP_BENCH_D, XTCP_BENCH_TWN, XTCP_BENCH_PERF,
-# XTCP_MODULE (xtcp.ko to load), XTCP_MODULE_PARAMS.
+# XTCP_BENCH_SD, XTCP_MODULE (xtcp.ko to load), XTCP_MODULE_PARAMS.
 set -eEu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 KO=${XTCP_MODULE:-$repo/module/xtcp.ko}
 XTCPCTL=$repo/tools/xtcpctl
 CRR=$repo/tools/xtcp-crr
+STREAM=$repo/tools/xtcp-stream
 OUT=${XTCP_BENCH_OUT:?}
 METRICS=${XTCP_BENCH_METRICS:-crr,twmem}
 REPS=${XTCP_BENCH_REPS:-5}
 D=${XTCP_BENCH_D:-10}
 TWN=${XTCP_BENCH_TWN:-10000}
 PERF=${XTCP_BENCH_PERF:-0}
+SD=${XTCP_BENCH_SD:-10}
 # XTCP's MSL during twmem: 2 MSL (2 h) outlasts the whole metric
 TW_MSL_MS=3600000
 
@@ -424,19 +442,281 @@ metric_twmem() {
 	echo "$old_msl" >"$p"
 }
 
+# ----------------------------------------------------------------- loss
+
+LOSS_PORT=9300
+LOSS_CELLS=(loss1 loss5 loss10 delay50)
+
+loss_netem() {
+	case "$1" in
+	loss1) echo loss 1% ;;
+	loss5) echo loss 5% ;;
+	loss10) echo loss 10% ;;
+	delay50) echo delay 50ms ;;
+	esac
+}
+
+# seg_offloads NS DEV on|off: TSO and GSO (GRO stays off, the veth's
+# default) and gso_max_segs. XTCP sizes its packets from gso_max_segs
+# and gso_max_size, not from the GSO feature flags, so both are needed
+# for single segments from both stacks.
+seg_offloads() {
+	local segs=65535
+	[ "$3" = off ] && segs=1
+	ip -n "$1" link set dev "$2" gso_max_segs "$segs"
+	ip netns exec "$1" ethtool -K "$2" tso "$3" gso "$3" gro off >/dev/null
+}
+
+# stream_server NS STACK ADDR PORT FILE [ARGS]: an xtcp-stream server on
+# vCPU SRV_CPU; waits for it to listen. Sets server_pid.
+stream_server() {
+	local ns=$1 stack=$2 addr=$3 port=$4 file=$5 i
+	shift 5
+	ip netns exec "$ns" taskset -c "$SRV_CPU" "$STREAM" -l -f "$(family "$stack")" \
+		-b "$addr" -p "$port" "$@" >"$file" 2>&1 &
+	server_pid=$!
+	for ((i = 0; i < 400; i++)); do
+		grep -q '^stream listening' "$file" 2>/dev/null && return 0
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$file" >&2
+	die "stream server $addr:$port ($stack) did not start"
+}
+
+# stream_client NS STACK ARGS...: an xtcp-stream client on vCPU CLI_CPU
+stream_client() {
+	local ns=$1 stack=$2 out
+	shift 2
+	out=$(ip netns exec "$ns" taskset -c "$CLI_CPU" "$STREAM" -f "$(family "$stack")" "$@") ||
+		die "xtcp-stream $* exited $?: $out"
+}
+
+# stream_result FILE N: the N-th "stream rx" line of a server's output,
+# as "bytes seconds mbps maxgap_ms gap_end stall_ms" (stall_ms only with
+# -g); waits for it up to 10 s
+stream_result() {
+	local i line
+	for ((i = 0; i < 200; i++)); do
+		line=$(awk -v n="$2" '$1 == "stream" && $2 == "rx" && ++k == n {
+			print $3, $5, $7, $9, $11, $13 }' "$1")
+		[ -n "$line" ] && break
+		sleep 0.05
+	done
+	[ -n "$line" ] || die "no result $2 in $1: $(cat "$1")"
+	echo "$line"
+}
+
+metric_loss() {
+	local cell r rep done_=0 total=$((${#LOSS_CELLS[@]} * REPS * ${#ROWS[@]}))
+	local per=$((SD + 3)) t0 i args bytes secs mbps line
+	local -A spid nconn
+
+	# Debian's kernel has netem as a module and tc does not load it
+	modprobe -q sch_netem 2>/dev/null || true
+	for r in "${ROWS[@]}"; do
+		seg_offloads "$NS_C" "c-$r" off
+		seg_offloads "$NS_S" "s-$r" off
+		stream_server "$NS_S" "$(row_sstack "$r")" "10.99.$(row_idx "$r").2" \
+			"$LOSS_PORT" "/tmp/loss-srv-$r.out" -d "$SD"
+		spid[$r]=$server_pid
+		nconn[$r]=0
+	done
+	log "# loss: one flow for $SD s per row; netem on both ends of each pair;" \
+		"TSO, GSO off and gso_max_segs 1 during the metric"
+	for cell in "${LOSS_CELLS[@]}"; do
+		args=$(loss_netem "$cell")
+		for r in "${ROWS[@]}"; do
+			# shellcheck disable=SC2086 # the netem parameters are words
+			tc -n "$NS_C" qdisc replace dev "c-$r" root netem limit 100000 $args
+			# shellcheck disable=SC2086
+			tc -n "$NS_S" qdisc replace dev "s-$r" root netem limit 100000 $args
+		done
+		log "# $cell: netem limit 100000 $args on every pair, both ends"
+		for ((rep = 1; rep <= REPS; rep++)); do
+			for r in $(rotated "$rep"); do
+				progress "$cell" "$rep" "$r" "$done_" "$total" "$per"
+				t0=$(date +%s)
+				i=$(row_idx "$r")
+				# the server's RST ends the client after SD s
+				stream_client "$NS_C" "$(row_cstack "$r")" -c "10.99.$i.2" \
+					-p "$LOSS_PORT" -d $((SD + 60))
+				nconn[$r]=$((nconn[$r] + 1))
+				line=$(stream_result "/tmp/loss-srv-$r.out" "${nconn[$r]}") || exit 1
+				read -r bytes secs mbps _ _ <<<"$line"
+				log "  $(row_name "$r"): $mbps Mbit/s ($bytes bytes in $secs s)"
+				sample "$cell" "$(row_name "$r")" "$rep" "$mbps" Mbit/s 0 \
+					"bytes=$bytes seconds=$secs netem=${args// /_}"
+				done_=$((done_ + 1))
+				per=$(((per + $(date +%s) - t0 + 1) / 2))
+			done
+		done
+		for r in "${ROWS[@]}"; do
+			tc -n "$NS_C" qdisc del dev "c-$r" root
+			tc -n "$NS_S" qdisc del dev "s-$r" root
+		done
+	done
+	for r in "${ROWS[@]}"; do
+		server_stop "${spid[$r]}"
+		seg_offloads "$NS_C" "c-$r" on
+		seg_offloads "$NS_S" "s-$r" on
+	done
+}
+
+# ---------------------------------------------------------------- burst
+
+B_NS_C=xb-bc
+B_NS_R=xb-br
+B_NS_S=xb-bs
+BURST_PORT=9400
+BURST_BYTES=2097152
+# data segments 101 to 110 of each flow are dropped (iptables' --packet
+# counts from 0: the 101st segment is --packet 100)
+BURST_FIRST=100
+BURST_LEN=10
+BURST_DELAY=5ms
+# the stall runs from the last read that ended at or before the hole
+# (segment 101 starts at 100 x 1448 with timestamps, 100 x 1460 without)
+# to the first read past it (segment 110 ends by 110 x 1460)
+BURST_FROM=$((BURST_FIRST * 1448))
+BURST_TO=$(((BURST_FIRST + BURST_LEN) * 1460))
+
+# burst_topo: per row, client -- router -- server, the router forwarding
+# with a 5 ms netem delay on each of its egresses and a chain of its own.
+# Each row's client and server have namespaces of their own (xb-bc-ROW,
+# xb-bs-ROW): two XTCP links with a gateway each in one namespace would
+# leave XTCP to pick one of them for every off-link destination.
+burst_topo() {
+	local r i
+	ns_create "$B_NS_R"
+	ip netns exec "$B_NS_R" sysctl -qw net.ipv4.ip_forward=1
+	for r in "${ROWS[@]}"; do
+		i=$(row_idx "$r")
+		ns_create "$B_NS_C-$r" "$B_NS_S-$r"
+		ip -n "$B_NS_C-$r" link add "bc-$r" mtu 1500 type veth peer name "rc-$r" netns "$B_NS_R" mtu 1500
+		ip -n "$B_NS_S-$r" link add "bs-$r" mtu 1500 type veth peer name "rs-$r" netns "$B_NS_R" mtu 1500
+		ip -n "$B_NS_C-$r" link set "bc-$r" up
+		ip -n "$B_NS_S-$r" link set "bs-$r" up
+		ip -n "$B_NS_R" link set "rc-$r" up
+		ip -n "$B_NS_R" link set "rs-$r" up
+		# the sender's segments reach the router one by one
+		seg_offloads "$B_NS_C-$r" "bc-$r" off
+		ip -n "$B_NS_R" addr add "10.98.$i.254/24" dev "rc-$r"
+		ip -n "$B_NS_R" addr add "10.97.$i.254/24" dev "rs-$r"
+		tc -n "$B_NS_R" qdisc replace dev "rc-$r" root netem limit 100000 delay "$BURST_DELAY"
+		tc -n "$B_NS_R" qdisc replace dev "rs-$r" root netem limit 100000 delay "$BURST_DELAY"
+		if [ "$(row_cstack "$r")" = xtcp ]; then
+			ip netns exec "$B_NS_C-$r" "$XTCPCTL" link add dev "bc-$r" \
+				addr "10.98.$i.1/24" gw "10.98.$i.254" >/dev/null
+		else
+			ip -n "$B_NS_C-$r" addr add "10.98.$i.1/24" dev "bc-$r"
+			ip -n "$B_NS_C-$r" route add "10.97.$i.0/24" via "10.98.$i.254"
+		fi
+		if [ "$(row_sstack "$r")" = xtcp ]; then
+			ip netns exec "$B_NS_S-$r" "$XTCPCTL" link add dev "bs-$r" \
+				addr "10.97.$i.2/24" gw "10.97.$i.254" >/dev/null
+		else
+			ip -n "$B_NS_S-$r" addr add "10.97.$i.2/24" dev "bs-$r"
+			ip -n "$B_NS_S-$r" route add "10.98.$i.0/24" via "10.97.$i.254"
+		fi
+		ip netns exec "$B_NS_R" iptables -N "burst-$r"
+		ip netns exec "$B_NS_R" iptables -A FORWARD -i "rc-$r" -p tcp -j "burst-$r"
+	done
+}
+
+# burst_arm ROW: ten fresh nth rules (fresh counters) in the row's chain.
+# Each rule drops the 101st data segment (IP total length >= 256) it
+# sees; what one rule drops the next never sees, so together they drop
+# segments 101 to 110.
+burst_arm() {
+	local k
+	{
+		echo "*filter"
+		echo "-F burst-$1"
+		for ((k = 0; k < BURST_LEN; k++)); do
+			echo "-A burst-$1 -m u32 --u32 0&0xFFFF=256:65535 -m statistic --mode nth --every 1000000 --packet $BURST_FIRST -j DROP"
+		done
+		echo "COMMIT"
+	} | ip netns exec "$B_NS_R" iptables-restore --noflush
+}
+
+# burst_dropped ROW: what the row's rules dropped since they were armed
+burst_dropped() {
+	ip netns exec "$B_NS_R" iptables -L "burst-$1" -v -x -n |
+		awk '$3 == "DROP" { n += $1 } END { print n + 0 }'
+}
+
+metric_burst() {
+	local r rep done_=0 total=$((REPS * ${#ROWS[@]})) per=8 t0 i
+	local bytes secs mbps gap gap_end stall dropped line
+	local -A spid nconn
+
+	modprobe -q -a nf_tables nft_compat ip_tables iptable_filter x_tables \
+		xt_u32 xt_statistic sch_netem 2>/dev/null || true
+	burst_topo
+	for r in "${ROWS[@]}"; do
+		stream_server "$B_NS_S-$r" "$(row_sstack "$r")" "10.97.$(row_idx "$r").2" \
+			"$BURST_PORT" "/tmp/burst-srv-$r.out" -g "$BURST_FROM,$BURST_TO"
+		spid[$r]=$server_pid
+		nconn[$r]=0
+	done
+	log "# burst: $BURST_BYTES bytes per flow through a router with $BURST_DELAY each way;" \
+		"data segments $((BURST_FIRST + 1)) to $((BURST_FIRST + BURST_LEN)) dropped"
+	for r in "${ROWS[@]}"; do
+		echo "link burst-$(row_name "$r") $(describe "$B_NS_C-$r" "bc-$r")" >>"$META"
+		echo "link burst-$(row_name "$r") $(describe "$B_NS_S-$r" "bs-$r")" >>"$META"
+	done
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for r in $(rotated "$rep"); do
+			progress burst "$rep" "$r" "$done_" "$total" "$per"
+			t0=$(date +%s)
+			i=$(row_idx "$r")
+			burst_arm "$r"
+			stream_client "$B_NS_C-$r" "$(row_cstack "$r")" -c "10.97.$i.2" \
+				-p "$BURST_PORT" -n "$BURST_BYTES"
+			nconn[$r]=$((nconn[$r] + 1))
+			line=$(stream_result "/tmp/burst-srv-$r.out" "${nconn[$r]}") || exit 1
+			read -r bytes secs mbps gap gap_end stall <<<"$line"
+			dropped=$(burst_dropped "$r")
+			log "  $(row_name "$r"): stall over the hole $stall ms; longest gap $gap ms," \
+				"ending at byte $gap_end; $bytes bytes in $secs s; $dropped segments dropped"
+			# a sample is valid only if the burst happened and the
+			# whole stream arrived
+			if [ "$dropped" != "$BURST_LEN" ] || [ "$bytes" != "$BURST_BYTES" ] ||
+				[ "${stall#-}" != "$stall" ]; then
+				sample burst "$(row_name "$r")" "$rep" NA ms 1 \
+					"dropped=$dropped bytes=$bytes"
+			else
+				sample burst "$(row_name "$r")" "$rep" "$stall" ms 0 \
+					"maxgap_ms=$gap gap_end=$gap_end bytes=$bytes seconds=$secs dropped=$dropped"
+			fi
+			done_=$((done_ + 1))
+			per=$(((per + $(date +%s) - t0 + 1) / 2))
+		done
+	done
+	for r in "${ROWS[@]}"; do
+		server_stop "${spid[$r]}"
+	done
+	for r in "${ROWS[@]}"; do
+		ns_destroy "$B_NS_C-$r" "$B_NS_S-$r"
+	done
+	ns_destroy "$B_NS_R"
+}
+
 # ----------------------------------------------------------------- main
 
 cleanup() {
 	local rc=$?
 	jobs -p | xargs -r kill 2>/dev/null || true
-	ns_destroy "$NS_C" "$NS_S" "$TW_NS_C" "$TW_NS_S" 2>/dev/null || true
+	ns_destroy "$NS_C" "$NS_S" "$TW_NS_C" "$TW_NS_S" "$B_NS_R" \
+		"${ROWS[@]/#/$B_NS_C-}" "${ROWS[@]/#/$B_NS_S-}" 2>/dev/null || true
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'die "step failed: $BASH_COMMAND (line $LINENO)"' ERR
 
 [ "${VMRUN_GUEST-}" = 1 ] || die "this loads xtcp.ko: run it through make bench (scripts/bench)"
-for f in "$KO" "$XTCPCTL" "$CRR"; do
+for f in "$KO" "$XTCPCTL" "$CRR" "$STREAM"; do
 	[ -e "$f" ] || die "$f is missing: make"
 done
 
@@ -460,7 +740,7 @@ done
 	echo "xtcp_msl_ms $(cat /sys/module/xtcp/parameters/msl_ms)"
 	echo "cpu_model $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "pinning client vCPU $CLI_CPU, server vCPU $SRV_CPU"
-	echo "reps $REPS d $D twn $TWN metrics $METRICS"
+	echo "reps $REPS d $D twn $TWN sd $SD metrics $METRICS"
 	for r in "${ROWS[@]}"; do
 		echo "link $(row_name "$r") $(describe "$NS_C" "c-$r")"
 		echo "link $(row_name "$r") $(describe "$NS_S" "s-$r")"
@@ -474,6 +754,8 @@ for m in "${metrics[@]}"; do
 	case "$m" in
 	crr) metric_crr ;;
 	twmem) metric_twmem ;;
+	loss) metric_loss ;;
+	burst) metric_burst ;;
 	*) die "unknown metric $m" ;;
 	esac
 done

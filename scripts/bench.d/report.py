@@ -28,7 +28,14 @@ ROWS = ["native-native", "xtcp-xtcp", "xtcp-native", "native-xtcp"]
 METRICS = {
     "crr": ("transactions/s (connect, 1 B, 1 B, close)", True),
     "twmem": ("slab bytes per TIME_WAIT entry, held by the server stack", False),
+    "loss1": ("goodput in Mbit/s of one flow, 1% loss each way", True),
+    "loss5": ("goodput in Mbit/s of one flow, 5% loss each way", True),
+    "loss10": ("goodput in Mbit/s of one flow, 10% loss each way", True),
+    "delay50": ("goodput in Mbit/s of one flow, 50 ms delay each way", True),
+    "burst": ("ms the receiver stalls on 10 lost segments (RTT 10 ms)", False),
 }
+# decimals shown per metric (default 0)
+DIGITS = {"loss1": 1, "loss5": 1, "loss10": 1, "delay50": 1, "burst": 1}
 
 
 def read_kv(path):
@@ -97,24 +104,24 @@ def summarise(samples):
 
 def table(summary):
     lines = []
-    hdr = (f"{'metric':<6} {'row':<15} {'native->native':>15} "
+    hdr = (f"{'metric':<7} {'row':<15} {'native->native':>15} "
            f"{'this row (median [min-max])':>30} {'ratio (median [min-max])':>26} "
            f"{'failed':>7}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for metric, m in summary.items():
-        digits = 0
+        digits = DIGITS.get(metric, 0)
         anc = m["anchor"][0] if m["anchor"] else None
         for row, r in m["rows"].items():
             v, ra = r["value"], r["ratio"]
             vs = (f"{fmt(v[0], digits)} [{fmt(v[1], digits)}-{fmt(v[2], digits)}]"
                   if v else "-")
             rs = (f"{ra[0]:.2f} [{ra[1]:.2f}-{ra[2]:.2f}]" if ra else "-")
-            lines.append(f"{metric:<6} {row.replace('-', '->'):<15} "
+            lines.append(f"{metric:<7} {row.replace('-', '->'):<15} "
                          f"{fmt(anc, digits):>15} {vs:>30} {rs:>26} "
                          f"{r['failures']:>7}")
         desc, more = METRICS.get(metric, ("", True))
-        lines.append(f"       ({desc}; {'higher' if more else 'lower'} is "
+        lines.append(f"        ({desc}; {'higher' if more else 'lower'} is "
                      f"better; n={max(r['n'] for r in m['rows'].values())} "
                      f"repetitions)")
     return "\n".join(lines)

@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loss recovery of the sender: the SACK scoreboard, RACK-TLP, PRR and
+ * undo. Linux's tcp_input.c, tcp_recovery.c and tcp_output.c do the same
+ * work; XTCP takes their behaviour, not their structure:
+ *
+ * - The scoreboard (RFC 2018, RFC 6675) is a per-skb mark in the
+ *   retransmit queue, XTCP_SACKED_ACKED, _LOST and _RETRANS, and three
+ *   byte counts of what the marks cover above SND.UNA (sacked_out,
+ *   lost_out, retrans_out). A SACK block that covers part of an skb cuts
+ *   it at the block's edge (xtcp_fragment()) so that every mark is exact;
+ *   Linux shifts and collapses SACKed skbs instead, XTCP never merges.
+ *   The queue is walked from its head for each block, which costs a
+ *   little per ACK but needs no hints.
+ * - RACK (RFC 8985 6) judges a segment lost once a segment sent after it
+ *   was delivered, and it is older than that by more than the reordering
+ *   window; a reorder timer covers those not old enough yet. XTCP walks
+ *   the queue in sequence order rather than keeping Linux's
+ *   time-sorted list, and so checks every skb.
+ * - TLP (RFC 8985 7): a probe when the tail of a flight goes unanswered.
+ * - PRR (RFC 6937) sizes cwnd during fast recovery, as tcp_cwnd_reduction().
+ * - Undo (RFC 2883 D-SACK, RFC 3522 Eifel with timestamps) restores cwnd
+ *   when every retransmission of an episode proves needless.
+ *
+ * Peers without SACK keep RFC 5681 / RFC 6582 NewReno (input.c's dupack
+ * counting and the partial ACKs here). After an RTO everything not SACKed
+ * is lost and resent in order under slow start, as tcp_enter_loss().
+ *
+ * Everything runs under the socket lock, from the ACK path or the
+ * retransmission timer (timer.c), never on a TCB a process owns.
+ */
+#include <linux/tcp.h>
+#include "xtcp.h"
+
+/* RFC 8985 6.2 step 4: D-SACK widened windows last this many recoveries */
+#define XTCP_RACK_RECOVERY_THRESH	16
+
+static struct sk_buff *xtcp_rtx_next(struct sock *sk, struct sk_buff *skb)
+{
+	return skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next;
+}
+
+/* bytes of skb above SND.UNA: what its marks count */
+static u32 xtcp_skb_live(const struct xtcp_sock *xs, const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 start = xtcp_after(xs->snd_una, cb->seq) ? xs->snd_una : cb->seq;
+
+	return xtcp_after(cb->end_seq, start) ? cb->end_seq - start : 0;
+}
+
+static u32 xtcp_segs(const struct xtcp_sock *xs, u32 bytes)
+{
+	return DIV_ROUND_UP(bytes, xs->mss);
+}
+
+/* counters never wrap below zero, whatever an accounting slip did */
+static void xtcp_sub(u32 *v, u32 d)
+{
+	*v = *v > d ? *v - d : 0;
+}
+
+void xtcp_recovery_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* the scoreboard and the send time share skb->cb with the input */
+	BUILD_BUG_ON(sizeof(struct xtcp_skb_cb) >
+		     sizeof_field(struct sk_buff, cb));
+	xs->sacked_out = 0;
+	xs->lost_out = 0;
+	xs->retrans_out = 0;
+	xs->highest_sack = 0;
+	xs->prr_delivered = 0;
+	xs->prr_out = 0;
+	xs->prior_cwnd = 0;
+	xs->prior_ssthresh = 0;
+	xs->undo_marker = 0;
+	xs->undo_retrans = -1;
+	xs->undo_tsval = 0;
+	xs->rack_xmit_us = 0;
+	xs->rack_end_seq = 0;
+	xs->rack_rtt_us = 0;
+	xs->rack_dsack_seq = 0;
+	xs->rack_reo_steps = 1;
+	xs->rack_reo_persist = 0;
+	xs->rack_reord = 0;
+	xs->rack_advanced = 0;
+	xs->tlp_retrans = 0;
+	xs->tlp_high_seq = 0;
+	xs->min_rtt_us = 0;
+	xs->min_rtt_stamp = 0;
+	xs->rtx_event = XTCP_EV_RTO;
+}
+
+/*
+ * RFC 8985 6.2 step 5 marks, RFC 6582 the head, an RTO everything: a lost
+ * skb is resent by xtcp_xmit_retransmit_queue(). A resent skb found lost
+ * again (its retransmission was lost) is resent again, as
+ * tcp_mark_skb_lost() does.
+ */
+void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 live = xtcp_skb_live(xs, skb);
+
+	if (cb->sacked & XTCP_SACKED_ACKED)
+		return;
+	if (!(cb->sacked & XTCP_SACKED_LOST)) {
+		cb->sacked |= XTCP_SACKED_LOST;
+		xs->lost_out += live;
+	} else if (cb->sacked & XTCP_SACKED_RETRANS) {
+		cb->sacked &= ~XTCP_SACKED_RETRANS;
+		xtcp_sub(&xs->retrans_out, live);
+	}
+}
+
+/*
+ * An skb was resent (output.c): it is in flight again until acked,
+ * SACKed or found lost once more. The first retransmission of an episode
+ * is where undo starts counting (Linux's retrans_stamp and undo_retrans).
+ * @tsval is our TS clock read before the skb went, so at or below the
+ * TSval it carries: Eifel (xtcp_eifel()) must not take the echo of the
+ * resend itself for an older one. Read after the send, as XTCP did, the
+ * clock may have ticked on, and a recovery that repaired a real loss was
+ * undone (sack.sh's sack_xtcp_xtcp: TCPFullUndo 1). Linux takes the
+ * skb's own timestamp (tcp_retransmit_skb(), retrans_stamp).
+ */
+void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
+				 u32 segs, u32 tsval)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (!(cb->sacked & XTCP_SACKED_RETRANS)) {
+		cb->sacked |= XTCP_SACKED_RETRANS;
+		xs->retrans_out += xtcp_skb_live(xs, skb);
+	}
+	if (xs->in_recovery == XTCP_CA_OPEN || !xs->undo_marker)
+		return;
+	if (xs->tstamp_ok && !xs->undo_tsval)
+		xs->undo_tsval = tsval ? : 1;
+	if (xs->undo_retrans < 0)
+		xs->undo_retrans = 0;
+	xs->undo_retrans += segs;
+}
+
+/* lowest RTT seen, for RACK's reordering window; forgotten after 5 min */
+static void xtcp_update_min_rtt(struct xtcp_sock *xs, u32 rtt_us)
+{
+	if (!xs->min_rtt_us || rtt_us <= xs->min_rtt_us ||
+	    time_after(jiffies, (unsigned long)xs->min_rtt_stamp + 300 * HZ)) {
+		xs->min_rtt_us = rtt_us;
+		xs->min_rtt_stamp = (u32)jiffies;
+	}
+}
+
+/* was (t1, seq1) sent after (t2, seq2)? tcp_rack_sent_after() */
+static bool xtcp_rack_sent_after(u64 t1, u64 t2, u32 seq1, u32 seq2)
+{
+	return t1 > t2 || (t1 == t2 && xtcp_after(seq1, seq2));
+}
+
+/*
+ * RFC 8985 6.2 steps 1 and 2, tcp_rack_advance(): skb was delivered
+ * (acked or SACKed). A resent skb delivered sooner than min_rtt after its
+ * retransmission was surely delivered by its original: ambiguous, no news.
+ */
+static void xtcp_rack_advance(struct xtcp_sock *xs, const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u64 now = xtcp_clock_us();
+	u32 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
+
+	if (cb->retrans && (!xs->min_rtt_us || rtt < xs->min_rtt_us))
+		return;
+	xs->rack_rtt_us = rtt;
+	if (xtcp_rack_sent_after(cb->xmit_us, xs->rack_xmit_us, cb->end_seq,
+				 xs->rack_end_seq)) {
+		xs->rack_xmit_us = cb->xmit_us;
+		xs->rack_end_seq = cb->end_seq;
+		xs->rack_advanced = 1;
+	}
+}
+
+/*
+ * skb newly covered by a SACK block (tcp_sacktag_one()): its lost and
+ * retransmitted marks give way to the SACKed one.
+ */
+static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
+			  struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 live = xtcp_skb_live(xs, skb);
+
+	/*
+	 * RFC 2883: a D-SACK above SND.UNA says the receiver got this skb
+	 * twice; if we resent it in this episode, that resend was needless.
+	 */
+	if (dsack && cb->retrans && xs->undo_marker && xs->undo_retrans > 0 &&
+	    xtcp_after(cb->end_seq, xs->undo_marker))
+		xs->undo_retrans = max_t(s32, 0, xs->undo_retrans -
+					 xtcp_segs(xs, cb->end_seq - cb->seq));
+	if ((cb->sacked & XTCP_SACKED_ACKED) || !live)
+		return;
+	if (cb->sacked & XTCP_SACKED_LOST)
+		xtcp_sub(&xs->lost_out, live);
+	if (cb->sacked & XTCP_SACKED_RETRANS)
+		xtcp_sub(&xs->retrans_out, live);
+	cb->sacked = (cb->sacked & ~(XTCP_SACKED_LOST | XTCP_SACKED_RETRANS)) |
+		     XTCP_SACKED_ACKED;
+	xs->sacked_out += live;
+	as->sacked += live;
+	if (cb->retrans) {
+		as->retrans_acked = 1;
+	} else {
+		u64 now = xtcp_clock_us();
+		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
+
+		/* the newest never-resent skb gives the sample (Karn) */
+		if (as->sack_rtt_us < 0 || rtt < as->sack_rtt_us)
+			as->sack_rtt_us = rtt;
+		/*
+		 * Delivered below what was SACKed before, never resent: the
+		 * network reordered (tcp_check_sack_reordering()).
+		 */
+		if (xtcp_before(cb->end_seq, as->prior_fack))
+			xs->rack_reord = 1;
+	}
+	if (xs->sacked_out == live || xtcp_after(cb->end_seq, xs->highest_sack))
+		xs->highest_sack = cb->end_seq;
+	xtcp_rack_advance(xs, skb);
+}
+
+/*
+ * Tag the skbs of [start, end). An skb the block covers only in part is
+ * cut at the block's edge, so that marks stay per skb and exact: the
+ * receiver's blocks end where our segments end (it SACKs what arrived),
+ * so a cut falls on an MSS boundary of a GSO skb. A FIN alone past the
+ * block is left unSACKed rather than cut off as a zero-length skb.
+ */
+static void xtcp_sacktag_block(struct sock *sk, u32 start, u32 end,
+			       bool dsack, struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb, *next;
+
+	for (skb = skb_peek(&sk->sk_write_queue);
+	     skb && skb != xs->send_head; skb = next) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		next = xtcp_rtx_next(sk, skb);
+		if (!xtcp_after(cb->end_seq, start))
+			continue;
+		if (!xtcp_before(cb->seq, end))
+			break;
+		if (cb->sacked & XTCP_SACKED_ACKED && !dsack)
+			continue;
+		if (xtcp_before(cb->seq, start) &&
+		    xtcp_after(start, xs->snd_una)) {
+			if (start - cb->seq >= skb->len)
+				continue;
+			if (xtcp_fragment(sk, skb, start - cb->seq))
+				break;
+			/* the piece from start on comes next */
+			next = xtcp_rtx_next(sk, skb);
+			continue;
+		}
+		if (xtcp_after(cb->end_seq, end)) {
+			u32 seq = xtcp_after(xs->snd_una, cb->seq) ?
+				  xs->snd_una : cb->seq;
+
+			if (end - cb->seq >= skb->len || !xtcp_after(end, seq))
+				break;
+			if (xtcp_fragment(sk, skb, end - cb->seq))
+				break;
+			next = xtcp_rtx_next(sk, skb);
+		}
+		xtcp_sack_one(sk, skb, dsack, as);
+	}
+}
+
+/*
+ * tcp_is_sackblock_valid(), as RFC 2018 and RFC 2883 allow: a block is
+ * not wrapped, claims nothing we did not send, and nothing older than a
+ * window below SND.UNA (a D-SACK may lie below SND.UNA).
+ */
+static bool xtcp_sack_block_valid(const struct xtcp_sock *xs, u32 start,
+				  u32 end)
+{
+	if (!xtcp_before(start, end) || xtcp_after(end, xs->snd_nxt))
+		return false;
+	return !xtcp_before(start, xs->snd_una - xs->max_window);
+}
+
+/*
+ * RFC 2883 4 (tcp_check_dsack()): the first block is a D-SACK when it
+ * lies below the cumulative ACK or inside the second block. One below
+ * SND.UNA for data resent in this episode proves that resend needless.
+ */
+static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
+			     u32 ack, const struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 start = o->sacks[0].start, end = o->sacks[0].end;
+	bool dsack = false;
+
+	if (xtcp_before(start, ack))
+		dsack = true;
+	else if (o->num_sacks > 1 &&
+		 !xtcp_after(end, o->sacks[1].end) &&
+		 !xtcp_before(start, o->sacks[1].start))
+		dsack = true;
+	if (!dsack)
+		return false;
+	XTCP_INC_STATS(sock_net(sk), DSACKRECV);
+	if (xs->undo_marker && xs->undo_retrans > 0 &&
+	    !xtcp_after(end, as->prior_una) &&
+	    xtcp_after(end, xs->undo_marker))
+		xs->undo_retrans = max_t(s32, 0, xs->undo_retrans -
+					 xtcp_segs(xs, end - start));
+	return true;
+}
+
+/*
+ * The SACK blocks of an arriving ACK onto the scoreboard, as
+ * tcp_sacktag_write_queue(): check each, find a D-SACK, tag the skbs.
+ * tcp_hdr(skb) still points at the ACK's header (input.c).
+ */
+void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
+		  struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = XTCP_SKB_CB(skb)->ack_seq;
+	unsigned int i, optlen;
+	struct xtcp_opts o;
+
+	optlen = tcp_hdr(skb)->doff * 4 - sizeof(struct tcphdr);
+	/* no room for a SACK option beside what we know is there */
+	if (!optlen ||
+	    (XTCP_SKB_CB(skb)->saw_tstamp && optlen <= XTCP_TS_ALIGNED_LEN))
+		return;
+	memset(&o, 0, sizeof(o));
+	xtcp_parse_options(skb, &o);
+	if (!o.num_sacks)
+		return;
+	as->dsack = xtcp_check_dsack(sk, &o, ack, as);
+	for (i = 0; i < o.num_sacks; i++) {
+		u32 start = o.sacks[i].start, end = o.sacks[i].end;
+		bool dsack = as->dsack && !i;
+
+		if (!xtcp_sack_block_valid(xs, start, end)) {
+			if (!dsack)
+				XTCP_INC_STATS(sock_net(sk), SACKDISCARD);
+			continue;
+		}
+		/* below SND.UNA: news only as a D-SACK, counted above */
+		if (!xtcp_after(end, xs->snd_una))
+			continue;
+		xtcp_sacktag_block(sk, start, end, dsack, as);
+	}
+}
+
+/*
+ * bytes of skb acknowledged cumulatively (output.c's
+ * xtcp_clean_rtx_queue(), before SND.UNA moves): its marks give back
+ * what they counted, and the ACK's RTT and RACK state learn from it.
+ */
+void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
+			 struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->sacked & XTCP_SACKED_ACKED) {
+		xtcp_sub(&xs->sacked_out, bytes);
+		return;
+	}
+	if (cb->sacked & XTCP_SACKED_LOST)
+		xtcp_sub(&xs->lost_out, bytes);
+	if (cb->sacked & XTCP_SACKED_RETRANS)
+		xtcp_sub(&xs->retrans_out, bytes);
+	as->acked += bytes;
+	if (cb->retrans) {
+		as->retrans_acked = 1;
+	} else {
+		u64 now = xtcp_clock_us();
+		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
+
+		if (as->rtt_us < 0 || rtt < as->rtt_us)
+			as->rtt_us = rtt;
+		if (xtcp_before(cb->end_seq, as->prior_fack))
+			xs->rack_reord = 1;
+	}
+	xtcp_rack_advance(xs, skb);
+}
+
+/*
+ * RFC 6298 with RFC 7323 4.1, as tcp_ack_update_rtt(): a sample on every
+ * ACK of new data, from the newest never-resent skb it acknowledged
+ * (Karn), else from one it SACKed, else from TSecr, which times resent
+ * data too. Linux prefers the send-time samples likewise.
+ */
+void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
+		       const struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	s64 rtt = as->rtt_us;
+
+	if (rtt < 0)
+		rtt = as->sack_rtt_us;
+	if (rtt < 0 && xs->tstamp_ok && cb->saw_tstamp && cb->tsecr &&
+	    as->una_advanced) {
+		u32 ms = xtcp_ts_now() + xs->tsoffset - cb->tsecr;
+
+		/* a TSecr from the future or from long ago is no sample */
+		if (ms < INT_MAX / USEC_PER_MSEC)
+			rtt = (s64)max(ms, 1U) * USEC_PER_MSEC;
+	}
+	if (rtt < 0)
+		return;
+	rtt = clamp_t(s64, rtt, 1, U32_MAX);
+	xtcp_update_min_rtt(xs, rtt);
+	xtcp_timer_rtt_sample(sk, rtt);
+}
+
+/*
+ * RFC 8985 6.2 step 4, tcp_rack_update_reo_wnd(): each D-SACK (once per
+ * round trip) widens the reordering window by min_rtt/4; the width holds
+ * for 16 recoveries, then falls back to one step.
+ */
+static void xtcp_rack_update_reo_wnd(struct xtcp_sock *xs,
+				     const struct xtcp_ack_state *as)
+{
+	if (!as->dsack) {
+		if (!xs->rack_reo_persist)
+			xs->rack_reo_steps = 1;
+		return;
+	}
+	xs->rack_reord = 1;
+	if (xs->rack_dsack_seq && xtcp_before(as->prior_una, xs->rack_dsack_seq))
+		return;
+	xs->rack_reo_steps = min_t(u32, xs->rack_reo_steps + 1, 255);
+	xs->rack_dsack_seq = xs->snd_nxt ? : 1;
+	xs->rack_reo_persist = XTCP_RACK_RECOVERY_THRESH;
+}
+
+/*
+ * RFC 8985 6.2, tcp_rack_reo_wnd(): until reordering is seen, none at
+ * all once in recovery or with DupThresh segments SACKed, so that RACK
+ * acts at once where three duplicate ACKs would.
+ */
+static u32 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
+{
+	if (!xs->rack_reord) {
+		if (xs->in_recovery != XTCP_CA_OPEN)
+			return 0;
+		if (xs->sacked_out >= XTCP_DUPACK_THRESH * xs->mss)
+			return 0;
+	}
+	return min_t(u32, xs->min_rtt_us / 4 * xs->rack_reo_steps,
+		     xs->srtt_us);
+}
+
+/*
+ * RFC 8985 6.2 step 5, tcp_rack_detect_loss(): a segment sent before the
+ * most recently delivered one is lost once RACK.rtt + reo_wnd passed
+ * since it left. Returns the microseconds until the next one would be,
+ * 0 if none waits.
+ */
+static u32 xtcp_rack_detect_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 reo_wnd = xtcp_rack_reo_wnd(xs);
+	u64 now = xtcp_clock_us();
+	struct sk_buff *skb;
+	u32 wait = 0;
+
+	for (skb = skb_peek(&sk->sk_write_queue);
+	     skb && skb != xs->send_head; skb = xtcp_rtx_next(sk, skb)) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		s64 left;
+
+		if (cb->sacked & XTCP_SACKED_ACKED)
+			continue;
+		/* lost, and not resent yet: nothing more to learn */
+		if ((cb->sacked & XTCP_SACKED_LOST) &&
+		    !(cb->sacked & XTCP_SACKED_RETRANS))
+			continue;
+		if (!xtcp_rack_sent_after(xs->rack_xmit_us, cb->xmit_us,
+					  xs->rack_end_seq, cb->end_seq))
+			continue;
+		left = (s64)cb->xmit_us + xs->rack_rtt_us + reo_wnd - now;
+		if (left <= 0)
+			xtcp_mark_skb_lost(sk, skb);
+		else if (!wait || left < wait)
+			wait = left;
+	}
+	return wait;
+}
+
+/* run RACK when the ACK moved it; arm the reorder timer (RFC 8985 6.3) */
+static void xtcp_rack_mark_lost(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wait;
+
+	if (!xs->rack_advanced)
+		return;
+	xs->rack_advanced = 0;
+	wait = xtcp_rack_detect_loss(sk);
+	if (wait)
+		xtcp_timer_arm(sk, XTCP_EV_REO,
+			       jiffies + usecs_to_jiffies(wait) + 1);
+}
+
+/* tcp_init_undo(): what an episode may restore */
+static void xtcp_init_undo(struct xtcp_sock *xs)
+{
+	xs->undo_marker = xs->snd_una ? : 1;
+	xs->undo_retrans = -1;
+	xs->undo_tsval = 0;
+	xs->prior_cwnd = xs->snd_cwnd;
+	/* tcp_current_ssthresh(): where the flow stood, for undo */
+	xs->prior_ssthresh = max(xs->snd_ssthresh,
+				 xs->snd_cwnd - xs->snd_cwnd / 4);
+}
+
+/* fast recovery begins (RFC 6675 5, RFC 6582 3.2 step 2) */
+void xtcp_recovery_enter(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_init_undo(xs);
+	xtcp_cong_enter_recovery(sk);
+	if (xs->sack_ok)
+		XTCP_INC_STATS(sock_net(sk), SACKRECOVERY);
+	if (xs->rack_reo_persist)
+		xs->rack_reo_persist--;
+}
+
+/*
+ * RFC 3522 (Eifel), tcp_packet_delayed(): the ACK echoes a TSval older
+ * than our first retransmission's, so the original made it.
+ */
+static bool xtcp_eifel(const struct xtcp_sock *xs,
+		       const struct xtcp_skb_cb *cb)
+{
+	return xs->tstamp_ok && xs->undo_tsval && cb->saw_tstamp &&
+	       cb->tsecr && xtcp_before(cb->tsecr, xs->undo_tsval);
+}
+
+/* tcp_may_undo(): every retransmission D-SACKed, or Eifel says so */
+static bool xtcp_may_undo(const struct xtcp_sock *xs,
+			  const struct xtcp_skb_cb *cb)
+{
+	return xs->undo_marker &&
+	       (!xs->undo_retrans || xtcp_eifel(xs, cb));
+}
+
+/*
+ * tcp_undo_cwnd_reduction(): back to where the episode began. After an
+ * RTO, what was judged lost and not resent yet is not lost after all.
+ */
+static void xtcp_undo(struct sock *sk, bool unmark_loss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (unmark_loss) {
+		for (skb = skb_peek(&sk->sk_write_queue);
+		     skb && skb != xs->send_head; skb = xtcp_rtx_next(sk, skb))
+			XTCP_SKB_CB(skb)->sacked &= ~XTCP_SACKED_LOST;
+		xs->lost_out = 0;
+	}
+	xs->snd_cwnd = xtcp_cong_undo_cwnd(sk, xs->prior_cwnd);
+	if (xs->prior_ssthresh > xs->snd_ssthresh)
+		xs->snd_ssthresh = xs->prior_ssthresh;
+	xs->snd_cwnd_cnt = 0;
+	xs->undo_marker = 0;
+	xs->in_recovery = XTCP_CA_OPEN;
+}
+
+/*
+ * RFC 6937 PRR as Linux's tcp_cwnd_reduction(), in segments: while the
+ * pipe is above ssthresh, send in proportion to what was delivered
+ * (prr_delivered * ssthresh / RecoverFS, with prior_cwnd as RecoverFS);
+ * below it, grow back towards ssthresh no faster than slow start
+ * (PRR-SSRB) when SND.UNA advanced, else only as much as was delivered
+ * (PRR-CRB). The first retransmission always goes.
+ */
+static void xtcp_prr(struct sock *sk, u32 delivered, bool una_advanced)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 pipe = xtcp_segs(xs, xtcp_in_flight(xs));
+	s64 delta = (s64)xs->snd_ssthresh - pipe;
+	s64 sndcnt;
+
+	if (!delivered || !xs->prior_cwnd)
+		return;
+	xs->prr_delivered += delivered;
+	if (delta < 0) {
+		u64 dividend = (u64)xs->snd_ssthresh * xs->prr_delivered +
+			       xs->prior_cwnd - 1;
+
+		sndcnt = (s64)div_u64(dividend, xs->prior_cwnd) - xs->prr_out;
+	} else if (una_advanced) {
+		sndcnt = max_t(s64, (s64)xs->prr_delivered - xs->prr_out,
+			       delivered) + 1;
+		sndcnt = min(delta, sndcnt);
+	} else {
+		sndcnt = min_t(s64, delta, delivered);
+	}
+	sndcnt = max_t(s64, sndcnt, xs->prr_out ? 0 : 1);
+	xs->snd_cwnd = max_t(u32, pipe + sndcnt, 1);
+}
+
+/*
+ * RFC 8985 7.4, tcp_process_tlp_ack(): was the probe's loss real? A
+ * D-SACK for the probe, or a plain duplicate ACK, says the original
+ * arrived; an ACK beyond the probe without either says the probe
+ * repaired a loss, and cwnd answers as to fast recovery.
+ */
+static void xtcp_tlp_ack(struct sock *sk, u32 ack,
+			 const struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->tlp_high_seq || xtcp_before(ack, xs->tlp_high_seq))
+		return;
+	if (!xs->tlp_retrans || as->dsack) {
+		xs->tlp_high_seq = 0;
+	} else if (xtcp_after(ack, xs->tlp_high_seq)) {
+		xs->tlp_high_seq = 0;
+		xs->snd_ssthresh = xs->cong->ssthresh(sk);
+		xs->snd_cwnd = min(xs->snd_cwnd, max(xs->snd_ssthresh, 2U));
+		xs->snd_cwnd_cnt = 0;
+		XTCP_INC_STATS(sock_net(sk), LOSSPROBERECOVERY);
+	} else if (as->dupack && !as->sacked) {
+		xs->tlp_high_seq = 0;
+	}
+}
+
+/* the episode reached its end: SND.UNA passed recover */
+static void xtcp_recovery_done(struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool loss = xs->in_recovery == XTCP_CA_LOSS;
+
+	/* tcp_try_undo_recovery() */
+	if (xtcp_may_undo(xs, cb)) {
+		xtcp_undo(sk, loss);
+		if (loss)
+			XTCP_INC_STATS(sock_net(sk), LOSSUNDO);
+		else
+			XTCP_INC_STATS(sock_net(sk), FULLUNDO);
+		return;
+	}
+	xtcp_cong_exit_recovery(sk);
+}
+
+/*
+ * What an ACK means for loss recovery, after the scoreboard and SND.UNA
+ * took it in; tcp_fastretrans_alert() and tcp_cong_control() in one.
+ */
+void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
+			  struct xtcp_ack_state *as)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 delivered = xtcp_segs(xs, as->acked + as->sacked);
+	bool una_advanced = as->una_advanced;
+
+	xtcp_tlp_ack(sk, cb->ack_seq, as);
+	if (xs->sack_ok) {
+		xtcp_rack_update_reo_wnd(xs, as);
+		xtcp_rack_mark_lost(sk);
+	}
+
+	switch (xs->in_recovery) {
+	case XTCP_CA_OPEN:
+		/* a late D-SACK proves the last episode needless */
+		if (xs->undo_marker && !xs->undo_retrans) {
+			xtcp_undo(sk, false);
+			XTCP_INC_STATS(sock_net(sk), DSACKUNDO);
+		}
+		if (xs->sack_ok && xs->lost_out) {
+			xtcp_recovery_enter(sk);
+			una_advanced = false;	/* PRR-CRB on this ACK */
+		}
+		break;
+	case XTCP_CA_RECOVERY:
+		if (!xtcp_before(xs->snd_una, xs->recover)) {
+			xtcp_recovery_done(sk, cb);
+		} else if (!xs->sack_ok) {
+			/* RFC 6582 3.2 step 4: a partial ACK shows the next hole */
+			if (as->una_advanced) {
+				u32 segs = xtcp_segs(xs, xs->snd_una -
+						     as->prior_una);
+
+				xtcp_retransmit_head(sk);
+				xs->snd_cwnd = xs->snd_cwnd > segs ?
+					       xs->snd_cwnd - segs + 1 : 1;
+			}
+		} else if (xtcp_may_undo(xs, cb) && !xs->undo_retrans) {
+			/* tcp_try_undo_dsack() */
+			xtcp_undo(sk, false);
+			XTCP_INC_STATS(sock_net(sk), DSACKUNDO);
+		}
+		break;
+	case XTCP_CA_LOSS:
+		/* tcp_try_undo_loss(): the RTO was spurious */
+		if (as->una_advanced && xtcp_may_undo(xs, cb)) {
+			xtcp_undo(sk, true);
+			XTCP_INC_STATS(sock_net(sk), LOSSUNDO);
+		} else if (!xtcp_before(xs->snd_una, xs->recover)) {
+			xtcp_cong_exit_recovery(sk);
+		}
+		break;
+	}
+
+	if (xs->in_recovery == XTCP_CA_RECOVERY) {
+		if (xs->sack_ok)
+			xtcp_prr(sk, delivered, una_advanced);
+	} else if (as->una_advanced) {
+		xtcp_cong_on_ack(sk, xtcp_segs(xs, xs->snd_una - as->prior_una));
+	}
+	if (xs->lost_out)
+		xtcp_xmit_retransmit_queue(sk);
+}
+
+/*
+ * The retransmission timer expired in a synchronized state (RFC 6298
+ * 5.4 to 5.6, tcp_enter_loss()): everything not SACKed is lost and goes
+ * again in order, from cwnd 1. When the skb at SND.UNA is SACKed, the
+ * receiver dropped data it had SACKed (reneging, RFC 2018 8): the SACK
+ * marks go too.
+ */
+void xtcp_recovery_on_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	bool reneged = skb && skb != xs->send_head &&
+		       (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED);
+
+	if (!xs->backoff || !xs->undo_marker)
+		xtcp_init_undo(xs);
+	xtcp_cong_on_timeout(sk);
+	for (; skb && skb != xs->send_head; skb = xtcp_rtx_next(sk, skb)) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (reneged)
+			cb->sacked &= ~XTCP_SACKED_ACKED;
+		cb->sacked &= ~XTCP_SACKED_RETRANS;
+		if (!(cb->sacked & XTCP_SACKED_ACKED))
+			cb->sacked |= XTCP_SACKED_LOST;
+	}
+	if (reneged)
+		xs->sacked_out = 0;
+	xs->retrans_out = 0;
+	xs->lost_out = xtcp_packets_out_bytes(xs) - min(xs->sacked_out,
+						  xtcp_packets_out_bytes(xs));
+	xs->tlp_high_seq = 0;
+	xtcp_xmit_retransmit_queue(sk);
+}
+
+/*
+ * The reorder timer (RFC 8985 6.3, tcp_rack_reo_timeout()): segments
+ * that were waiting out the reordering window are lost now.
+ */
+void xtcp_recovery_reo_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 prior_lost = xs->lost_out;
+	u32 wait;
+
+	wait = xtcp_rack_detect_loss(sk);
+	if (xs->lost_out != prior_lost) {
+		if (xs->in_recovery == XTCP_CA_OPEN)
+			xtcp_recovery_enter(sk);
+		if (xs->in_recovery == XTCP_CA_RECOVERY)
+			xtcp_prr(sk, 1, false);
+		xtcp_xmit_retransmit_queue(sk);
+	}
+	if (wait)
+		xtcp_timer_arm(sk, XTCP_EV_REO,
+			       jiffies + usecs_to_jiffies(wait) + 1);
+	else
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+}
+
+/*
+ * RFC 8985 7.2, tcp_schedule_loss_probe(): when a probe would be due,
+ * if one may be armed now. Only in the open state with SACK, one probe
+ * at a time: PTO = 2 * SRTT, plus the peer's worst delayed ACK when a
+ * single segment is out, never later than the RTO.
+ */
+bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 pto;
+
+	if (!xs->sack_ok || xs->in_recovery != XTCP_CA_OPEN ||
+	    xs->tlp_high_seq || xs->snd_una == xs->snd_nxt ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
+				     TCPF_LAST_ACK)))
+		return false;
+	if (xs->srtt_us) {
+		pto = usecs_to_jiffies(2 * xs->srtt_us);
+		pto += xtcp_packets_out_bytes(xs) <= xs->mss ? XTCP_RTO_MIN : 2;
+	} else {
+		pto = XTCP_TIMEOUT_INIT;
+	}
+	*when = jiffies + min(pto, xs->rto);
+	return true;
+}
+
+/* RFC 8985 7.3: the probe timer expired */
+void xtcp_recovery_tlp_fire(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq)
+		xtcp_send_loss_probe(sk);
+	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+}
