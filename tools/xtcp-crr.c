@@ -43,8 +43,9 @@
 
 #include <linux/xtcp.h>
 
+#include "xtcp-tool.h"
+
 #define PROG "xtcp-crr"
-#define FAMILY_PARAM "/sys/module/xtcp/parameters/family"
 /* a peer that answers nothing for this long is a failed transaction */
 #define IO_TIMEOUT_S 5
 #define MAX_EVENTS 64
@@ -102,45 +103,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && end != s && !*end && *s != '-' && *out <= max;
-}
-
-/* "xtcp" means the family the loaded module registered, which a module
- * parameter may have moved away from the uapi default.
- */
+/* exits with the usage on a name that is no family */
 static int family_from(const char *s)
 {
-	unsigned long v;
-	FILE *f;
+	int family = xtcp_tool_family(s);
 
-	if (!strcmp(s, "inet"))
-		return AF_INET;
-	if (!strcmp(s, "xtcp")) {
-		f = fopen(FAMILY_PARAM, "r");
-		if (!f)
-			return AF_XTCP;
-		if (fscanf(f, "%lu", &v) != 1 || v >= AF_MAX)
-			v = AF_XTCP;
-		fclose(f);
-		return (int)v;
-	}
-	if (!parse_ulong(s, AF_MAX - 1, &v) || !v)
+	if (family < 0)
 		usage_exit("bad family", s);
-	return (int)v;
+	return family;
 }
 
 static void count_err(int err)
@@ -234,13 +204,13 @@ static int run_client(int family, const struct sockaddr_in *dst,
 	bool failed;
 	int err;
 
-	start = now_s();
+	start = xtcp_tool_now();
 	end = start + secs;
 	/* a call that hangs past the end is cut by EINTR and counted */
 	if (!count)
 		alarm(secs + 2 * IO_TIMEOUT_S);
 	while (!stop) {
-		if (count ? tx + fails >= count : now_s() >= end)
+		if (count ? tx + fails >= count : xtcp_tool_now() >= end)
 			break;
 		err = client_once(family, dst, wait_fin, &failed);
 		if (failed) {
@@ -254,7 +224,7 @@ static int run_client(int family, const struct sockaddr_in *dst,
 		}
 	}
 	alarm(0);
-	elapsed = now_s() - start;
+	elapsed = xtcp_tool_now() - start;
 	printf("crr tx %lu failed %lu seconds %.3f tps %.1f\n", tx, fails,
 	       elapsed, elapsed > 0 ? tx / elapsed : 0.0);
 	print_errors();
@@ -363,18 +333,18 @@ int main(int argc, char **argv)
 			family = family_from(optarg);
 			break;
 		case 'p':
-			if (!parse_ulong(optarg, 65535, &port) || !port)
+			if (!xtcp_tool_parse_ulong(optarg, 65535, &port) || !port)
 				usage_exit("bad port", optarg);
 			break;
 		case 'b':
 			baddr = optarg;
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 86400, &secs) || !secs)
+			if (!xtcp_tool_parse_ulong(optarg, 86400, &secs) || !secs)
 				usage_exit("bad duration", optarg);
 			break;
 		case 'n':
-			if (!parse_ulong(optarg, ~0UL, &count) || !count)
+			if (!xtcp_tool_parse_ulong(optarg, ~0UL, &count) || !count)
 				usage_exit("bad count", optarg);
 			break;
 		case 'w':

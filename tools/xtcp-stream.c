@@ -49,8 +49,9 @@
 
 #include <linux/xtcp.h>
 
+#include "xtcp-tool.h"
+
 #define PROG "xtcp-stream"
-#define FAMILY_PARAM "/sys/module/xtcp/parameters/family"
 #define BUF_LEN 65536
 /* a client that hears nothing back for this long after its data gives up */
 #define LINGER_S 30
@@ -89,46 +90,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && end != s && !*end && *s != '-' && *out <= max;
-}
-
-/*
- * "xtcp" means the family the loaded module registered, which a module
- * parameter may have moved away from the uapi default.
- */
+/* exits with the usage on a name that is no family */
 static int family_from(const char *s)
 {
-	unsigned long v;
-	FILE *f;
+	int family = xtcp_tool_family(s);
 
-	if (!strcmp(s, "inet"))
-		return AF_INET;
-	if (!strcmp(s, "xtcp")) {
-		f = fopen(FAMILY_PARAM, "r");
-		if (!f)
-			return AF_XTCP;
-		if (fscanf(f, "%lu", &v) != 1 || v >= AF_MAX)
-			v = AF_XTCP;
-		fclose(f);
-		return (int)v;
-	}
-	if (!parse_ulong(s, AF_MAX - 1, &v) || !v)
+	if (family < 0)
 		usage_exit("bad family", s);
-	return (int)v;
+	return family;
 }
 
 /* waits up to ms for events on fd; false on timeout or a signal */
@@ -158,7 +127,7 @@ static void serve(int fd, unsigned long secs, char *buf)
 	while (!stop) {
 		ms = 1000;
 		if (secs && first) {
-			t = now_s();
+			t = xtcp_tool_now();
 			if (t >= end)
 				break;
 			ms = (int)((end - t) * 1000) + 1;
@@ -170,7 +139,7 @@ static void serve(int fd, unsigned long secs, char *buf)
 			continue;
 		if (n <= 0)
 			break;
-		t = now_s();
+		t = xtcp_tool_now();
 		if (!first) {
 			first = t;
 			end = t + secs;
@@ -257,9 +226,9 @@ static int run_client(int family, const struct sockaddr_in *dst,
 		perror(PROG ": connect");
 		goto out;
 	}
-	start = now_s();
+	start = xtcp_tool_now();
 	end = start + secs;
-	while (!stop && (count ? sent < count : now_s() < end)) {
+	while (!stop && (count ? sent < count : xtcp_tool_now() < end)) {
 		/* poll, so that a -d client notices its end while blocked */
 		if (!wait_fd(fd, POLLOUT, 100))
 			continue;
@@ -281,8 +250,8 @@ static int run_client(int family, const struct sockaddr_in *dst,
 			perror(PROG ": shutdown");
 			goto out;
 		}
-		end = now_s() + LINGER_S;
-		while (!stop && now_s() < end) {
+		end = xtcp_tool_now() + LINGER_S;
+		while (!stop && xtcp_tool_now() < end) {
 			if (!wait_fd(fd, POLLIN, 100))
 				continue;
 			n = recv(fd, buf, BUF_LEN, MSG_DONTWAIT);
@@ -291,7 +260,7 @@ static int run_client(int family, const struct sockaddr_in *dst,
 			break;
 		}
 	}
-	printf("stream tx %llu seconds %.3f\n", sent, now_s() - start);
+	printf("stream tx %llu seconds %.3f\n", sent, xtcp_tool_now() - start);
 	ret = 0;
 out:
 	close(fd);
@@ -321,18 +290,18 @@ int main(int argc, char **argv)
 			family = family_from(optarg);
 			break;
 		case 'p':
-			if (!parse_ulong(optarg, 65535, &port) || !port)
+			if (!xtcp_tool_parse_ulong(optarg, 65535, &port) || !port)
 				usage_exit("bad port", optarg);
 			break;
 		case 'b':
 			baddr = optarg;
 			break;
 		case 'd':
-			if (!parse_ulong(optarg, 86400, &secs) || !secs)
+			if (!xtcp_tool_parse_ulong(optarg, 86400, &secs) || !secs)
 				usage_exit("bad duration", optarg);
 			break;
 		case 'n':
-			if (!parse_ulong(optarg, ~0UL, &v) || !v)
+			if (!xtcp_tool_parse_ulong(optarg, ~0UL, &v) || !v)
 				usage_exit("bad count", optarg);
 			count = v;
 			break;
