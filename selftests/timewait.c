@@ -21,6 +21,12 @@
  *   as Linux's tcp_time_wait() then tcp_done() leave it.
  * rst_ignored: an in-window RST leaves the entry (RFC 1337); native with
  *   net.ipv4.tcp_rfc1337=1. A FIN sent after it is still ACKed.
+ * synack_again: the peer's SYN-ACK again, reaching the host after its
+ *   FIN (as when the host's SYN was retransmitted before the first
+ *   SYN-ACK came: the peer answers both). The host, in FIN_WAIT_1,
+ *   answers it with a duplicate ACK (RFC 9293 3.10.7.4's first check;
+ *   Linux: a challenge ACK, RFC 5961 4.2), then still ACKs the peer's
+ *   FIN and enters TIME_WAIT. The duplicate is not the answer to the FIN.
  * syn_takeover: the host was the server; a SYN beyond the old RCV.NXT for
  *   the same 4-tuple reaches the listener and the handshake completes
  *   (RFC 6191 without timestamps).
@@ -86,6 +92,10 @@ struct peer {
 	unsigned int segs;
 	uint32_t seq, ack, end_seq;
 	uint8_t flags;
+	/* peer_wait_ack(): the host's segments it passed over */
+	unsigned int passed;
+	/* tw_as_client(): our SYN-ACK again once the host's FIN is in */
+	bool synack_again;
 	/* timestamps: offered, our clock, the host's last TSval */
 	bool ts;
 	uint32_t tsval, last_tsval;
@@ -316,6 +326,32 @@ static bool peer_wait_flags(struct peer *p, uint8_t flags, int timeout_ms)
 	}
 }
 
+/*
+ * Reads frames until the host's last segment acknowledges up to ack.
+ * Segments acknowledging less are passed over, not taken for the answer:
+ * the host may have sent them before ours reached it (its duplicate ACK
+ * of a SYN-ACK sent again: synack_again). A host that does not accept
+ * ours never sends the ACK, so the wait still fails on it.
+ */
+static bool peer_wait_ack(struct peer *p, uint32_t ack, int timeout_ms)
+{
+	long long deadline = xtcp_test_now_ms() + scaled_ms(timeout_ms);
+	unsigned int segs = p->segs;
+
+	p->passed = 0;
+	for (;;) {
+		if (!peer_wait_seg(p, segs, 100)) {
+			if (xtcp_test_now_ms() > deadline)
+				return false;
+			continue;
+		}
+		segs = p->segs;
+		if ((p->flags & TH_ACK) && p->ack == ack)
+			return true;
+		p->passed++;
+	}
+}
+
 static int host_socket(FIXTURE_DATA(tw) *self)
 {
 	return xtcp_test_socket(self->pair.net.ns[0],
@@ -326,11 +362,15 @@ static int host_socket(FIXTURE_DATA(tw) *self)
 /*
  * The host connects to the peer, then closes its sending side; the peer
  * ACKs the FIN and sends its own, which the host ACKs from TIME_WAIT.
- * Returns the host's socket, still open, or -1.
+ * With p->synack_again, our SYN-ACK goes again just before our FIN, as a
+ * server's would if the host's SYN had been retransmitted before our
+ * first SYN-ACK reached it. Returns the host's socket, still open, or -1.
  */
 static int tw_as_client(struct __test_metadata *_metadata,
 			FIXTURE_DATA(tw) *self)
 {
+	static const unsigned char mss[4] = { 2, 4, PEER_MSS >> 8,
+					      PEER_MSS & 0xff };
 	struct peer *p = &self->p;
 	struct sockaddr_in sin;
 	const char *why = "socket";
@@ -361,12 +401,16 @@ static int tw_as_client(struct __test_metadata *_metadata,
 	why = "the host's FIN";
 	if (shutdown(c, SHUT_WR) || !peer_wait_flags(p, TH_FIN, 5000))
 		goto fail;
+	why = "our SYN-ACK again";
+	if (p->synack_again &&
+	    peer_send(p, PEER_ISN, TH_SYN | TH_ACK, mss, sizeof(mss)))
+		goto fail;
 	p->rcv_nxt = p->end_seq;
 	if (peer_send(p, p->snd_nxt, TH_ACK | TH_FIN, NULL, 0))
 		goto fail;
 	p->snd_nxt++;
 	why = "the ACK of our FIN";
-	if (!peer_wait_flags(p, TH_ACK, 5000) || p->ack != p->snd_nxt)
+	if (!peer_wait_ack(p, p->snd_nxt, 5000))
 		goto fail;
 	why = "TIME_WAIT in /proc";
 	st = xtcp_test_wait_state(self->pair.net.ns[0], self->pair.net.xtcp[0],
@@ -437,7 +481,7 @@ static int tw_as_server(struct __test_metadata *_metadata,
 	if (peer_send(p, p->snd_nxt, TH_ACK | TH_FIN, NULL, 0))
 		goto fail;
 	p->snd_nxt++;
-	if (!peer_wait_flags(p, TH_ACK, 5000) || p->ack != p->snd_nxt)
+	if (!peer_wait_ack(p, p->snd_nxt, 5000))
 		goto fail;
 	st = xtcp_test_wait_state(self->pair.net.ns[0], self->pair.net.xtcp[0],
 				  PORT, PEER_PORT, XTCP_TEST_TIME_WAIT, 5000);
@@ -531,6 +575,21 @@ TEST_F_TIMEOUT(tw, rst_ignored, 120)
 	left = tw_left_ms(self, p->dport, PORT, &st, NULL);
 	EXPECT_EQ(XTCP_TEST_TIME_WAIT, st);
 	EXPECT_LT(0, left);
+}
+
+TEST_F_TIMEOUT(tw, synack_again, 120)
+{
+	struct peer *p = &self->p;
+	int c;
+
+	SKIP_IF_NEEDED();
+	p->synack_again = true;
+	c = tw_as_client(_metadata, self);
+	ASSERT_LE(0, c);
+	/* the duplicate ACK came first, and was passed over */
+	EXPECT_LE(1U, p->passed)
+		TH_LOG("the host did not answer the SYN-ACK sent again");
+	close(c);
 }
 
 TEST_F_TIMEOUT(tw, syn_takeover, 120)
