@@ -588,6 +588,8 @@ static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota)
 void xtcp_write_xmit(struct sock *sk, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool was_idle = xs->snd_una == xs->snd_nxt;
+	bool sent = false;
 	struct sk_buff *skb;
 
 	xtcp_cong_tx_start(sk);
@@ -596,10 +598,11 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 
 		if (!quota || xtcp_xmit_new(sk, skb, quota))
 			break;
-		xtcp_timer_on_send(sk);
+		sent = true;
 	}
-	if (xs->send_head && xs->snd_una == xs->snd_nxt)
-		xtcp_timer_on_send(sk);
+	/* the first of a flight starts the RTO; the window may keep it all */
+	if (sent || (xs->send_head && was_idle))
+		xtcp_timer_on_send(sk, was_idle && sent);
 }
 
 void xtcp_push(struct sock *sk, int flags)
@@ -897,7 +900,7 @@ void xtcp_send_syn_data(struct sock *sk)
 	xtcp_transmit_skb(sk, buff, false);
 	xs->send_head = xtcp_write_queue_next(sk, data);
 	xs->snd_nxt = XTCP_SKB_CB(data)->end_seq;
-	xtcp_timer_on_send(sk);
+	xtcp_timer_on_send(sk, true);
 	return;
 plain:
 	xtcp_write_xmit(sk, XTCP_NAGLE_OFF);

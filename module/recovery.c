@@ -536,6 +536,8 @@ void xtcp_recovery_enter(struct sock *sk)
 
 	xtcp_init_undo(xs);
 	xtcp_cong_enter_recovery(sk);
+	/* tcp_init_cwnd_reduction(): a probe's loss is this episode's */
+	xs->tlp_high_seq = 0;
 	if (xs->sack_ok)
 		XTCP_INC_STATS(sock_net(sk), SACKRECOVERY);
 	if (xs->rack_reo_persist)
@@ -768,6 +770,24 @@ void xtcp_recovery_on_rto(struct sock *sk)
 }
 
 /*
+ * Jiffies until the RTO of the oldest segment in flight, at least one:
+ * where the reorder timer or a probe stood in for the RTO, the RTO keeps
+ * counting from that segment's last transmission, as tcp_rearm_rto()
+ * does with tcp_rto_delta_us(), not from now.
+ */
+static u32 xtcp_rto_left(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	s32 left;
+
+	if (!head || head == xs->send_head)
+		return xs->rto;
+	left = XTCP_SKB_CB(head)->when + xs->rto - (u32)jiffies;
+	return clamp_t(s32, left, 1, xs->rto);
+}
+
+/*
  * The reorder timer (RFC 8985 6.3, tcp_rack_reo_timeout()): segments
  * that were waiting out the reordering window are lost now.
  */
@@ -789,14 +809,14 @@ void xtcp_recovery_reo_timeout(struct sock *sk)
 		xtcp_timer_arm(sk, XTCP_EV_REO,
 			       jiffies + usecs_to_jiffies(wait) + 1);
 	else
-		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));
 }
 
 /*
  * RFC 8985 7.2, tcp_schedule_loss_probe(): when a probe would be due,
  * if one may be armed now. Only in the open state with SACK, one probe
  * at a time: PTO = 2 * SRTT, plus the peer's worst delayed ACK when a
- * single segment is out, never later than the RTO.
+ * single segment is out, never later than the RTO would fire.
  */
 bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when)
 {
@@ -815,7 +835,7 @@ bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when)
 	} else {
 		pto = XTCP_TIMEOUT_INIT;
 	}
-	*when = jiffies + min(pto, xs->rto);
+	*when = jiffies + min(pto, xtcp_rto_left(sk));
 	return true;
 }
 
@@ -826,5 +846,5 @@ void xtcp_recovery_tlp_fire(struct sock *sk)
 
 	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq)
 		xtcp_send_loss_probe(sk);
-	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));
 }

@@ -44,12 +44,27 @@ static void xtcp_timer_rearm(struct sock *sk)
 		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
 }
 
-void xtcp_timer_on_send(struct sock *sk)
+/*
+ * New data went out (tcp_event_new_data_sent() and the end of
+ * tcp_write_xmit()). RFC 6298 5.1 starts the RTO only when it is not
+ * running, or when nothing was in flight before; but the tail loss
+ * probe moves with every send (RFC 8985 7.2: the PTO counts from the
+ * last transmission), so that a flight sent after an ACK of everything
+ * has a probe behind it and not a bare RTO. The RACK reorder timer keeps
+ * its deadline.
+ */
+void xtcp_timer_on_send(struct sock *sk, bool was_idle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool pending = timer_pending(&xs->rtx_timer);
+	unsigned long when;
 
-	if (!timer_pending(&xs->rtx_timer))
-		xtcp_timer_rearm(sk);
+	if (pending && xs->rtx_event == XTCP_EV_REO)
+		return;
+	if (xtcp_recovery_tlp_timeout(sk, &when))
+		xtcp_timer_arm(sk, XTCP_EV_TLP, when);
+	else if (!pending || was_idle || xs->rtx_event == XTCP_EV_TLP)
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
 }
 
 /*

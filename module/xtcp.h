@@ -810,7 +810,7 @@ void xtcp_buf_snd_expand(struct sock *sk);
 /* timer.c APIs */
 void xtcp_timer_init(struct sock *sk);
 void xtcp_timer_clear(struct sock *sk);
-void xtcp_timer_on_send(struct sock *sk);
+void xtcp_timer_on_send(struct sock *sk, bool was_idle);
 void xtcp_timer_on_ack(struct sock *sk);
 void xtcp_timer_window_open(struct sock *sk);
 void xtcp_timer_schedule_ack(struct sock *sk);
