@@ -291,6 +291,26 @@ void xtcp_cong_init(struct sock *sk)
 }
 
 /*
+ * The handshake completed, as tcp_init_transfer(): a lost SYN taught
+ * nothing about the path's capacity, so ssthresh is arbitrarily high
+ * again and cwnd the initial window, or 1 after more than one SYN
+ * timeout (RFC 6298 5.7's spirit; Linux's rule).
+ */
+void xtcp_cong_established(struct sock *sk, u32 syn_timeouts)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!syn_timeouts)
+		return;
+	xs->snd_cwnd = syn_timeouts > 1 ? 1 : XTCP_INIT_CWND;
+	xs->snd_ssthresh = 0x7fffffff;
+	xs->snd_cwnd_cnt = 0;
+	xs->in_recovery = XTCP_CA_OPEN;
+	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
+	xtcp_cong_ops_init(sk);
+}
+
+/*
  * A listener's child: the listener's algorithm if TCP_CONGESTION chose
  * it, else the default of now, as Linux's tcp_ca_openreq_child() (the
  * child of a listener that never set TCP_CONGESTION follows a change of
@@ -404,10 +424,9 @@ void xtcp_cong_on_timeout(struct sock *sk)
 }
 
 /*
- * Every RTT sample the stack takes (timer.c, xtcp_timer_rtt_sample()), for
- * algorithms that watch delay: HyStart's delay increase. Today that is one
- * timed segment per window (Karn); with RFC 7323 timestamps it is one per
- * ACK, as Linux's pkts_acked() sees.
+ * The RTT sample of every ACK that (S)ACKed never-resent data, from the
+ * newest such skb (recovery.c, xtcp_recovery_rtt()), for algorithms that
+ * watch delay: HyStart's delay increase, as Linux's pkts_acked() sees.
  */
 void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us)
 {

@@ -124,7 +124,8 @@ static bool xtcp_disordered_ack(const struct xtcp_sock *xs,
 static bool xtcp_paws_reject(const struct xtcp_sock *xs,
 			     const struct xtcp_skb_cb *cb)
 {
-	return xs->tstamp_ok && cb->saw_tstamp &&
+	/* a TS.Recent of 0 (a peer whose SYN said TSval 0) proves nothing */
+	return xs->tstamp_ok && cb->saw_tstamp && xs->ts_recent &&
 	       !(cb->flags & XTCP_FLAG_RST) &&
 	       (s32)(xs->ts_recent - cb->tsval) > XTCP_PAWS_WINDOW &&
 	       xtcp_ts_recent_valid(xs) && !xtcp_disordered_ack(xs, cb);
@@ -142,7 +143,7 @@ static void xtcp_update_ts_recent(struct xtcp_sock *xs,
 	if (!xs->tstamp_ok || !cb->saw_tstamp ||
 	    xtcp_after(cb->seq, xs->rcv_wup))
 		return;
-	if ((s32)(cb->tsval - xs->ts_recent) >= 0 ||
+	if ((s32)(cb->tsval - xs->ts_recent) >= 0 || !xs->ts_recent ||
 	    !xtcp_ts_recent_valid(xs))
 		xtcp_store_ts_recent(xs, cb);
 }
@@ -211,6 +212,7 @@ static void xtcp_ack_state_init(const struct xtcp_sock *xs,
 	as->prior_in_flight = xtcp_in_flight(xs);
 	as->rtt_us = -1;
 	as->sack_rtt_us = -1;
+	as->ca_rtt_us = -1;
 }
 
 /* RFC 9293 3.10.7.4, fifth check: the ACK field. Returns false to drop. */
@@ -256,6 +258,9 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 	} else if (win_changed && xs->snd_wnd && xs->snd_una == xs->snd_nxt) {
 		xtcp_timer_window_open(sk);
 	}
+	/* tcp_ack_update_rtt() on a SACK-only ACK: a sample all the same */
+	if (!as.una_advanced && as.sack_rtt_us >= 0)
+		xtcp_recovery_rtt(sk, skb, &as);
 	xtcp_recovery_on_ack(sk, skb, &as);
 	if (as.una_advanced) {
 		xtcp_timer_on_ack(sk);
@@ -936,10 +941,12 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	xs->snd_wl2 = cb->ack_seq;
 
 	if (cb->flags & XTCP_FLAG_ACK) {
+		u32 syn_timeouts = xs->retries;
 		struct xtcp_ack_state as;
 
 		xtcp_ack_state_init(xs, &as);
 		xtcp_ack_new_data(sk, skb, &as);
+		xtcp_cong_established(sk, syn_timeouts);
 		xtcp_timer_on_ack(sk);
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);

@@ -62,6 +62,8 @@ XTCP_MIB(SACKRECOVERY, "TCPSackRecovery")
 XTCP_MIB(DSACKRECV, "TCPDSACKRecv")
 /* a SACK block failed the checks of tcp_is_sackblock_valid() */
 XTCP_MIB(SACKDISCARD, "TCPSACKDiscard")
+/* a sent skb not cut: the send queue is at its memory bound (output.c) */
+XTCP_MIB(WQUEUETOOBIG, "TCPWqueueTooBig")
 /* tail loss probes sent (RFC 8985 7.3) */
 XTCP_MIB(LOSSPROBES, "TCPLossProbes")
 /* a probe repaired a loss: cwnd reduced (RFC 8985 7.4) */

@@ -395,9 +395,24 @@ static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *buff;
 	u32 nlen, nsize;
 
+	/*
+	 * tcp_fragment()'s bound: once the queue holds twice the send
+	 * buffer, sent skbs are no longer cut, except the first (SND.UNA's
+	 * resend) and the last sent (the tail loss probe). Whatever the peer
+	 * makes us cut, memory stays bounded.
+	 */
+	if (unlikely(sk->sk_wmem_queued >> 1 >
+		     sk->sk_sndbuf + 2 * SKB_TRUESIZE(XTCP_GSO_MAX_BYTES)) &&
+	    skb != xs->send_head && skb != skb_peek(&sk->sk_write_queue) &&
+	    !skb_queue_is_last(&sk->sk_write_queue, skb) &&
+	    skb->next != xs->send_head) {
+		XTCP_INC_STATS(sock_net(sk), WQUEUETOOBIG);
+		return -ENOMEM;
+	}
 	/* skb_split() rewrites the frag array a clone in flight shares */
 	if (xtcp_skb_unclone(skb))
 		return -ENOMEM;
@@ -542,7 +557,7 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 		/* sender SWS avoidance: whole segments only, unless idle */
 		u32 cut = rounddown(quota, xs->mss);
 
-		if (!cut && !in_flight &&
+		if (!cut && !xtcp_packets_out_bytes(xs) &&
 		    (quota >= xs->max_window / 2 ||
 		     nonagle == XTCP_NAGLE_OVERRIDE))
 			cut = quota;
@@ -551,7 +566,8 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 	if (len < xs->mss && last && !(cb->flags & XTCP_FLAG_FIN)) {
 		if (nonagle == XTCP_NAGLE_CORK)
 			return 0;
-		if (nonagle == XTCP_NAGLE_ON && in_flight)
+		/* RFC 896: unacknowledged data, not the pipe (tcp_nagle_check()) */
+		if (nonagle == XTCP_NAGLE_ON && xtcp_packets_out_bytes(xs))
 			return 0;
 	}
 	return len;

@@ -150,7 +150,7 @@ void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
 static void xtcp_update_min_rtt(struct xtcp_sock *xs, u32 rtt_us)
 {
 	if (!xs->min_rtt_us || rtt_us <= xs->min_rtt_us ||
-	    time_after(jiffies, (unsigned long)xs->min_rtt_stamp + 300 * HZ)) {
+	    (u32)jiffies - xs->min_rtt_stamp > 300 * HZ) {
 		xs->min_rtt_us = rtt_us;
 		xs->min_rtt_stamp = (u32)jiffies;
 	}
@@ -219,9 +219,10 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 		u64 now = xtcp_clock_us();
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
-		/* the newest never-resent skb gives the sample (Karn) */
-		if (as->sack_rtt_us < 0 || rtt < as->sack_rtt_us)
-			as->sack_rtt_us = rtt;
+		/* never-resent skbs only (Karn): the oldest, the newest */
+		as->sack_rtt_us = max(as->sack_rtt_us, rtt);
+		if (as->ca_rtt_us < 0 || rtt < as->ca_rtt_us)
+			as->ca_rtt_us = rtt;
 		/*
 		 * Delivered below what was SACKed before, never resent: the
 		 * network reordered (tcp_check_sack_reordering()).
@@ -236,10 +237,13 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 
 /*
  * Tag the skbs of [start, end). An skb the block covers only in part is
- * cut at the block's edge, so that marks stay per skb and exact: the
- * receiver's blocks end where our segments end (it SACKs what arrived),
- * so a cut falls on an MSS boundary of a GSO skb. A FIN alone past the
- * block is left unSACKed rather than cut off as a zero-length skb.
+ * cut, but only at a multiple of the MSS from its start, as
+ * tcp_match_skb_to_sack() does: an honest receiver's blocks end where
+ * our segments end, so this cuts a GSO skb between its segments; a
+ * block edge inside a segment (a receiver that SACKs odd bytes) leaves
+ * that segment unSACKed instead of shredding the queue into tiny skbs
+ * (CVE-2019-11477's lesson). A FIN alone past the block is left
+ * unSACKed rather than cut off as a zero-length skb.
  */
 static void xtcp_sacktag_block(struct sock *sk, u32 start, u32 end,
 			       bool dsack, struct xtcp_ack_state *as)
@@ -250,6 +254,7 @@ static void xtcp_sacktag_block(struct sock *sk, u32 start, u32 end,
 	for (skb = skb_peek(&sk->sk_write_queue);
 	     skb && skb != xs->send_head; skb = next) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 cut;
 
 		next = xtcp_rtx_next(sk, skb);
 		if (!xtcp_after(cb->end_seq, start))
@@ -260,21 +265,23 @@ static void xtcp_sacktag_block(struct sock *sk, u32 start, u32 end,
 			continue;
 		if (xtcp_before(cb->seq, start) &&
 		    xtcp_after(start, xs->snd_una)) {
-			if (start - cb->seq >= skb->len)
+			/* the first whole segment inside the block */
+			cut = roundup(start - cb->seq, xs->mss);
+			if (cut >= skb->len)
 				continue;
-			if (xtcp_fragment(sk, skb, start - cb->seq))
+			if (xtcp_fragment(sk, skb, cut))
 				break;
-			/* the piece from start on comes next */
+			/* the piece from the cut on comes next */
 			next = xtcp_rtx_next(sk, skb);
 			continue;
 		}
 		if (xtcp_after(cb->end_seq, end)) {
-			u32 seq = xtcp_after(xs->snd_una, cb->seq) ?
-				  xs->snd_una : cb->seq;
-
-			if (end - cb->seq >= skb->len || !xtcp_after(end, seq))
+			/* the last whole segment inside the block */
+			cut = rounddown(end - cb->seq, xs->mss);
+			if (!cut || cut >= skb->len ||
+			    !xtcp_after(cb->seq + cut, xs->snd_una))
 				break;
-			if (xtcp_fragment(sk, skb, end - cb->seq))
+			if (xtcp_fragment(sk, skb, cut))
 				break;
 			next = xtcp_rtx_next(sk, skb);
 		}
@@ -301,7 +308,7 @@ static bool xtcp_sack_block_valid(const struct xtcp_sock *xs, u32 start,
  * SND.UNA for data resent in this episode proves that resend needless.
  */
 static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
-			     u32 ack, const struct xtcp_ack_state *as)
+			     u32 ack, struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 start = o->sacks[0].start, end = o->sacks[0].end;
@@ -316,6 +323,13 @@ static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
 	if (!dsack)
 		return false;
 	XTCP_INC_STATS(sock_net(sk), DSACKRECV);
+	/* tcp_dsack_seen(): no window's worth of duplicates is believable */
+	if (end - start > xs->max_window)
+		return true;
+	/* FLAG_DSACK_TLP: the probe and its original both arrived */
+	if (xs->tlp_high_seq && end == xs->tlp_high_seq &&
+	    end - start <= xs->mss)
+		as->dsack_tlp = 1;
 	if (xs->undo_marker && xs->undo_retrans > 0 &&
 	    !xtcp_after(end, as->prior_una) &&
 	    xtcp_after(end, xs->undo_marker))
@@ -389,8 +403,9 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 		u64 now = xtcp_clock_us();
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
-		if (as->rtt_us < 0 || rtt < as->rtt_us)
-			as->rtt_us = rtt;
+		as->rtt_us = max(as->rtt_us, rtt);
+		if (as->ca_rtt_us < 0 || rtt < as->ca_rtt_us)
+			as->ca_rtt_us = rtt;
 		if (xtcp_before(cb->end_seq, as->prior_fack))
 			xs->rack_reord = 1;
 	}
@@ -399,16 +414,18 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 
 /*
  * RFC 6298 with RFC 7323 4.1, as tcp_ack_update_rtt(): a sample on every
- * ACK of new data, from the newest never-resent skb it acknowledged
- * (Karn), else from one it SACKed, else from TSecr, which times resent
- * data too. Linux prefers the send-time samples likewise.
+ * ACK that acknowledged or SACKed never-resent data (Karn), else from
+ * TSecr when SND.UNA advanced (RFC 7323 4.1's RTTM rule), which times
+ * resent data too. SRTT takes the oldest such skb, the time the ACK
+ * really took (a delayed or stretch ACK included); min_rtt, for RACK,
+ * takes the newest.
  */
 void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 		       const struct xtcp_ack_state *as)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	s64 rtt = as->rtt_us;
+	s64 rtt = as->rtt_us, ca_rtt = as->ca_rtt_us;
 
 	if (rtt < 0)
 		rtt = as->sack_rtt_us;
@@ -423,8 +440,11 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 	if (rtt < 0)
 		return;
 	rtt = clamp_t(s64, rtt, 1, U32_MAX);
-	xtcp_update_min_rtt(xs, rtt);
+	ca_rtt = ca_rtt < 0 ? rtt : clamp_t(s64, ca_rtt, 1, rtt);
+	xtcp_update_min_rtt(xs, ca_rtt);
 	xtcp_timer_rtt_sample(sk, rtt);
+	/* HyStart's delay detector sees the newest, as pkts_acked() does */
+	xtcp_cong_rtt_sample(sk, ca_rtt);
 }
 
 /*
@@ -435,7 +455,8 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 static void xtcp_rack_update_reo_wnd(struct xtcp_sock *xs,
 				     const struct xtcp_ack_state *as)
 {
-	if (!as->dsack) {
+	/* a probe's D-SACK says nothing of reordering: TLP is timer-driven */
+	if (!as->dsack || as->dsack_tlp) {
 		if (!xs->rack_reo_persist)
 			xs->rack_reo_steps = 1;
 		return;
@@ -484,6 +505,16 @@ static u32 xtcp_rack_detect_loss(struct sock *sk)
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		s64 left;
 
+		/*
+		 * The queue is in sequence order, not send order as Linux's
+		 * tsorted list; but an skb never resent left after every
+		 * skb before it and before every one after it, so once one
+		 * was not sent before RACK's, none after it was either.
+		 */
+		if (!cb->retrans &&
+		    !xtcp_rack_sent_after(xs->rack_xmit_us, cb->xmit_us,
+					  xs->rack_end_seq, cb->end_seq))
+			break;
 		if (cb->sacked & XTCP_SACKED_ACKED)
 			continue;
 		/* lost, and not resent yet: nothing more to learn */
@@ -590,11 +621,11 @@ static void xtcp_undo(struct sock *sk, bool unmark_loss)
  * RFC 6937 PRR as Linux's tcp_cwnd_reduction(), in segments: while the
  * pipe is above ssthresh, send in proportion to what was delivered
  * (prr_delivered * ssthresh / RecoverFS, with prior_cwnd as RecoverFS);
- * below it, grow back towards ssthresh no faster than slow start
- * (PRR-SSRB) when SND.UNA advanced, else only as much as was delivered
- * (PRR-CRB). The first retransmission always goes.
+ * below it, grow back towards ssthresh as PRR-SSRB: what was delivered
+ * and not yet answered, one more when SND.UNA advanced and this ACK
+ * found no new loss (@grow). The first retransmission always goes.
  */
-static void xtcp_prr(struct sock *sk, u32 delivered, bool una_advanced)
+static void xtcp_prr(struct sock *sk, u32 delivered, bool grow)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 pipe = xtcp_segs(xs, xtcp_in_flight(xs));
@@ -609,12 +640,10 @@ static void xtcp_prr(struct sock *sk, u32 delivered, bool una_advanced)
 			       xs->prior_cwnd - 1;
 
 		sndcnt = (s64)div_u64(dividend, xs->prior_cwnd) - xs->prr_out;
-	} else if (una_advanced) {
-		sndcnt = max_t(s64, (s64)xs->prr_delivered - xs->prr_out,
-			       delivered) + 1;
-		sndcnt = min(delta, sndcnt);
 	} else {
-		sndcnt = min_t(s64, delta, delivered);
+		sndcnt = max_t(s64, (s64)xs->prr_delivered - xs->prr_out,
+			       delivered) + grow;
+		sndcnt = min(delta, sndcnt);
 	}
 	sndcnt = max_t(s64, sndcnt, xs->prr_out ? 0 : 1);
 	xs->snd_cwnd = max_t(u32, pipe + sndcnt, 1);
@@ -622,7 +651,7 @@ static void xtcp_prr(struct sock *sk, u32 delivered, bool una_advanced)
 
 /*
  * RFC 8985 7.4, tcp_process_tlp_ack(): was the probe's loss real? A
- * D-SACK for the probe, or a plain duplicate ACK, says the original
+ * D-SACK for the probe's segment, or a plain duplicate ACK, says the original
  * arrived; an ACK beyond the probe without either says the probe
  * repaired a loss, and cwnd answers as to fast recovery.
  */
@@ -633,7 +662,7 @@ static void xtcp_tlp_ack(struct sock *sk, u32 ack,
 
 	if (!xs->tlp_high_seq || xtcp_before(ack, xs->tlp_high_seq))
 		return;
-	if (!xs->tlp_retrans || as->dsack) {
+	if (!xs->tlp_retrans || as->dsack_tlp) {
 		xs->tlp_high_seq = 0;
 	} else if (xtcp_after(ack, xs->tlp_high_seq)) {
 		xs->tlp_high_seq = 0;
@@ -675,12 +704,16 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 delivered = xtcp_segs(xs, as->acked + as->sacked);
 	bool una_advanced = as->una_advanced;
+	u32 prior_lost = xs->lost_out;
 
 	xtcp_tlp_ack(sk, cb->ack_seq, as);
 	if (xs->sack_ok) {
 		xtcp_rack_update_reo_wnd(xs, as);
 		xtcp_rack_mark_lost(sk);
 	}
+	/* tcp_cwnd_reduction()'s newly_lost */
+	if (xs->lost_out > prior_lost)
+		una_advanced = false;
 
 	switch (xs->in_recovery) {
 	case XTCP_CA_OPEN:
@@ -691,7 +724,7 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 		}
 		if (xs->sack_ok && xs->lost_out) {
 			xtcp_recovery_enter(sk);
-			una_advanced = false;	/* PRR-CRB on this ACK */
+			una_advanced = false;	/* no growth: it found a loss */
 		}
 		break;
 	case XTCP_CA_RECOVERY:
@@ -748,7 +781,12 @@ void xtcp_recovery_on_rto(struct sock *sk)
 	bool reneged = skb && skb != xs->send_head &&
 		       (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED);
 
-	if (!xs->backoff || !xs->undo_marker)
+	/*
+	 * tcp_enter_loss(): a fresh undo point, unless this RTO only extends
+	 * a recovery or a series of timeouts whose undo state still holds
+	 */
+	if (xs->in_recovery == XTCP_CA_OPEN || !xs->undo_marker ||
+	    (xs->in_recovery == XTCP_CA_LOSS && !xs->backoff))
 		xtcp_init_undo(xs);
 	xtcp_cong_on_timeout(sk);
 	for (; skb && skb != xs->send_head; skb = xtcp_rtx_next(sk, skb)) {

@@ -149,7 +149,6 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us)
 	u32 rto;
 
 	if (rtt_us) {
-		xtcp_cong_rtt_sample(sk, rtt_us);
 		if (!xs->srtt_us) {
 			xs->srtt_us = rtt_us;
 			xs->rttvar_us = rtt_us / 2;

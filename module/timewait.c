@@ -236,8 +236,11 @@ done:
 static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
 				const struct xtcp_skb_cb *cb)
 {
-	return tw->tstamp_ok && cb->saw_tstamp &&
-	       (s32)(cb->tsval - READ_ONCE(tw->ts_recent)) < 0;
+	u32 ts_recent = READ_ONCE(tw->ts_recent);
+
+	/* as tcp_paws_check(): a TS.Recent of 0 proves nothing */
+	return tw->tstamp_ok && cb->saw_tstamp && ts_recent &&
+	       (s32)(cb->tsval - ts_recent) < 0;
 }
 
 /*

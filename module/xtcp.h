@@ -658,9 +658,11 @@ struct xtcp_ack_state {
 	u32 prior_in_flight;	/* bytes */
 	u32 acked;		/* bytes newly acknowledged cumulatively */
 	u32 sacked;		/* bytes newly SACKed */
-	s64 rtt_us;		/* newest never-resent acked skb, -1: none */
+	s64 rtt_us;		/* oldest never-resent acked skb, -1: none */
 	s64 sack_rtt_us;	/* the same among newly SACKed skbs */
+	s64 ca_rtt_us;		/* newest never-resent (S)ACKed skb, -1 */
 	u8 dsack:1,		/* the ACK carried a D-SACK (RFC 2883) */
+	   dsack_tlp:1,		/* ... for the tail loss probe's segment */
 	   una_advanced:1,
 	   retrans_acked:1,	/* a resent skb was acked or SACKed */
 	   dupack:1;		/* a duplicate ACK (RFC 5681 2) */
@@ -774,6 +776,7 @@ void xtcp_cong_unregister(struct xtcp_cong_ops *ops);
 int xtcp_cong_module_init(void);
 void xtcp_cong_module_exit(void);
 void xtcp_cong_init(struct sock *sk);
+void xtcp_cong_established(struct sock *sk, u32 syn_timeouts);
 void xtcp_cong_init_child(const struct sock *lsk, struct sock *sk);
 int xtcp_cong_set(struct sock *sk, const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
