@@ -246,7 +246,6 @@ static void xtcp_cong_set_state(struct sock *sk, u8 state)
 
 	if (xs->cong->set_state)
 		xs->cong->set_state(sk, state);
-	xs->ca_state = state;
 }
 
 static void xtcp_cong_event(struct sock *sk, enum xtcp_ca_event ev)
@@ -281,8 +280,7 @@ void xtcp_cong_init(struct sock *sk)
 	xs->snd_cwnd = XTCP_INIT_CWND;
 	xs->snd_ssthresh = 0x7fffffff;	/* RFC 5681 3.1: "arbitrarily high" */
 	xs->snd_cwnd_cnt = 0;
-	xs->in_recovery = 0;
-	xs->ca_state = XTCP_CA_OPEN;
+	xs->in_recovery = XTCP_CA_OPEN;
 	xs->lsndtime = 0;
 	xs->rcvq_seq = 0;
 	xs->rcvq_space = 0;

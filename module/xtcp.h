@@ -283,8 +283,6 @@ struct xtcp_sock {
 	u32 srtt_us;
 	u32 rttvar_us;
 	u32 rto;		/* jiffies */
-	u32 rtt_seq;		/* the timed segment's end (Karn) */
-	u64 rtt_start_us;	/* 0 when no segment is timed */
 	u8 backoff;		/* RTO doublings so far */
 	u8 retries;		/* consecutive timeouts of the same data */
 	u8 probes;		/* zero-window probes without answer */
@@ -307,7 +305,6 @@ struct xtcp_sock {
 	 * socket() from the congestion_control parameter, by TCP_CONGESTION,
 	 * or inherited from the listener; it stays across disconnect().
 	 */
-	u8 ca_state;		/* XTCP_CA_*, as ops->set_state last saw it */
 	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
 	u32 lsndtime;		/* jiffies of the last data sent, 0: none */
 	u32 rcvq_seq;		/* DRS: copied_seq when the period began */
@@ -655,7 +652,6 @@ void xtcp_send_loss_probe(struct sock *sk);
 struct xtcp_ack_state {
 	u32 prior_una;
 	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
-	u32 prior_in_flight;	/* bytes */
 	u32 acked;		/* bytes newly acknowledged cumulatively */
 	u32 sacked;		/* bytes newly SACKed */
 	s64 rtt_us;		/* newest never-resent acked skb, -1: none */
