@@ -339,7 +339,7 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	/* cwnd grows in slow start after a timeout, never in fast recovery */
-	if (xs->in_recovery != 1)
+	if (xs->in_recovery != XTCP_CA_RECOVERY)
 		xs->cong->cong_avoid(sk, acked);
 	if (xs->cong->pkts_acked)
 		xs->cong->pkts_acked(sk, acked);
@@ -463,7 +463,7 @@ void xtcp_cong_tx_start(struct sock *sk)
 	xtcp_buf_snd_expand(sk);
 	idle = (s32)((u32)jiffies - xs->lsndtime);
 	if (READ_ONCE(xtcp_slow_start_after_idle) && idle > (s32)xs->rto &&
-	    !xs->in_recovery)
+	    xs->in_recovery == XTCP_CA_OPEN)
 		xtcp_cong_restart(sk, idle);
 	xtcp_cong_event(sk, XTCP_CA_EVENT_TX_START);
 	/* the event saw the idle time once; the next skb is not a start */
