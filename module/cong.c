@@ -240,12 +240,18 @@ void xtcp_cong_module_exit(void)
 	xtcp_cong_unregister(&xtcp_reno);
 }
 
-static void xtcp_cong_set_state(struct sock *sk, u8 state)
+/*
+ * Every change of in_recovery after xtcp_cong_init(), as Linux's
+ * tcp_set_ca_state(): the algorithm hears of the state before the stack
+ * enters it (struct xtcp_cong_ops).
+ */
+void xtcp_cong_set_state(struct sock *sk, u8 state)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->cong->set_state)
 		xs->cong->set_state(sk, state);
+	xs->in_recovery = state;
 }
 
 static void xtcp_cong_event(struct sock *sk, enum xtcp_ca_event ev)
@@ -363,7 +369,6 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 	xs->prr_delivered = 0;
 	xs->prr_out = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = XTCP_CA_RECOVERY;
 	xtcp_cong_set_state(sk, XTCP_CA_RECOVERY);
 }
 
@@ -379,7 +384,6 @@ void xtcp_cong_exit_recovery(struct sock *sk)
 		xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
 		xs->snd_cwnd_cnt = 0;
 	}
-	xs->in_recovery = XTCP_CA_OPEN;
 	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
 }
 
@@ -397,7 +401,6 @@ void xtcp_cong_on_timeout(struct sock *sk)
 	xs->snd_cwnd = 1;
 	xs->snd_cwnd_cnt = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = XTCP_CA_LOSS;
 	xtcp_cong_set_state(sk, XTCP_CA_LOSS);
 }
 

@@ -296,7 +296,7 @@ struct xtcp_sock {
 	u32 snd_ssthresh;
 	u32 snd_cwnd_cnt;
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
-	u8 in_recovery;		/* XTCP_CA_*, like icsk_ca_state */
+	u8 in_recovery;		/* XTCP_CA_*: xtcp_cong_set_state() */
 	const struct xtcp_cong_ops *cong;
 
 	/*
@@ -775,6 +775,7 @@ int xtcp_cong_set(struct sock *sk, const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
+void xtcp_cong_set_state(struct sock *sk, u8 state);
 void xtcp_cong_on_timeout(struct sock *sk);
 void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
 void xtcp_cong_tx_start(struct sock *sk);
