@@ -337,6 +337,7 @@ void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
 	unsigned int i, optlen;
 	struct xtcp_opts o;
 
+	sock_owned_by_me(sk);
 	optlen = tcp_hdr(skb)->doff * 4 - sizeof(struct tcphdr);
 	/* no room for a SACK option beside what we know is there */
 	if (!optlen ||
@@ -676,6 +677,7 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 	u32 delivered = xtcp_segs(xs, as->acked + as->sacked);
 	bool una_advanced = as->una_advanced;
 
+	sock_owned_by_me(sk);
 	xtcp_tlp_ack(sk, cb->ack_seq, as);
 	if (xs->sack_ok) {
 		xtcp_rack_update_reo_wnd(xs, as);
@@ -748,6 +750,7 @@ void xtcp_recovery_on_rto(struct sock *sk)
 	bool reneged = skb && skb != xs->send_head &&
 		       (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED);
 
+	sock_owned_by_me(sk);
 	if (!xs->backoff || !xs->undo_marker)
 		xtcp_init_undo(xs);
 	xtcp_cong_on_timeout(sk);
@@ -797,6 +800,7 @@ void xtcp_recovery_reo_timeout(struct sock *sk)
 	u32 prior_lost = xs->lost_out;
 	u32 wait;
 
+	sock_owned_by_me(sk);
 	wait = xtcp_rack_detect_loss(sk);
 	if (xs->lost_out != prior_lost) {
 		if (xs->in_recovery == XTCP_CA_OPEN)
@@ -844,6 +848,7 @@ void xtcp_recovery_tlp_fire(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	sock_owned_by_me(sk);
 	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq)
 		xtcp_send_loss_probe(sk);
 	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));

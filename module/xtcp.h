@@ -252,6 +252,7 @@ struct xtcp_sock {
 	 * RFC 7323 timestamps. Our TSval is a millisecond clock plus
 	 * tsoffset, a per-address-pair secret as Linux's secure_tcp_ts_off()
 	 * (RFC 7323 5.4 and 7.1: no shared clock for a peer to read).
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	u32 tsoffset;
 	u32 ts_recent;		/* TS.Recent, RFC 7323 4.3 */
@@ -260,6 +261,7 @@ struct xtcp_sock {
 	/*
 	 * The SACK blocks our next ACKs carry (RFC 2018 4), most recent
 	 * first, and a D-SACK block (RFC 2883) sent once before them.
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	struct xtcp_sack_block selective_acks[XTCP_MAX_SACKS];
 	struct xtcp_sack_block dsack_block;
@@ -273,6 +275,7 @@ struct xtcp_sock {
 	 * (quick-ACK mode), pingpong says the connection is interactive, so
 	 * that our replies carry the ACKs. rcv_snd_mark is SND.NXT when
 	 * in-order data last came: our data sent since is a reply.
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	u16 rcv_mss;
 	u8 quickack;
@@ -315,7 +318,11 @@ struct xtcp_sock {
 
 	/*
 	 * SACK scoreboard and loss recovery (recovery.c), in bytes above
-	 * SND.UNA: what the marks of XTCP_SACKED_* cover.
+	 * SND.UNA: what the marks of XTCP_SACKED_* cover. Everything from
+	 * here to tlp_high_seq (PRR, undo, RACK, TLP), and the marks in the
+	 * cb of each skb of the write queue, is under the socket lock
+	 * (owner, or bh_lock_sock() in softirq); recovery.c's entry points
+	 * assert it.
 	 */
 	u32 sacked_out;
 	u32 lost_out;		/* marked lost and not SACKed */
