@@ -6,8 +6,10 @@
  * algorithm's: xtcp_cong_enter_recovery() and its siblings below keep it
  * and call the ops for what differs (ssthresh, state changes).
  *
- * cwnd and ssthresh count segments, as in Linux. The recovery bookkeeping
- * (recover, in_recovery) lives here; input.c only reports events.
+ * cwnd and ssthresh count segments, as in Linux. The state changes of
+ * recovery (recover, in_recovery through xtcp_cong_set_state()) and the
+ * cwnd and ssthresh they set live here; when to enter, leave or undo an
+ * episode, and cwnd during it (PRR), is recovery.c's.
  *
  * Algorithms sit on a list, registered at module init (Reno here, CUBIC in
  * cubic.c; a third one is one more file and one register call). A socket
@@ -406,9 +408,10 @@ void xtcp_cong_on_timeout(struct sock *sk)
 
 /*
  * Every RTT sample the stack takes (timer.c, xtcp_timer_rtt_sample()), for
- * algorithms that watch delay: HyStart's delay increase. Today that is one
- * timed segment per window (Karn); with RFC 7323 timestamps it is one per
- * ACK, as Linux's pkts_acked() sees.
+ * algorithms that watch delay: HyStart's delay increase. That is one per
+ * ACK that acknowledges or SACKs new data, from the send times of the
+ * skbs (recovery.c, xtcp_recovery_rtt()), with or without timestamps, as
+ * Linux's pkts_acked() gets one per ACK.
  */
 void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us)
 {
