@@ -167,10 +167,10 @@ static bool xtcp_rack_sent_after(u64 t1, u64 t2, u32 seq1, u32 seq2)
  * (acked or SACKed). A resent skb delivered sooner than min_rtt after its
  * retransmission was surely delivered by its original: ambiguous, no news.
  */
-static void xtcp_rack_advance(struct xtcp_sock *xs, const struct sk_buff *skb)
+static void xtcp_rack_advance(struct xtcp_sock *xs, const struct sk_buff *skb,
+			      u64 now)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u64 now = xtcp_clock_us();
 	u32 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 	if (cb->retrans && (!xs->min_rtt_us || rtt < xs->min_rtt_us))
@@ -216,7 +216,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 	if (cb->retrans) {
 		as->retrans_acked = 1;
 	} else {
-		u64 now = xtcp_clock_us();
+		u64 now = as->now_us;
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 		/* the newest never-resent skb gives the sample (Karn) */
@@ -231,7 +231,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 	}
 	if (xs->sacked_out == live || xtcp_after(cb->end_seq, xs->highest_sack))
 		xs->highest_sack = cb->end_seq;
-	xtcp_rack_advance(xs, skb);
+	xtcp_rack_advance(xs, skb, as->now_us);
 }
 
 /*
@@ -387,7 +387,7 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 	if (cb->retrans) {
 		as->retrans_acked = 1;
 	} else {
-		u64 now = xtcp_clock_us();
+		u64 now = as->now_us;
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 		if (as->rtt_us < 0 || rtt < as->rtt_us)
@@ -395,7 +395,7 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 		if (xtcp_before(cb->end_seq, as->prior_fack))
 			xs->rack_reord = 1;
 	}
-	xtcp_rack_advance(xs, skb);
+	xtcp_rack_advance(xs, skb, as->now_us);
 }
 
 /*

@@ -659,6 +659,7 @@ void xtcp_send_loss_probe(struct sock *sk);
 struct xtcp_ack_state {
 	u32 prior_una;
 	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
+	u64 now_us;		/* xtcp_clock_us() once per ACK: tcp_mstamp */
 	u32 acked;		/* bytes newly acknowledged cumulatively */
 	u32 sacked;		/* bytes newly SACKed */
 	s64 rtt_us;		/* newest never-resent acked skb, -1: none */
