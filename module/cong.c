@@ -6,8 +6,10 @@
  * algorithm's: xtcp_cong_enter_recovery() and its siblings below keep it
  * and call the ops for what differs (ssthresh, state changes).
  *
- * cwnd and ssthresh count segments, as in Linux. The recovery bookkeeping
- * (recover, in_recovery) lives here; input.c only reports events.
+ * cwnd and ssthresh count segments, as in Linux. The state changes of
+ * recovery (recover, in_recovery through xtcp_cong_set_state()) and the
+ * cwnd and ssthresh they set live here; when to enter, leave or undo an
+ * episode, and cwnd during it (PRR), is recovery.c's.
  *
  * Algorithms sit on a list, registered at module init (Reno here, CUBIC in
  * cubic.c; a third one is one more file and one register call). A socket
@@ -240,13 +242,18 @@ void xtcp_cong_module_exit(void)
 	xtcp_cong_unregister(&xtcp_reno);
 }
 
-static void xtcp_cong_set_state(struct sock *sk, u8 state)
+/*
+ * Every change of in_recovery after xtcp_cong_init(), as Linux's
+ * tcp_set_ca_state(): the algorithm hears of the state before the stack
+ * enters it (struct xtcp_cong_ops).
+ */
+void xtcp_cong_set_state(struct sock *sk, u8 state)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->cong->set_state)
 		xs->cong->set_state(sk, state);
-	xs->ca_state = state;
+	xs->in_recovery = state;
 }
 
 static void xtcp_cong_event(struct sock *sk, enum xtcp_ca_event ev)
@@ -281,8 +288,7 @@ void xtcp_cong_init(struct sock *sk)
 	xs->snd_cwnd = XTCP_INIT_CWND;
 	xs->snd_ssthresh = 0x7fffffff;	/* RFC 5681 3.1: "arbitrarily high" */
 	xs->snd_cwnd_cnt = 0;
-	xs->in_recovery = 0;
-	xs->ca_state = XTCP_CA_OPEN;
+	xs->in_recovery = XTCP_CA_OPEN;
 	xs->lsndtime = 0;
 	xs->rcvq_seq = 0;
 	xs->rcvq_space = 0;
@@ -305,7 +311,6 @@ void xtcp_cong_established(struct sock *sk, u32 syn_timeouts)
 	xs->snd_cwnd = syn_timeouts > 1 ? 1 : XTCP_INIT_CWND;
 	xs->snd_ssthresh = 0x7fffffff;
 	xs->snd_cwnd_cnt = 0;
-	xs->in_recovery = XTCP_CA_OPEN;
 	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
 	xtcp_cong_ops_init(sk);
 }
@@ -361,7 +366,7 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	/* cwnd grows in slow start after a timeout, never in fast recovery */
-	if (xs->in_recovery != 1)
+	if (xs->in_recovery != XTCP_CA_RECOVERY)
 		xs->cong->cong_avoid(sk, acked);
 	if (xs->cong->pkts_acked)
 		xs->cong->pkts_acked(sk, acked);
@@ -385,7 +390,6 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 	xs->prr_delivered = 0;
 	xs->prr_out = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = XTCP_CA_RECOVERY;
 	xtcp_cong_set_state(sk, XTCP_CA_RECOVERY);
 }
 
@@ -401,7 +405,6 @@ void xtcp_cong_exit_recovery(struct sock *sk)
 		xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
 		xs->snd_cwnd_cnt = 0;
 	}
-	xs->in_recovery = XTCP_CA_OPEN;
 	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
 }
 
@@ -419,7 +422,6 @@ void xtcp_cong_on_timeout(struct sock *sk)
 	xs->snd_cwnd = 1;
 	xs->snd_cwnd_cnt = 0;
 	xs->recover = xs->snd_nxt;
-	xs->in_recovery = XTCP_CA_LOSS;
 	xtcp_cong_set_state(sk, XTCP_CA_LOSS);
 }
 
@@ -484,7 +486,7 @@ void xtcp_cong_tx_start(struct sock *sk)
 	xtcp_buf_snd_expand(sk);
 	idle = (s32)((u32)jiffies - xs->lsndtime);
 	if (READ_ONCE(xtcp_slow_start_after_idle) && idle > (s32)xs->rto &&
-	    !xs->in_recovery)
+	    xs->in_recovery == XTCP_CA_OPEN)
 		xtcp_cong_restart(sk, idle);
 	xtcp_cong_event(sk, XTCP_CA_EVENT_TX_START);
 	/* the event saw the idle time once; the next skb is not a start */

@@ -32,8 +32,8 @@
  *  - the delay increase: the smallest of the round's first 8 RTT samples
  *    exceeds the minimum RTT by clamp(min RTT / 8, 4 ms, 16 ms).
  * A round ends when SND.UNA passes what SND.NXT was at its start. The delay
- * detector needs RTT samples (xtcp_cong_rtt_sample()), today one per
- * window, so it fires only once RFC 7323 timestamps give one per ACK.
+ * detector needs RTT samples (xtcp_cong_rtt_sample()): one per ACK that
+ * acknowledges or SACKs new data, with or without timestamps.
  *
  * Per-connection state: struct xtcp_cubic, 56 bytes of the 64 in
  * xtcp_sock.cong_priv (Linux's struct bictcp is 64 of 104).

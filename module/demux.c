@@ -272,19 +272,21 @@ static bool __xtcp_ehash_unique(u32 hash, const struct net *net,
 		    !xtcp_ehash_match(hn2, net, laddr, lport, raddr, rport))
 			continue;
 		/*
-		 * Taken, even by a connection in TIME_WAIT. Linux's
-		 * tcp_twsk_unique() lets a connect() take a TIME_WAIT
-		 * 4-tuple over when the entry saw timestamps
-		 * (tw_ts_recent_stamp) and tcp_tw_reuse allows it: PAWS then
-		 * keeps the old incarnation's duplicates out of the new
-		 * one, which starts at the old SND.NXT + 65535 + 2. XTCP has
-		 * no timestamps, and RFC 6191 without them covers only the
-		 * passive side (xtcp_timewait_recycle()), so it never does.
-		 * Issue 17 (timestamps): for a connect() (not an accepted
-		 * child, which its listener's TIME_WAIT check handles), hand
-		 * such an entry back here for the caller to unhash once it
-		 * has inserted, as __inet_check_established() does with
-		 * *twp.
+		 * Taken, even by a connection in TIME_WAIT: XTCP does not
+		 * implement tcp_tw_reuse. With it, Linux's tcp_twsk_unique()
+		 * lets a connect() take a TIME_WAIT 4-tuple over when the
+		 * entry saw timestamps (tw_ts_recent_stamp): PAWS then keeps
+		 * the old incarnation's duplicates out of the new one, which
+		 * starts at the old SND.NXT + 65535 + 2. Its default (2)
+		 * allows that for loopback traffic only, which XTCP never
+		 * carries (no loopback link), so a connect() here moves on to
+		 * the next port as on Linux by default. A new incarnation
+		 * from the peer's side is RFC 6191's (timewait.c,
+		 * xtcp_tw_syn_ok()). To add tcp_tw_reuse: for a connect()
+		 * (not an accepted child, which its listener's TIME_WAIT
+		 * check handles), hand an entry with tstamp_ok back here for
+		 * the caller to unhash once it has inserted, as
+		 * __inet_check_established() does with *twp.
 		 */
 		return false;
 	}

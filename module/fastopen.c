@@ -507,7 +507,6 @@ void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
 			XTCP_INC_STATS(net, RETRANSSEGS);
 			xs->send_head = skb_peek(&sk->sk_write_queue);
 			xs->snd_nxt = xs->snd_una;
-			xs->rtt_start_us = 0;
 		}
 	}
 	xs->tfo_req = NULL;

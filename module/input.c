@@ -209,7 +209,7 @@ static void xtcp_ack_state_init(const struct xtcp_sock *xs,
 	memset(as, 0, sizeof(*as));
 	as->prior_una = xs->snd_una;
 	as->prior_fack = xs->sacked_out ? xs->highest_sack : xs->snd_una;
-	as->prior_in_flight = xtcp_in_flight(xs);
+	as->now_us = xtcp_clock_us();
 	as->rtt_us = -1;
 	as->sack_rtt_us = -1;
 	as->ca_rtt_us = -1;

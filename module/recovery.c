@@ -167,10 +167,10 @@ static bool xtcp_rack_sent_after(u64 t1, u64 t2, u32 seq1, u32 seq2)
  * (acked or SACKed). A resent skb delivered sooner than min_rtt after its
  * retransmission was surely delivered by its original: ambiguous, no news.
  */
-static void xtcp_rack_advance(struct xtcp_sock *xs, const struct sk_buff *skb)
+static void xtcp_rack_advance(struct xtcp_sock *xs, const struct sk_buff *skb,
+			      u64 now)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u64 now = xtcp_clock_us();
 	u32 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 	if (cb->retrans && (!xs->min_rtt_us || rtt < xs->min_rtt_us))
@@ -216,7 +216,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 	if (cb->retrans) {
 		as->retrans_acked = 1;
 	} else {
-		u64 now = xtcp_clock_us();
+		u64 now = as->now_us;
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 		/* never-resent skbs only (Karn): the oldest, the newest */
@@ -232,7 +232,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 	}
 	if (xs->sacked_out == live || xtcp_after(cb->end_seq, xs->highest_sack))
 		xs->highest_sack = cb->end_seq;
-	xtcp_rack_advance(xs, skb);
+	xtcp_rack_advance(xs, skb, as->now_us);
 }
 
 /*
@@ -351,6 +351,7 @@ void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
 	unsigned int i, optlen;
 	struct xtcp_opts o;
 
+	sock_owned_by_me(sk);
 	optlen = tcp_hdr(skb)->doff * 4 - sizeof(struct tcphdr);
 	/* no room for a SACK option beside what we know is there */
 	if (!optlen ||
@@ -400,7 +401,7 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 	if (cb->retrans) {
 		as->retrans_acked = 1;
 	} else {
-		u64 now = xtcp_clock_us();
+		u64 now = as->now_us;
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
 		as->rtt_us = max(as->rtt_us, rtt);
@@ -409,7 +410,7 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 		if (xtcp_before(cb->end_seq, as->prior_fack))
 			xs->rack_reord = 1;
 	}
-	xtcp_rack_advance(xs, skb);
+	xtcp_rack_advance(xs, skb, as->now_us);
 }
 
 /*
@@ -614,7 +615,7 @@ static void xtcp_undo(struct sock *sk, bool unmark_loss)
 		xs->snd_ssthresh = xs->prior_ssthresh;
 	xs->snd_cwnd_cnt = 0;
 	xs->undo_marker = 0;
-	xs->in_recovery = XTCP_CA_OPEN;
+	xtcp_cong_set_state(sk, XTCP_CA_OPEN);
 }
 
 /*
@@ -706,6 +707,7 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 	bool una_advanced = as->una_advanced;
 	u32 prior_lost = xs->lost_out;
 
+	sock_owned_by_me(sk);
 	xtcp_tlp_ack(sk, cb->ack_seq, as);
 	if (xs->sack_ok) {
 		xtcp_rack_update_reo_wnd(xs, as);
@@ -781,6 +783,7 @@ void xtcp_recovery_on_rto(struct sock *sk)
 	bool reneged = skb && skb != xs->send_head &&
 		       (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED);
 
+	sock_owned_by_me(sk);
 	/*
 	 * tcp_enter_loss(): a fresh undo point, unless this RTO only extends
 	 * a recovery or a series of timeouts whose undo state still holds
@@ -835,6 +838,7 @@ void xtcp_recovery_reo_timeout(struct sock *sk)
 	u32 prior_lost = xs->lost_out;
 	u32 wait;
 
+	sock_owned_by_me(sk);
 	wait = xtcp_rack_detect_loss(sk);
 	if (xs->lost_out != prior_lost) {
 		if (xs->in_recovery == XTCP_CA_OPEN)
@@ -882,6 +886,7 @@ void xtcp_recovery_tlp_fire(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	sock_owned_by_me(sk);
 	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq)
 		xtcp_send_loss_probe(sk);
 	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));

@@ -375,8 +375,6 @@ static void xtcp_sock_forget(struct sock *sk)
 	xs->srtt_us = 0;
 	xs->rttvar_us = 0;
 	WRITE_ONCE(xs->rto, XTCP_TIMEOUT_INIT);
-	xs->rtt_seq = 0;
-	xs->rtt_start_us = 0;
 	xs->backoff = 0;
 	WRITE_ONCE(xs->retries, 0);
 	WRITE_ONCE(xs->probes, 0);

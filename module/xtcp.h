@@ -252,6 +252,7 @@ struct xtcp_sock {
 	 * RFC 7323 timestamps. Our TSval is a millisecond clock plus
 	 * tsoffset, a per-address-pair secret as Linux's secure_tcp_ts_off()
 	 * (RFC 7323 5.4 and 7.1: no shared clock for a peer to read).
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	u32 tsoffset;
 	u32 ts_recent;		/* TS.Recent, RFC 7323 4.3 */
@@ -260,6 +261,7 @@ struct xtcp_sock {
 	/*
 	 * The SACK blocks our next ACKs carry (RFC 2018 4), most recent
 	 * first, and a D-SACK block (RFC 2883) sent once before them.
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	struct xtcp_sack_block selective_acks[XTCP_MAX_SACKS];
 	struct xtcp_sack_block dsack_block;
@@ -273,6 +275,7 @@ struct xtcp_sock {
 	 * (quick-ACK mode), pingpong says the connection is interactive, so
 	 * that our replies carry the ACKs. rcv_snd_mark is SND.NXT when
 	 * in-order data last came: our data sent since is a reply.
+	 * Socket lock (owner, or bh_lock_sock() in softirq).
 	 */
 	u16 rcv_mss;
 	u8 quickack;
@@ -283,8 +286,6 @@ struct xtcp_sock {
 	u32 srtt_us;
 	u32 rttvar_us;
 	u32 rto;		/* jiffies */
-	u32 rtt_seq;		/* the timed segment's end (Karn) */
-	u64 rtt_start_us;	/* 0 when no segment is timed */
 	u8 backoff;		/* RTO doublings so far */
 	u8 retries;		/* consecutive timeouts of the same data */
 	u8 probes;		/* zero-window probes without answer */
@@ -298,7 +299,7 @@ struct xtcp_sock {
 	u32 snd_ssthresh;
 	u32 snd_cwnd_cnt;
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
-	u8 in_recovery;		/* XTCP_CA_*, like icsk_ca_state */
+	u8 in_recovery;		/* XTCP_CA_*: xtcp_cong_set_state() */
 	const struct xtcp_cong_ops *cong;
 
 	/*
@@ -307,7 +308,6 @@ struct xtcp_sock {
 	 * socket() from the congestion_control parameter, by TCP_CONGESTION,
 	 * or inherited from the listener; it stays across disconnect().
 	 */
-	u8 ca_state;		/* XTCP_CA_*, as ops->set_state last saw it */
 	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
 	u32 lsndtime;		/* jiffies of the last data sent, 0: none */
 	u32 rcvq_seq;		/* DRS: copied_seq when the period began */
@@ -318,7 +318,11 @@ struct xtcp_sock {
 
 	/*
 	 * SACK scoreboard and loss recovery (recovery.c), in bytes above
-	 * SND.UNA: what the marks of XTCP_SACKED_* cover.
+	 * SND.UNA: what the marks of XTCP_SACKED_* cover. Everything from
+	 * here to tlp_high_seq (PRR, undo, RACK, TLP), and the marks in the
+	 * cb of each skb of the write queue, is under the socket lock
+	 * (owner, or bh_lock_sock() in softirq); recovery.c's entry points
+	 * assert it.
 	 */
 	u32 sacked_out;
 	u32 lost_out;		/* marked lost and not SACKed */
@@ -655,7 +659,7 @@ void xtcp_send_loss_probe(struct sock *sk);
 struct xtcp_ack_state {
 	u32 prior_una;
 	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
-	u32 prior_in_flight;	/* bytes */
+	u64 now_us;		/* xtcp_clock_us() once per ACK: tcp_mstamp */
 	u32 acked;		/* bytes newly acknowledged cumulatively */
 	u32 sacked;		/* bytes newly SACKed */
 	s64 rtt_us;		/* oldest never-resent acked skb, -1: none */
@@ -782,6 +786,7 @@ int xtcp_cong_set(struct sock *sk, const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
+void xtcp_cong_set_state(struct sock *sk, u8 state);
 void xtcp_cong_on_timeout(struct sock *sk);
 void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
 void xtcp_cong_tx_start(struct sock *sk);
