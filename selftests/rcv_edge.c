@@ -65,12 +65,28 @@
  * under a quarter of one skb per byte, and RcvCoalesce (native:
  * TCPRcvCoalesce) counts the joins. The stream then reads back intact.
  *
- * Deterministic: the peer waits for the receiver's answer to each step.
+ * Issue 17's review (the fixes of b9c4bc0), the last three tests:
+ *
+ * paws_ts_zero: the peer's SYN-ACK says TSval 0 and its data then
+ * 0x80000010 and on: taken, as tcp_paws_check() takes anything against
+ * a TS.Recent of 0, PAWSEstabRejected (PAWSEstab) not rising.
+ *
+ * sack_shred and syn_lost_iw turn the host into the sender: it writes
+ * 64 KiB to the peer, which records each data segment it sees (struct
+ * stream) and ACKs only when a test lets it. sack_shred: SACK blocks
+ * with edges inside segments SACK nothing, and every resend is made of
+ * whole segments. syn_lost_iw: after one lost SYN the first flight is
+ * still the initial window of 10 segments. Each is described above it.
+ *
+ * Deterministic: the peer waits for the receiver's answer to each step
+ * (the sender tests: for the segments or resends they need, up to a
+ * deadline; how many resends a stack makes is not asserted).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -129,6 +145,33 @@ struct peer {
 	uint32_t seg_tsval, seg_tsecr;
 	unsigned int nsacks;
 	uint32_t sacks[4][2];
+	unsigned int syn_ignore;	/* the host's SYNs left unanswered */
+	struct stream *in;		/* the host's data, when it sends */
+};
+
+/*
+ * The host as a sender: the data segments the peer sees, by offset from
+ * the first byte of the stream. Originals (first sight of their bytes)
+ * give the segment boundaries; a resend must start and end on one of
+ * them, i.e. be whole segments of the original transmission. With
+ * accept, the peer keeps the bytes and ACKs each segment cumulatively
+ * (no SACK blocks); without, it throws them away unACKed, as if lost.
+ */
+#define STREAM_LEN	65536
+#define STREAM_SEGS	512
+
+struct stream {
+	uint32_t base;			/* the host's first data byte */
+	bool accept;
+	uint32_t hi;			/* past the highest byte seen */
+	uint32_t una;			/* the bytes kept in order */
+	unsigned int nsegs;		/* originals seen */
+	uint32_t seg[STREAM_SEGS][2];	/* originals, [start, end) */
+	unsigned int resent;		/* resends seen */
+	unsigned int bad;		/* resends not whole segments */
+	uint32_t bad_seg[2];		/* the first of those */
+	bool have[STREAM_LEN];
+	unsigned char buf[STREAM_LEN];
 };
 
 FIXTURE(edge) {
@@ -268,6 +311,61 @@ static void peer_opts(struct peer *p, const struct tcphdr *th, size_t n)
 	memcpy(p->sacks, o.sacks, sizeof(p->sacks));
 }
 
+/* is off a boundary of the original segments seen? */
+static bool stream_edge(const struct stream *in, uint32_t off)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->nsegs; i++)
+		if (in->seg[i][0] == off || in->seg[i][1] == off)
+			return true;
+	return false;
+}
+
+/*
+ * A segment of the host's, ip and th in a frame the caller checked:
+ * recorded, then with in->accept kept and ACKed.
+ */
+static void stream_rx(struct peer *p, const struct iphdr *ip,
+		      const struct tcphdr *th, size_t n)
+{
+	struct stream *in = p->in;
+	size_t hlen = sizeof(*ip) + th->doff * 4;
+	size_t len = ntohs(ip->tot_len) > hlen ? ntohs(ip->tot_len) - hlen : 0;
+	const unsigned char *data = (const unsigned char *)ip + hlen;
+	uint32_t a = ntohl(th->seq) - in->base, b = a + (uint32_t)len, i;
+
+	/* n: the bytes of the frame from ip on (a GSO packet is cut short) */
+	if (!len || ntohs(ip->tot_len) > n || a >= STREAM_LEN ||
+	    b > STREAM_LEN)
+		return;
+	if (a >= in->hi) {
+		if (in->nsegs < STREAM_SEGS) {
+			in->seg[in->nsegs][0] = a;
+			in->seg[in->nsegs++][1] = b;
+		}
+	} else {
+		in->resent++;
+		if ((!stream_edge(in, a) || !stream_edge(in, b)) &&
+		    !in->bad++) {
+			in->bad_seg[0] = a;
+			in->bad_seg[1] = b;
+		}
+	}
+	if (b > in->hi)
+		in->hi = b;
+	if (!in->accept)
+		return;
+	for (i = a; i < b; i++) {
+		in->buf[i] = data[i - a];
+		in->have[i] = true;
+	}
+	while (in->una < STREAM_LEN && in->have[in->una])
+		in->una++;
+	p->rcv_nxt = in->base + in->una;
+	peer_send(p, p->snd_nxt, TH_ACK, NULL, 0, NULL, 0);
+}
+
 static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 {
 	static const unsigned char mss[4] = { 2, 4, PEER_MSS >> 8,
@@ -288,6 +386,11 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 	if (ntohs(th->dest) != p->port)
 		return;
 	peer_opts(p, th, n - ETH_HLEN - sizeof(*ip));
+	if (th->syn && !th->ack && p->syn_ignore) {
+		/* a SYN lost on the way: the host must time out */
+		p->syn_ignore--;
+		return;
+	}
 	if (th->syn && !th->ack) {
 		/* the receiver's connect(): answer, again if it resends */
 		memcpy(p->cmac, buf + ETH_ALEN, ETH_ALEN);
@@ -318,6 +421,8 @@ static void peer_tcp(struct peer *p, const unsigned char *buf, size_t n)
 	p->acks++;
 	if (p->log && p->nedges < MAX_EDGES)
 		p->edges[p->nedges++] = p->last_ack + p->last_win;
+	if (p->in)
+		stream_rx(p, ip, th, n - ETH_HLEN);
 }
 
 /* handles one frame; false when none came within timeout_ms */
@@ -708,16 +813,19 @@ static void check_ack(struct __test_metadata *_metadata, struct peer *p,
 	}
 }
 
-/* connects with SACK-permitted and timestamps offered; RCV.NXT base */
-static int opts_connect(struct __test_metadata *_metadata,
-			FIXTURE_DATA(edge) *self, uint32_t *base)
+/*
+ * Connects with SACK-permitted and timestamps offered, TSval tsval in the
+ * SYN-ACK; RCV.NXT base.
+ */
+static int ts_connect(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(edge) *self, uint32_t *base, uint32_t tsval)
 {
 	struct peer *p = &self->p;
 	int c;
 
 	no_sack_compression(_metadata, self);
 	p->opts = true;
-	p->tsval = 1000;
+	p->tsval = tsval;
 	c = edge_connect(_metadata, self, 0);
 	if (c < 0)
 		return -1;
@@ -728,6 +836,12 @@ static int opts_connect(struct __test_metadata *_metadata,
 		return -1;
 	}
 	return c;
+}
+
+static int opts_connect(struct __test_metadata *_metadata,
+			FIXTURE_DATA(edge) *self, uint32_t *base)
+{
+	return ts_connect(_metadata, self, base, 1000);
 }
 
 /* a raw SYN to the receiver's listener; its SYN-ACK's options in p */
@@ -1005,6 +1119,235 @@ TEST_F_TIMEOUT(edge, ofo_coalesce, 300)
 	ASSERT_TRUE(send_wait(p, base, 0, 1000));
 	EXPECT_EQ(base + 1000 + COALESCE_SEGS, p->last_ack);
 	read_check(_metadata, c, 0, 1000 + COALESCE_SEGS);
+	edge_close(c);
+}
+
+/*
+ * A SYN-ACK with TSval 0 makes TS.Recent 0, which proves nothing: the
+ * peer's clock may start anywhere, so a TSval 2^31 or more later is no
+ * older segment. Linux's tcp_paws_check() accepts anything against a
+ * TS.Recent of 0; so must XTCP (it dropped every such segment, counting
+ * PAWSEstabRejected).
+ */
+TEST_F_TIMEOUT(edge, paws_ts_zero, 120)
+{
+	struct peer *p = &self->p;
+	long long paws0;
+	uint32_t base;
+	int c, i;
+
+	SKIP_IF_NEEDED();
+	c = ts_connect(_metadata, self, &base, 0);
+	ASSERT_LE(0, c);
+	paws0 = stat_of(self, "PAWSEstabRejected", "PAWSEstab");
+	ASSERT_LE(0, paws0);
+	for (i = 0; i < 4; i++) {
+		p->tsval = 0x80000010u + (uint32_t)i * 16;
+		ASSERT_TRUE(send_wait(p, base, (uint32_t)i * 100, 100));
+		check_ack(_metadata, p, base, (uint32_t)(i + 1) * 100, 0, NULL);
+	}
+	read_check(_metadata, c, 0, 400);
+	EXPECT_EQ(paws0, stat_of(self, "PAWSEstabRejected", "PAWSEstab"))
+		TH_LOG("segments taken for old ones");
+	edge_close(c);
+}
+
+/*
+ * The sender tests: this process on CPU 0 alone, and with it the softirq
+ * work its packets cause and the timers it arms, so that the host sends
+ * from one CPU and its segments reach the peer in the order it sent them
+ * (a veth queues each packet on its sender's CPU; see sack.sh).
+ */
+static void one_cpu(struct __test_metadata *_metadata)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+}
+
+/*
+ * The variant's socket connected to the peer with SACK and timestamps,
+ * nonblocking, about to send STREAM_LEN bytes to it; in records them.
+ */
+static int stream_connect(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(edge) *self, struct stream *in)
+{
+	struct peer *p = &self->p;
+	uint32_t base;
+	int c;
+
+	one_cpu(_metadata);
+	/* one segment a frame: GSO packets are cut on the way out */
+	ASSERT_EQ(0, xtcp_test_tso(self->pair.net.ns[0], "veth0", false));
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+	in->base = p->rcv_nxt;
+	p->in = in;
+	EXPECT_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
+	return c;
+}
+
+/* writes what the socket takes of the stream from *off on */
+static void stream_write(int c, uint32_t *off)
+{
+	unsigned char data[4096];
+	ssize_t n;
+
+	while (*off < STREAM_LEN) {
+		size_t len = STREAM_LEN - *off;
+
+		if (len > sizeof(data))
+			len = sizeof(data);
+		fill(data, *off, len);
+		n = write(c, data, len);
+		if (n <= 0)
+			return;
+		*off += (uint32_t)n;
+	}
+}
+
+/* writes and reads frames until the peer saw segs originals or a resend */
+static void stream_first_flight(struct peer *p, int c, uint32_t *off,
+				unsigned int segs, int timeout_ms)
+{
+	long long deadline = xtcp_test_now_ms() + scaled_ms(timeout_ms);
+
+	while (p->in->nsegs < segs && !p->in->resent &&
+	       xtcp_test_now_ms() < deadline) {
+		stream_write(c, off);
+		peer_rx(p, 20);
+	}
+}
+
+/*
+ * The peer takes everything from now on: the whole stream must arrive,
+ * intact, and no resend be a piece of a segment (checked as they come:
+ * the first stops the test).
+ */
+static void stream_finish(struct __test_metadata *_metadata, struct peer *p,
+			  int c, uint32_t *off)
+{
+	long long deadline = xtcp_test_now_ms() + scaled_ms(60000);
+	struct stream *in = p->in;
+	unsigned char want[4096];
+	uint32_t i;
+
+	in->accept = true;
+	while (in->una < STREAM_LEN && !in->bad &&
+	       xtcp_test_now_ms() < deadline) {
+		stream_write(c, off);
+		peer_rx(p, 20);
+	}
+	TH_LOG("%u original segments (the first [%u, %u)), %u resends",
+	       in->nsegs, in->seg[0][0], in->seg[0][1], in->resent);
+	ASSERT_EQ(0u, in->bad)
+		TH_LOG("%u resends not whole segments, the first [%u, %u)",
+		       in->bad, in->bad_seg[0], in->bad_seg[1]);
+	ASSERT_EQ((uint32_t)STREAM_LEN, in->una)
+		TH_LOG("%u bytes in order, %u written", in->una, *off);
+	for (i = 0; i < STREAM_LEN; i += sizeof(want)) {
+		fill(want, i, sizeof(want));
+		ASSERT_EQ(0, memcmp(in->buf + i, want, sizeof(want)))
+			TH_LOG("bytes at offset %u differ", i);
+	}
+}
+
+#define INIT_WINDOW	10u	/* segments: RFC 6928, both stacks */
+#define SHRED_ROUNDS	8
+
+/*
+ * A receiver SACKing byte ranges that start or end inside segments
+ * (CVE-2019-11477's class). The peer takes no byte of the first flight,
+ * but answers it with SHRED_ROUNDS rounds of duplicate ACKs, one SACK
+ * block each: [start + 1, end - 1) of every segment, both edges inside
+ * it, and [start + 1, next start + 1), a segment's tail and the next
+ * one's first byte. None covers a whole segment, so none may SACK
+ * anything (tcp_match_skb_to_sack() cuts at MSS multiples only). Then
+ * the peer reneges on all it SACKed (RFC 2018 8) and takes every
+ * segment that comes, ACKing cumulatively: the RTO and loss recovery
+ * resend the first flight, and every resend must be whole segments of
+ * the original transmission (start and end on their boundaries: no
+ * 1-byte or odd pieces), and the stream arrive intact.
+ *
+ * XTCP cut its queue at every block edge and resent the unSACKed bytes,
+ * one-byte pieces. Linux resends whole segments (the tcp variant); the
+ * two may differ in how many they resend (F-RTO, probes), which is not
+ * asserted beyond "at least one".
+ */
+TEST_F_TIMEOUT(edge, sack_shred, 300)
+{
+	unsigned char o[12] = { 1, 1, 5, 10 };	/* NOP NOP SACK, 1 block */
+	struct peer *p = &self->p;
+	unsigned int k, r, n;
+	struct stream *in;
+	uint32_t off = 0;
+	int c;
+
+	SKIP_IF_NEEDED();
+	in = calloc(1, sizeof(*in));
+	ASSERT_NE(NULL, in);
+	c = stream_connect(_metadata, self, in);
+	stream_first_flight(p, c, &off, INIT_WINDOW, 5000);
+	n = in->nsegs;
+	TH_LOG("first flight: %u segments, %u bytes", n, in->hi);
+	ASSERT_LE(3u, n);
+	for (r = 0; r < SHRED_ROUNDS; r++) {
+		for (k = 0; k < n; k++) {
+			uint32_t end = in->seg[k][1] - 1;
+
+			if (r % 2) {
+				if (k + 1 == n)
+					break;
+				end = in->seg[k + 1][0] + 1;
+			}
+			xtcp_test_put32(o + 4, in->base + in->seg[k][0] + 1);
+			xtcp_test_put32(o + 8, in->base + end);
+			ASSERT_EQ(0, peer_send(p, p->snd_nxt, TH_ACK, o,
+					       sizeof(o), NULL, 0));
+			peer_drain(p);
+		}
+	}
+	stream_finish(_metadata, p, c, &off);
+	EXPECT_LT(0u, in->resent) TH_LOG("nothing resent");
+	p->in = NULL;
+	free(in);
+	edge_close(c);
+}
+
+/*
+ * A lost SYN: the peer ignores the host's first SYN and answers the
+ * resend. The handshake then completes after one SYN timeout, which
+ * says nothing about the path's capacity: the first flight is the
+ * initial window, 10 segments before any ACK (Linux's
+ * tcp_init_transfer(), which cuts cwnd to 1 only after more than one
+ * SYN or SYN-ACK timeout). XTCP kept the cwnd of 1 its SYN timeout left.
+ * The peer ACKs nothing until 10 segments came, or a resend did (the
+ * RTO of a sender with a smaller window, a few hundred ms on), then
+ * takes the whole stream.
+ */
+TEST_F_TIMEOUT(edge, syn_lost_iw, 120)
+{
+	struct peer *p = &self->p;
+	struct stream *in;
+	uint32_t off = 0;
+	int c;
+
+	SKIP_IF_NEEDED();
+	in = calloc(1, sizeof(*in));
+	ASSERT_NE(NULL, in);
+	p->syn_ignore = 1;
+	c = stream_connect(_metadata, self, in);
+	EXPECT_EQ(0u, p->syn_ignore);
+	stream_first_flight(p, c, &off, INIT_WINDOW, 10000);
+	TH_LOG("first flight: %u segments, %u bytes, then %u resends",
+	       in->nsegs, in->hi, in->resent);
+	ASSERT_EQ(0u, in->resent) TH_LOG("an RTO before the initial window");
+	ASSERT_LE(INIT_WINDOW, in->nsegs);
+	stream_finish(_metadata, p, c, &off);
+	p->in = NULL;
+	free(in);
 	edge_close(c);
 }
 

@@ -45,6 +45,11 @@
  *   answered with the entry's ACK (PAWSEstabRejected, native PAWSEstab);
  *   the same SYN with a TSval newer than TS.Recent opens a new
  *   incarnation (RFC 6191 2): the handshake completes.
+ * ts_zero: the peer's clock wraps to 0 at its FIN (TSval 0xffffffff in
+ *   its SYN-ACK, then 0), so TS.Recent is 0 in TIME_WAIT; its FIN
+ *   again with TSval 0x80000010 is no old duplicate, as
+ *   tcp_paws_check() exempts a TS.Recent of 0: ACKed,
+ *   PAWSEstabRejected (PAWSEstab) not rising (issue 17's review).
  *
  * Many entries at once: timewait_many.c.
  *
@@ -830,6 +835,39 @@ TEST_F_TIMEOUT(tw, ts_recycle, 120)
 	}
 	close(a);
 	close(l);
+}
+
+TEST_F_TIMEOUT(tw, ts_zero, 120)
+{
+	struct peer *p = &self->p;
+	long long paws0;
+	unsigned int segs;
+	int c;
+
+	SKIP_IF_NEEDED();
+	p->ts = true;
+	p->tsval = 0xffffffffu;	/* peer_send() counts one a segment */
+	c = tw_as_client(_metadata, self);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(p->saw_ts) TH_LOG("timestamps were not negotiated");
+	ASSERT_EQ(0u, p->last_tsval) TH_LOG("the FIN's TSval is not 0");
+	paws0 = self->pair.net.xtcp[0] ?
+		xtcp_test_counter(self->pair.net.ns[0], "PAWSEstabRejected") :
+		xtcp_test_netstat(self->pair.net.ns[0], "PAWSEstab");
+	ASSERT_LE(0, paws0);
+
+	p->tsval = 0x80000010u;
+	segs = p->segs;
+	ASSERT_EQ(0, peer_send(p, p->snd_nxt - 1, TH_ACK | TH_FIN, NULL, 0));
+	ASSERT_TRUE(peer_wait_seg(p, segs, 5000));
+	EXPECT_EQ(TH_ACK, p->flags & (TH_ACK | TH_SYN | TH_FIN | TH_RST));
+	EXPECT_EQ(p->snd_nxt, p->ack);
+	EXPECT_EQ(paws0,
+		  self->pair.net.xtcp[0] ?
+		  xtcp_test_counter(self->pair.net.ns[0], "PAWSEstabRejected") :
+		  xtcp_test_netstat(self->pair.net.ns[0], "PAWSEstab"))
+		TH_LOG("the FIN was taken for an old duplicate");
+	close(c);
 }
 
 XTCP_HARNESS_MAIN
