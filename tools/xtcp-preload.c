@@ -132,11 +132,11 @@ static void xtcp_run_init(void)
  * One line on stderr, with write(2) so that no stdio buffer or lock of the
  * program's is involved; errno is left as it was.
  */
-__attribute__((format(printf, 1, 2)))
 static void xtcp_run_log(const char *fmt, ...)
 {
 	int saved = errno;
 	char line[256];
+	ssize_t done;
 	va_list ap;
 	int n;
 
@@ -147,9 +147,9 @@ static void xtcp_run_log(const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, n) < 0) {
-		/* nowhere else to say it */
-	}
+	/* a failure has nowhere else to be said */
+	done = write(STDERR_FILENO, line, n);
+	(void)done;
 	errno = saved;
 }
 
@@ -188,7 +188,7 @@ int socket(int domain, int type, int protocol)
 	fd = xtcp_run_real_socket(xtcp_run_family, type, protocol);
 	if (fd >= 0) {
 		if (xtcp_run_debug)
-			xtcp_run_log("socket(AF_INET, SOCK_STREAM%s%s, %d) = %d over XTCP (family %d)",
+			xtcp_run_log("diverted AF_INET SOCK_STREAM%s%s protocol %d: fd %d over XTCP (family %d)",
 				     type & SOCK_NONBLOCK ? "|SOCK_NONBLOCK" : "",
 				     type & SOCK_CLOEXEC ? "|SOCK_CLOEXEC" : "",
 				     protocol, fd, xtcp_run_family);
