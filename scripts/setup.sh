@@ -14,7 +14,10 @@ set -eu
 # awk, diff; libmnl and libcrypto to build them; shellcheck for
 # `make -C selftests check-scripts`). make bench adds linux-perf (PERF=1,
 # matches Debian's 6.1 kernel) and gnuplot-nox (its PNG charts); python3
-# makes its table.
+# makes its table. selftests/xtcp_run.sh runs Debian's programs through
+# tools/xtcp-run: iperf3, nginx-light, curl, wrk, redis-server (with
+# redis-tools), sockperf, socat, python3 (their services are not started:
+# the VM has no init, and the host's stay as its policy leaves them).
 PACKAGES=(
 	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
 	libelf-dev libssl-dev libmnl-dev
@@ -23,6 +26,7 @@ PACKAGES=(
 	iproute2 iptables iputils-ping util-linux procps mawk diffutils
 	ethtool iperf3 tcpdump shellcheck
 	linux-perf gnuplot-nox python3
+	nginx-light redis-server redis-tools sockperf wrk socat curl
 )
 
 usage() {
