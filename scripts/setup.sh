@@ -75,6 +75,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# nginx-light and redis-server start their daemons when installed: not
+# here, the tests run them in the VM. A policy-rc.d that refuses every
+# start (invoke-rc.d and deb-systemd-invoke ask it) for the time of the
+# install, unless the host has one of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/setup.sh: no daemon starts during its install\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 0755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -q
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends "${missing[@]}"
