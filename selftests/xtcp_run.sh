@@ -113,7 +113,7 @@ strace_prefix() {
 	tr=()
 	if [ "${XTCP_RUN_STRACE:-0}" = 1 ]; then
 		mkdir -p "$xtcp_lib_tmp/strace"
-		tr=(strace -f -qq -e "trace=network,ioctl"
+		tr=(strace -f -qq --seccomp-bpf -e "trace=network,ioctl"
 			-o "$xtcp_lib_tmp/strace/$BASHPID.$RANDOM")
 	fi
 }
