@@ -284,6 +284,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_priority = lsk->sk_priority;
 	sk->sk_reuse = lsk->sk_reuse;
 	xs->nodelay = xtcp_sk(lsk)->nodelay;
+	xs->corked = xtcp_sk(lsk)->corked;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
 	xs->syn_retries = xtcp_sk(lsk)->syn_retries;
 

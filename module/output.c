@@ -626,10 +626,41 @@ void xtcp_push(struct sock *sk, int flags)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int nonagle = xs->nodelay ? XTCP_NAGLE_OFF : XTCP_NAGLE_ON;
 
-	if (flags & MSG_MORE)
+	if ((flags & MSG_MORE) || xs->corked)
 		nonagle = XTCP_NAGLE_CORK;
 	if (xs->send_head)
 		xtcp_write_xmit(sk, nonagle);
+}
+
+/*
+ * TCP_CORK, as __tcp_sock_set_cork(): on, a partial last segment waits
+ * (full ones still go) until the option is cleared, the write queue
+ * fills it, a FIN follows it, or the override timeout sends it (RFC 1122
+ * 4.2.3.4: timer.c's probe, where Linux's probe0 timer gives the 200 ms
+ * ceiling tcp(7) speaks of). Off, what waited goes by Nagle's rule, or
+ * at once with TCP_NODELAY. Linux sets TCP_NAGLE_PUSH for the latter;
+ * xtcp_push() comes to the same, as nodelay means XTCP_NAGLE_OFF there.
+ */
+void xtcp_output_set_cork(struct sock *sk, bool on)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sock_owned_by_me(sk);
+	xs->corked = on;
+	if (!on && (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+		xtcp_push(sk, 0);
+}
+
+/*
+ * TCP_NODELAY turned on: what is queued goes now, even corked, as
+ * __tcp_sock_set_nodelay()'s TCP_NAGLE_PUSH does; later writes stay
+ * corked (TCP_CORK is the stronger of the two).
+ */
+void xtcp_output_push_queued(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	if (xtcp_sk(sk)->send_head)
+		xtcp_write_xmit(sk, XTCP_NAGLE_OFF);
 }
 
 /*

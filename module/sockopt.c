@@ -6,8 +6,12 @@
  * matter.
  *
  * The allow-lists below are explicit: an option XTCP does not implement
- * gets ENOPROTOOPT, never a silent success. TCP_INFO, TCP_CORK and
- * TCP_KEEP* come with the lifecycle issue.
+ * gets ENOPROTOOPT, never a silent success. TCP_INFO and TCP_KEEP* come
+ * with the lifecycle issue.
+ *
+ * TCP_CORK, as do_tcp_setsockopt(): an int, any non-zero value is on
+ * (reads back 1); output.c xtcp_output_set_cork() holds and releases.
+ * TCP_NODELAY turned on sends what is queued, corked or not.
  *
  * TCP_SYNCNT, as do_tcp_setsockopt(): 1 to 127 SYN retransmissions
  * before connect() gives up with ETIMEDOUT (EINVAL otherwise); reads
@@ -181,7 +185,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		/* like Linux, turning Nagle off sends what it held back */
 		if (val && (1 << sk->sk_state) &
 			   (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
-			xtcp_push(sk, 0);
+			xtcp_output_push_queued(sk);
 		release_sock(sk);
 		return 0;
 	case TCP_MAXSEG:
@@ -256,6 +260,14 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		}
 		release_sock(sk);
 		return err;
+	case TCP_CORK:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		xtcp_output_set_cork(sk, val);
+		release_sock(sk);
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -367,6 +379,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_MAXSEG:
 		val = (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN) ?
 		      (xs->user_mss ? : XTCP_DEFAULT_MSS) : xs->mss;
+		break;
+	case TCP_CORK:
+		val = READ_ONCE(xs->corked);
 		break;
 	default:
 		return -ENOPROTOOPT;

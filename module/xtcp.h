@@ -401,6 +401,14 @@ struct xtcp_sock {
 	atomic_t tfo_pending;		/* listener: children holding a slot */
 	u8 tfo_connect;			/* TCP_FASTOPEN_CONNECT */
 	u8 tfo_defer;			/* connect() left the SYN to write() */
+
+	/*
+	 * TCP_CORK (output.c xtcp_output_set_cork()), socket lock: a
+	 * partial last segment waits, as with MSG_MORE on every write.
+	 * Accepted children keep the listener's, as sk_clone_lock() keeps
+	 * tp->nonagle.
+	 */
+	u8 corked;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -618,6 +626,8 @@ void xtcp_ofo_purge(struct sock *sk);
 /* output.c APIs */
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
 void xtcp_write_xmit(struct sock *sk, int nonagle);
+void xtcp_output_set_cork(struct sock *sk, bool on);
+void xtcp_output_push_queued(struct sock *sk);
 void xtcp_push(struct sock *sk, int msg_flags);
 void xtcp_mark_push(struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);

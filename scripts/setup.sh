@@ -14,7 +14,10 @@ set -eu
 # awk, diff; libmnl and libcrypto to build them; shellcheck for
 # `make -C selftests check-scripts`). make bench adds linux-perf (PERF=1,
 # matches Debian's 6.1 kernel) and gnuplot-nox (its PNG charts); python3
-# makes its table.
+# makes its table. selftests/xtcp_run.sh runs Debian's programs through
+# tools/xtcp-run: iperf3, nginx-light, curl, wrk, redis-server (with
+# redis-tools), sockperf, socat, python3 (their services are not started:
+# the VM has no init, and the host's stay as its policy leaves them).
 PACKAGES=(
 	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
 	libelf-dev libssl-dev libmnl-dev
@@ -23,6 +26,7 @@ PACKAGES=(
 	iproute2 iptables iputils-ping util-linux procps mawk diffutils
 	ethtool iperf3 tcpdump shellcheck
 	linux-perf gnuplot-nox python3
+	nginx-light redis-server redis-tools sockperf wrk socat curl
 )
 
 usage() {
@@ -71,6 +75,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# nginx-light and redis-server start their daemons when installed: not
+# here, the tests run them in the VM. A policy-rc.d that refuses every
+# start (invoke-rc.d and deb-systemd-invoke ask it) for the time of the
+# install, unless the host has one of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/setup.sh: no daemon starts during its install\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 0755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -q
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends "${missing[@]}"
