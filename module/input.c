@@ -52,6 +52,21 @@ static enum xtcp_seq_verdict xtcp_sequence_check(const struct xtcp_sock *xs,
 	u32 wnd = max(right, 0);
 	u32 last = xs->rcv_nxt + wnd;
 
+	/*
+	 * A retransmission of bytes we have, reaching Last.ACK.sent
+	 * (rcv_wup): typically the last segment again, after our ACK of it
+	 * was lost. RFC 9293's table calls it unacceptable, but Linux's
+	 * tcp_sequence() lets it through, and so do we: its ACK field counts
+	 * and its TSval becomes TS.Recent (RFC 7323 4.3 (2): SEG.SEQ <=
+	 * Last.ACK.sent), so the ACK that answers it echoes the resend's
+	 * time. Echoing the original's instead, as a drop here did, showed
+	 * the sender an RTT as long as its RTO wait (seconds under heavy
+	 * loss), and its RTO grew without bound.
+	 */
+	if (cb->seq != cb->end_seq && !xtcp_after(cb->end_seq, xs->rcv_nxt))
+		return xtcp_before(cb->end_seq, xs->rcv_wup) ? XTCP_SEQ_BAD :
+							       XTCP_SEQ_OK;
+
 	if (cb->seq == cb->end_seq) {
 		if (!wnd)
 			return cb->seq == xs->rcv_nxt ? XTCP_SEQ_OK : XTCP_SEQ_BAD;
@@ -461,7 +476,8 @@ static void xtcp_sack_remove(struct xtcp_sock *xs)
  * was spurious). That data is counted and reported in a D-SACK block
  * (RFC 2883 4.1.1), and quick-ACK mode keeps the ACKs coming.
  */
-static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+/* data we already have: report it in a D-SACK, ACK at once (RFC 2883) */
+static void xtcp_rcv_duplicate(struct sock *sk, const struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -474,6 +490,11 @@ static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 		xtcp_enter_quickack(xs, XTCP_MAX_QUICKACKS);
 		xtcp_dsack_set(sk, cb->seq, end);
 	}
+}
+
+static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	xtcp_rcv_duplicate(sk, skb);
 	xtcp_send_ack(sk);
 }
 
@@ -1066,7 +1087,11 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 
 	/* seventh and eighth: segment text and FIN */
-	if (cb->seq != cb->end_seq) {
+	if (cb->seq != cb->end_seq && !xtcp_after(cb->end_seq, xs->rcv_nxt)) {
+		/* all of it old, in any state: tcp_data_queue()'s resend case */
+		xtcp_rcv_duplicate(sk, skb);
+		ack_now = true;
+	} else if (cb->seq != cb->end_seq) {
 		switch (sk->sk_state) {
 		case TCP_FIN_WAIT1:
 		case TCP_FIN_WAIT2:
