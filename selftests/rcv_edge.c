@@ -65,7 +65,10 @@
  * under a quarter of one skb per byte, and RcvCoalesce (native:
  * TCPRcvCoalesce) counts the joins. The stream then reads back intact.
  *
- * Issue 17's review (the fixes of b9c4bc0), the last three tests:
+ * Issue 17's review (the fixes of b9c4bc0), the last four tests:
+ *
+ * resend_echo: the last segment resent after its ACK: the duplicate ACK
+ * answering it echoes the resend's TSval (RFC 7323 4.3).
  *
  * paws_ts_zero: the peer's SYN-ACK says TSval 0 and its data then
  * 0x80000010 and on: taken, as tcp_paws_check() takes anything against
@@ -1149,6 +1152,40 @@ TEST_F_TIMEOUT(edge, paws_ts_zero, 120)
 	read_check(_metadata, c, 0, 400);
 	EXPECT_EQ(paws0, stat_of(self, "PAWSEstabRejected", "PAWSEstab"))
 		TH_LOG("segments taken for old ones");
+	edge_close(c);
+}
+
+/*
+ * The last segment again, after the receiver ACKed it: what a sender
+ * resends when that ACK was lost. It reaches Last.ACK.sent, so its TSval
+ * becomes TS.Recent (RFC 7323 4.3 (2)) and the duplicate ACK that answers
+ * it, with its D-SACK block, echoes the resend's TSval, not the
+ * original's: Linux's tcp_sequence() lets it through by rcv_wup. Echoing
+ * the original's shows the sender an RTT as long as it waited to resend,
+ * and a Linux sender's RTO grew to seconds from such samples (XTCP
+ * dropped the resend as out of window).
+ */
+TEST_F_TIMEOUT(edge, resend_echo, 120)
+{
+	static const uint32_t old[][2] = { { 0, 100 } };
+	struct peer *p = &self->p;
+	uint32_t base;
+	int c;
+
+	SKIP_IF_NEEDED();
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 0, NULL);
+	EXPECT_EQ(p->tsval, p->seg_tsecr);
+	/* the same bytes, 5 s later by the peer's clock */
+	p->tsval += 5000;
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	check_ack(_metadata, p, base, 100, 1, old);
+	EXPECT_EQ(p->tsval, p->seg_tsecr)
+		TH_LOG("the ACK of the resend echoes %u, the resend said %u",
+		       p->seg_tsecr, p->tsval);
+	read_check(_metadata, c, 0, 100);
 	edge_close(c);
 }
 
