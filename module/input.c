@@ -257,6 +257,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		xtcp_timer_window_open(sk);
 	}
 	xtcp_recovery_on_ack(sk, skb, &as);
+	xtcp_info_on_ack(sk, &as);
 	if (as.una_advanced) {
 		xtcp_timer_on_ack(sk);
 		xtcp_check_space(sk);
@@ -338,6 +339,7 @@ static void xtcp_event_data_recv(struct sock *sk, const struct sk_buff *skb)
 	else if (xs->snd_nxt != xs->rcv_snd_mark)
 		xs->pingpong = 1;
 	xs->rcv_snd_mark = xs->snd_nxt;
+	xtcp_info_data_recv(sk, skb);
 }
 
 /* [seq, end) joins @sp if the two overlap or touch (tcp_sack_extend()) */
@@ -483,6 +485,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!skb->len)
 		return false;
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->seq + skb->len;
+	xs->info.bytes_received += skb->len;
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
@@ -500,6 +503,7 @@ static void xtcp_fin(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rcv_nxt++;
+	xs->info.bytes_received++;
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sock_set_flag(sk, SOCK_DONE);
 	switch (sk->sk_state) {
@@ -628,6 +632,7 @@ static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *prev, *next;
 
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
+	xs->info.rcv_ooopack++;
 	prev = xtcp_ofo_find(xs, seq);
 	if (prev) {
 		u32 pend = XTCP_SKB_CB(prev)->end_seq;
@@ -940,6 +945,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 
 		xtcp_ack_state_init(xs, &as);
 		xtcp_ack_new_data(sk, skb, &as);
+		xtcp_info_on_ack(sk, &as);
 		xtcp_timer_on_ack(sk);
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
@@ -974,6 +980,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	enum xtcp_seq_verdict verdict;
 	bool ack_now = false;
 
+	xtcp_info_rcv(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		goto discard;

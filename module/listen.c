@@ -384,6 +384,9 @@ static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
 	cb->end_seq = cb->seq + skb->len;
 	if (skb->len) {
 		xs->rcv_nxt = cb->end_seq;
+		/* as tcp_fastopen_add_skb() counts the SYN's data */
+		xs->info.bytes_received = skb->len;
+		xs->info.syn_data_acked = 1;
 		skb_set_owner_r(skb, child);
 		__skb_queue_tail(&child->sk_receive_queue, skb);
 	} else {
