@@ -273,7 +273,10 @@ void xtcp_info_sent(struct sock *sk, const struct sk_buff *skb, u32 data)
 	}
 }
 
-/* skb, @segs segments, was sent again (__tcp_retransmit_skb()) */
+/*
+ * skb, @segs segments, is sent again: counted before the attempt, as
+ * __tcp_retransmit_skb() counts it
+ */
 void xtcp_info_retransmitted(struct sock *sk, const struct sk_buff *skb,
 			     u32 segs)
 {

@@ -632,7 +632,7 @@ static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *prev, *next;
 
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
-	xs->info.rcv_ooopack++;
+	xs->info.rcv_ooopack += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	prev = xtcp_ofo_find(xs, seq);
 	if (prev) {
 		u32 pend = XTCP_SKB_CB(prev)->end_seq;

@@ -641,11 +641,10 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
 	cb->when = jiffies;
 	cb->xmit_us = xtcp_clock_us();
 	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+	xtcp_info_retransmitted(sk, skb, segs);
 	err = xtcp_transmit_skb(sk, skb, true);
 	if (!err)
 		XTCP_ADD_STATS(sock_net(sk), RETRANSSEGS, segs);
-	if (!err)
-		xtcp_info_retransmitted(sk, skb, segs);
 	return err;
 }
 
