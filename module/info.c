@@ -138,21 +138,26 @@ static u32 xtcp_info_pmtu(const struct sock *sk)
 	return mtu;
 }
 
-/* everything but a listener's fields; socket lock */
-static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
+/*
+ * The options both ends agreed on, once the handshake has said so: in
+ * SYN-SENT XTCP's flags hold what its SYN offers, where Linux's rx_opt
+ * holds nothing yet. Linux's advmss drops by the timestamp option's
+ * room once timestamps are agreed (tcp_rcv_synsent_state_process(),
+ * and tcp_rcv_state_process() in SYN-RECV); XTCP's stays what it
+ * announced, so the report takes the room off.
+ */
+static void xtcp_info_options(struct sock *sk, struct tcp_info *info,
+			      bool synced)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	const struct xtcp_info_stats *st = &xs->info;
-	u32 now = jiffies;
+	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	sock_owned_by_me(sk);
-	info->tcpi_ca_state = xtcp_info_ca_state(xs);
-	info->tcpi_retransmits = xs->retries;
-	info->tcpi_probes = xs->probes;
-	info->tcpi_backoff = xs->backoff;
-
-	if (xs->tstamp_ok)
+	info->tcpi_advmss = xs->advmss;
+	if (!synced)
+		return;
+	if (xs->tstamp_ok) {
 		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+		info->tcpi_advmss -= XTCP_TS_ALIGNED_LEN;
+	}
 	if (xs->sack_ok)
 		info->tcpi_options |= TCPI_OPT_SACK;
 	if (xs->wscale_ok) {
@@ -160,13 +165,33 @@ static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
 		info->tcpi_snd_wscale = xs->snd_wscale;
 		info->tcpi_rcv_wscale = xs->rcv_wscale;
 	}
-	if (st->syn_data_acked)
+	if (xs->info.syn_data_acked)
 		info->tcpi_options |= TCPI_OPT_SYN_DATA;
+}
+
+/* everything but a listener's fields; socket lock */
+static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_info_stats *st = &xs->info;
+	bool synced = !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT));
+	u32 now = jiffies;
+
+	sock_owned_by_me(sk);
+	info->tcpi_ca_state = xtcp_info_ca_state(xs);
+	info->tcpi_retransmits = xs->retries;
+	info->tcpi_probes = xs->probes;
+	info->tcpi_backoff = xs->backoff;
+	xtcp_info_options(sk, info, synced);
 
 	info->tcpi_rto = jiffies_to_usecs(xs->rto);
 	info->tcpi_ato = xs->rcv_mss ? jiffies_to_usecs(XTCP_DELACK_MIN) : 0;
 	info->tcpi_snd_mss = xs->mss;
-	info->tcpi_rcv_mss = xs->rcv_mss;
+	/*
+	 * Linux guesses rcv_mss when the connection is set up
+	 * (tcp_initialize_rcv_mss()); XTCP guesses when it needs one
+	 */
+	info->tcpi_rcv_mss = synced ? xtcp_rcv_mss(xs) : 0;
 	xtcp_info_queue(sk, info);
 
 	info->tcpi_last_data_sent = jiffies_to_msecs(now - xs->lsndtime);
@@ -179,9 +204,16 @@ static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rtt = xs->srtt_us;
 	info->tcpi_rttvar = xs->rttvar_us;
 	info->tcpi_snd_ssthresh = xs->snd_ssthresh;
-	info->tcpi_advmss = xs->advmss;
 	info->tcpi_rcv_rtt = st->rcv_rtt_us;
+	/*
+	 * buf.c starts its first measurement at the first read, from what
+	 * tcp_init_buffer_space() starts Linux's with at the handshake
+	 */
 	info->tcpi_rcv_space = xs->rcvq_space;
+	if (!info->tcpi_rcv_space && synced)
+		info->tcpi_rcv_space = min_t(u32, max_t(u32, xs->rcv_wnd,
+							info->tcpi_advmss),
+					     XTCP_INIT_CWND * info->tcpi_advmss);
 	info->tcpi_total_retrans = st->total_retrans;
 	info->tcpi_pacing_rate = xtcp_info_pacing_rate(sk, info->tcpi_unacked);
 
@@ -190,8 +222,12 @@ static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
 	info->tcpi_segs_out = st->segs_out;
 	info->tcpi_segs_in = st->segs_in;
 	info->tcpi_notsent_bytes = max_t(int, 0, xs->write_seq - xs->snd_nxt);
-	/* tcp_min_rtt() of a reset minmax: ~0U until the first sample */
-	info->tcpi_min_rtt = xs->min_rtt_us ? : ~0U;
+	/*
+	 * tcp_min_rtt() of a reset minmax: ~0U until the first sample. A
+	 * passive open's handshake sample (listen.c) feeds srtt only, so
+	 * with no other sample srtt is that one sample.
+	 */
+	info->tcpi_min_rtt = xs->min_rtt_us ? : xs->srtt_us ? : ~0U;
 	info->tcpi_data_segs_in = st->data_segs_in;
 	info->tcpi_data_segs_out = st->data_segs_out;
 	info->tcpi_delivered = st->delivered;

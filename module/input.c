@@ -279,7 +279,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 #define XTCP_MAX_QUICKACKS	16	/* Linux's TCP_MAX_QUICKACKS */
 
 /* tcp_initialize_rcv_mss(): a guess of the peer's segments until data */
-static u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
+u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
 {
 	u32 hint;
 

@@ -640,6 +640,7 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_ofo_purge(struct sock *sk);
+u32 xtcp_rcv_mss(const struct xtcp_sock *xs);
 
 /* output.c APIs */
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
