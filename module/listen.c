@@ -327,6 +327,8 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		xs->max_window = max(xs->snd_wnd, req->snd_wnd);
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack_seq;
+		/* the SYN-ACK's delivery, as tcp_rcv_state_process() counts */
+		xs->info.delivered = 1;
 		if (!req->retries)
 			xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
 							req->sent_us, 1));

@@ -318,6 +318,8 @@ TEST_F(info, transfer)
 	EXPECT_LT(0U, ci.tcpi_segs_in);
 	EXPECT_EQ(0U, ci.tcpi_data_segs_in);
 	EXPECT_LE(ci.tcpi_data_segs_out, ci.tcpi_delivered);
+	/* the server's SYN-ACK was delivered */
+	EXPECT_LE(1U, si.tcpi_delivered);
 
 	/* retransmission counters agree with each other */
 	EXPECT_LE(ci.tcpi_bytes_retrans,
