@@ -277,6 +277,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 	if (!as.una_advanced && as.sack_rtt_us >= 0)
 		xtcp_recovery_rtt(sk, skb, &as);
 	xtcp_recovery_on_ack(sk, skb, &as);
+	xtcp_info_on_ack(sk, &as);
 	if (as.una_advanced) {
 		xtcp_timer_on_ack(sk);
 		xtcp_check_space(sk);
@@ -298,7 +299,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 #define XTCP_MAX_QUICKACKS	16	/* Linux's TCP_MAX_QUICKACKS */
 
 /* tcp_initialize_rcv_mss(): a guess of the peer's segments until data */
-static u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
+u32 xtcp_rcv_mss(const struct xtcp_sock *xs)
 {
 	u32 hint;
 
@@ -358,6 +359,7 @@ static void xtcp_event_data_recv(struct sock *sk, const struct sk_buff *skb)
 	else if (xs->snd_nxt != xs->rcv_snd_mark)
 		xs->pingpong = 1;
 	xs->rcv_snd_mark = xs->snd_nxt;
+	xtcp_info_data_recv(sk, skb);
 }
 
 /* [seq, end) joins @sp if the two overlap or touch (tcp_sack_extend()) */
@@ -509,6 +511,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!skb->len)
 		return false;
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->seq + skb->len;
+	xs->info.bytes_received += skb->len;
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
@@ -526,6 +529,7 @@ static void xtcp_fin(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rcv_nxt++;
+	xs->info.bytes_received++;
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sock_set_flag(sk, SOCK_DONE);
 	switch (sk->sk_state) {
@@ -654,6 +658,7 @@ static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *prev, *next;
 
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
+	xs->info.rcv_ooopack += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	prev = xtcp_ofo_find(xs, seq);
 	if (prev) {
 		u32 pend = XTCP_SKB_CB(prev)->end_seq;
@@ -968,6 +973,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xtcp_ack_state_init(xs, &as);
 		xtcp_ack_new_data(sk, skb, &as);
 		xtcp_cong_established(sk, syn_timeouts);
+		xtcp_info_on_ack(sk, &as);
 		xtcp_timer_on_ack(sk);
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
@@ -1002,6 +1008,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	enum xtcp_seq_verdict verdict;
 	bool ack_now = false;
 
+	xtcp_info_rcv(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		goto discard;

@@ -328,6 +328,8 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		xs->max_window = max(xs->snd_wnd, req->snd_wnd);
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack_seq;
+		/* the SYN-ACK's delivery, as tcp_rcv_state_process() counts */
+		xs->info.delivered = 1;
 		if (!req->retries)
 			xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
 							req->sent_us, 1));
@@ -385,6 +387,9 @@ static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
 	cb->end_seq = cb->seq + skb->len;
 	if (skb->len) {
 		xs->rcv_nxt = cb->end_seq;
+		/* as tcp_fastopen_add_skb() counts the SYN's data */
+		xs->info.bytes_received = skb->len;
+		xs->info.syn_data_acked = 1;
 		skb_set_owner_r(skb, child);
 		__skb_queue_tail(&child->sk_receive_queue, skb);
 	} else {

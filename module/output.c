@@ -342,6 +342,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	if (clone && xs->in_recovery == XTCP_CA_RECOVERY)
 		xs->prr_out += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	XTCP_ADD_STATS(net, OUTSEGS, max_t(u16, skb_shinfo(skb)->gso_segs, 1));
+	xtcp_info_sent(sk, skb, skb->len - __tcp_hdrlen(th));
 	xtcp_ip_params_sk(sk, skb, &ipp);
 	xtcp_link_output(net, skb, &ipp);
 	return 0;
@@ -690,6 +691,7 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
 	cb->when = jiffies;
 	cb->xmit_us = xtcp_clock_us();
 	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+	xtcp_info_retransmitted(sk, skb, segs);
 	err = xtcp_transmit_skb(sk, skb, true);
 	if (!err)
 		XTCP_ADD_STATS(sock_net(sk), RETRANSSEGS, segs);
@@ -821,6 +823,7 @@ u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as)
 		xtcp_recovery_acked(sk, skb, hi - lo, as);
 		if (xtcp_after(cb->end_seq, ack))
 			break;
+		xtcp_info_delivered(sk, skb, false);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
 		freed++;
@@ -1009,6 +1012,7 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 	XTCP_INC_STATS(sock_net(sk), OUTRSTS);
 	this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[reason]);
 	XTCP_INC_STATS(sock_net(sk), OUTSEGS);
+	xtcp_info_sent(sk, skb, 0);
 	/* the connection's own header: its TOS, TTL and next ID */
 	xtcp_ip_params_sk(sk, skb, &ipp);
 	xtcp_link_output(sock_net(sk), skb, &ipp);

@@ -213,6 +213,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 		     XTCP_SACKED_ACKED;
 	xs->sacked_out += live;
 	as->sacked += live;
+	xtcp_info_delivered(sk, skb, true);
 	if (cb->retrans) {
 		as->retrans_acked = 1;
 	} else {
@@ -227,8 +228,10 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 		 * Delivered below what was SACKed before, never resent: the
 		 * network reordered (tcp_check_sack_reordering()).
 		 */
-		if (xtcp_before(cb->end_seq, as->prior_fack))
+		if (xtcp_before(cb->end_seq, as->prior_fack)) {
 			xs->rack_reord = 1;
+			as->reord = 1;
+		}
 	}
 	if (xs->sacked_out == live || xtcp_after(cb->end_seq, xs->highest_sack))
 		xs->highest_sack = cb->end_seq;
@@ -407,8 +410,10 @@ void xtcp_recovery_acked(struct sock *sk, struct sk_buff *skb, u32 bytes,
 		as->rtt_us = max(as->rtt_us, rtt);
 		if (as->ca_rtt_us < 0 || rtt < as->ca_rtt_us)
 			as->ca_rtt_us = rtt;
-		if (xtcp_before(cb->end_seq, as->prior_fack))
+		if (xtcp_before(cb->end_seq, as->prior_fack)) {
 			xs->rack_reord = 1;
+			as->reord = 1;
+		}
 	}
 	xtcp_rack_advance(xs, skb, as->now_us);
 }

@@ -381,6 +381,7 @@ static void xtcp_sock_forget(struct sock *sk)
 
 	xs->recover = 0;
 	xtcp_cong_init(sk);
+	xtcp_info_reset(sk);
 	xtcp_recovery_init(sk);
 
 	/* TCP_FASTOPEN_CONNECT stays; a SYN that never left is forgotten */

@@ -160,6 +160,33 @@ struct xtcp_out_opts {
 	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 };
 
+/*
+ * What TCP_INFO reports that XTCP keeps for it alone (info.c), as the
+ * counters and clocks of Linux's tcp_sock. Bumped by one-line hooks on
+ * the paths, under the socket lock; zero from sk_alloc(), cleared by
+ * xtcp_info_reset() when the socket starts another connection.
+ */
+struct xtcp_info_stats {
+	u64 bytes_acked;	/* SND.UNA's advance, the SYN's included */
+	u64 bytes_received;	/* RCV.NXT's advance over data and FIN */
+	u64 bytes_sent;		/* payload sent, resends included */
+	u64 bytes_retrans;	/* payload resent */
+	u32 segs_out;		/* segments sent, pure ACKs and resends too */
+	u32 segs_in;		/* segments received */
+	u32 data_segs_out;	/* segments sent with payload */
+	u32 data_segs_in;	/* segments received with payload */
+	u32 total_retrans;	/* segments resent */
+	u32 delivered;		/* segments acked or SACKed, each once */
+	u32 dsack_dups;		/* D-SACK blocks received */
+	u32 reord_seen;		/* reordering detected (recovery.c) */
+	u32 rcv_ooopack;	/* segments queued out of order */
+	u32 lrcvtime;		/* jiffies: in-order data came, 0: none */
+	u32 rcv_tstamp;		/* jiffies: an acceptable ACK came */
+	u32 rcv_rtt_us;		/* receiver's RTT estimate, 0: none */
+	u32 rcv_rtt_tsecr;	/* the TSecr of its last sample */
+	u8 syn_data_acked;	/* Fast Open: the SYN's data was acked */
+};
+
 struct xtcp_cong_ops;
 struct xtcp_listen;
 struct xtcp_fastopen_ctx;
@@ -409,6 +436,9 @@ struct xtcp_sock {
 	 * tp->nonagle.
 	 */
 	u8 corked;
+
+	/* TCP_INFO's counters and clocks (info.c); socket lock */
+	struct xtcp_info_stats info;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -622,6 +652,7 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_ofo_purge(struct sock *sk);
+u32 xtcp_rcv_mss(const struct xtcp_sock *xs);
 
 /* output.c APIs */
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
@@ -679,7 +710,8 @@ struct xtcp_ack_state {
 	   dsack_tlp:1,		/* ... for the tail loss probe's segment */
 	   una_advanced:1,
 	   retrans_acked:1,	/* a resent skb was acked or SACKed */
-	   dupack:1;		/* a duplicate ACK (RFC 5681 2) */
+	   dupack:1,		/* a duplicate ACK (RFC 5681 2) */
+	   reord:1;		/* it showed reordering (TCP_INFO) */
 };
 
 void xtcp_recovery_init(struct sock *sk);
@@ -712,6 +744,19 @@ static inline u32 xtcp_ts_now(void)
 {
 	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
+
+/* info.c APIs */
+int xtcp_info_getsockopt(struct sock *sk, char __user *optval,
+			 int __user *optlen);
+void xtcp_info_reset(struct sock *sk);
+void xtcp_info_sent(struct sock *sk, const struct sk_buff *skb, u32 data);
+void xtcp_info_retransmitted(struct sock *sk, const struct sk_buff *skb,
+			     u32 segs);
+void xtcp_info_rcv(struct sock *sk, const struct sk_buff *skb);
+void xtcp_info_data_recv(struct sock *sk, const struct sk_buff *skb);
+void xtcp_info_on_ack(struct sock *sk, const struct xtcp_ack_state *as);
+void xtcp_info_delivered(struct sock *sk, const struct sk_buff *skb,
+			 bool sacked);
 
 /* fastopen.c APIs */
 enum {
