@@ -8,15 +8,18 @@
  *   retransmit queue, XTCP_SACKED_ACKED, _LOST and _RETRANS, and three
  *   byte counts of what the marks cover above SND.UNA (sacked_out,
  *   lost_out, retrans_out). A SACK block that covers part of an skb cuts
- *   it at the block's edge (xtcp_fragment()) so that every mark is exact;
- *   Linux shifts and collapses SACKed skbs instead, XTCP never merges.
- *   The queue is walked from its head for each block, which costs a
- *   little per ACK but needs no hints.
+ *   it at the last whole segment inside the block (xtcp_fragment()), so
+ *   that every mark is exact; Linux shifts and collapses SACKed skbs
+ *   instead, XTCP never merges.
+ *   The queue is walked from its head for each block: O(skbs in
+ *   flight) per block, where Linux keeps hints (a SACK cache, a
+ *   retransmit hint); not done yet.
  * - RACK (RFC 8985 6) judges a segment lost once a segment sent after it
  *   was delivered, and it is older than that by more than the reordering
  *   window; a reorder timer covers those not old enough yet. XTCP walks
  *   the queue in sequence order rather than keeping Linux's
- *   time-sorted list, and so checks every skb.
+ *   time-sorted list, and stops at the first never-resent skb sent
+ *   after RACK's, past which none can be lost yet.
  * - TLP (RFC 8985 7): a probe when the tail of a flight goes unanswered.
  * - PRR (RFC 6937) sizes cwnd during fast recovery, as tcp_cwnd_reduction().
  * - Undo (RFC 2883 D-SACK, RFC 3522 Eifel with timestamps) restores cwnd
@@ -214,9 +217,7 @@ static void xtcp_sack_one(struct sock *sk, struct sk_buff *skb, bool dsack,
 	xs->sacked_out += live;
 	as->sacked += live;
 	xtcp_info_delivered(sk, skb, true);
-	if (cb->retrans) {
-		as->retrans_acked = 1;
-	} else {
+	if (!cb->retrans) {
 		u64 now = as->now_us;
 		s64 rtt = now > cb->xmit_us ? now - cb->xmit_us : 1;
 
@@ -433,6 +434,13 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	s64 rtt = as->rtt_us, ca_rtt = as->ca_rtt_us;
 
+	/*
+	 * FLAG_RETRANS_DATA_ACKED: a resent skb among those acked makes
+	 * the cumulative part ambiguous (Karn): the never-resent ones after
+	 * it waited for the resend to fill the hole.
+	 */
+	if (as->retrans_acked)
+		rtt = -1;
 	if (rtt < 0)
 		rtt = as->sack_rtt_us;
 	if (rtt < 0 && xs->tstamp_ok && cb->saw_tstamp && cb->tsecr &&

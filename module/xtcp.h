@@ -709,7 +709,7 @@ struct xtcp_ack_state {
 	u8 dsack:1,		/* the ACK carried a D-SACK (RFC 2883) */
 	   dsack_tlp:1,		/* ... for the tail loss probe's segment */
 	   una_advanced:1,
-	   retrans_acked:1,	/* a resent skb was acked or SACKed */
+	   retrans_acked:1,	/* a resent skb acked cumulatively */
 	   dupack:1,		/* a duplicate ACK (RFC 5681 2) */
 	   reord:1;		/* it showed reordering (TCP_INFO) */
 };
