@@ -256,6 +256,13 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		}
 		release_sock(sk);
 		return err;
+	/* keepalive, user timeout, orphan timeout: timer.c */
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_LINGER2:
+		return xtcp_timer_setsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -367,6 +374,14 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_MAXSEG:
 		val = (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN) ?
 		      (xs->user_mss ? : XTCP_DEFAULT_MSS) : xs->mss;
+		break;
+	/* keepalive, user timeout, orphan timeout: timer.c */
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_LINGER2:
+		val = xtcp_timer_getsockopt(sk, optname);
 		break;
 	default:
 		return -ENOPROTOOPT;
