@@ -260,6 +260,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
 	xs->probes = 0;
+	xs->rcv_tstamp = jiffies;	/* for keepalive (timer.c) */
 	xtcp_ack_state_init(xs, &as);
 	if (xs->sack_ok)
 		xtcp_sacktag(sk, skb, &as);
@@ -978,6 +979,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		/* a Fast Open SYN: its cookie, and data to resend (fastopen.c) */
 		xtcp_fastopen_synack(sk, &opts, cb->ack_seq);
 		xtcp_set_state(sk, TCP_ESTABLISHED);
+		xtcp_timer_established(sk);
 		if (!sock_flag(sk, SOCK_DEAD)) {
 			sk->sk_state_change(sk);
 			sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
@@ -1061,6 +1063,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			goto discard;
 		}
 		xtcp_set_state(sk, TCP_ESTABLISHED);
+		xtcp_timer_established(sk);
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_state_change(sk);
 	}

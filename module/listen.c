@@ -287,6 +287,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	xs->corked = xtcp_sk(lsk)->corked;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
 	xs->syn_retries = xtcp_sk(lsk)->syn_retries;
+	xtcp_timer_init_child(lsk, sk);
 
 	sk->sk_rcv_saddr = req->laddr;
 	sk->sk_daddr = req->raddr;
@@ -349,6 +350,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		return NULL;
 	}
 	xtcp_set_state(sk, fastopen ? TCP_SYN_RECV : TCP_ESTABLISHED);
+	xtcp_timer_established(sk);
 	XTCP_INC_STATS(net, PASSIVEOPENS);
 	return sk;
 }

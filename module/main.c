@@ -33,6 +33,28 @@ bool xtcp_timestamps_enabled = true;
 module_param_named(timestamps, xtcp_timestamps_enabled, bool, 0644);
 MODULE_PARM_DESC(timestamps, "offer timestamps (RFC 7323) in SYNs and SYN-ACKs");
 
+/*
+ * Like tcp_keepalive_time, _intvl and _probes (seconds, seconds, count)
+ * and tcp_fin_timeout (seconds), global rather than per netns: the
+ * defaults of TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and TCP_LINGER2
+ * (timer.c). A socket reads them when it arms its timer.
+ */
+unsigned int xtcp_keepalive_time = 7200;
+module_param_named(keepalive_time, xtcp_keepalive_time, uint, 0644);
+MODULE_PARM_DESC(keepalive_time, "seconds idle before the first keepalive probe (TCP_KEEPIDLE's default)");
+
+unsigned int xtcp_keepalive_intvl = 75;
+module_param_named(keepalive_intvl, xtcp_keepalive_intvl, uint, 0644);
+MODULE_PARM_DESC(keepalive_intvl, "seconds between keepalive probes (TCP_KEEPINTVL's default)");
+
+unsigned int xtcp_keepalive_probes = 9;
+module_param_named(keepalive_probes, xtcp_keepalive_probes, uint, 0644);
+MODULE_PARM_DESC(keepalive_probes, "unanswered keepalive probes before ETIMEDOUT (TCP_KEEPCNT's default)");
+
+unsigned int xtcp_fin_timeout = 60;
+module_param_named(fin_timeout, xtcp_fin_timeout, uint, 0644);
+MODULE_PARM_DESC(fin_timeout, "seconds an orphaned FIN_WAIT_2 waits for the peer's FIN (TCP_LINGER2's default)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -41,6 +63,7 @@ struct proto xtcp_prot = {
 	.obj_size	= sizeof(struct xtcp_sock),
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
+	.keepalive	= xtcp_keepalive,
 };
 
 static int __net_init xtcp_net_init(struct net *net)

@@ -28,9 +28,15 @@ XTCP_MIB(RSTLISTENACK, "RstListenAck")
 XTCP_MIB(RSTBADACK, "RstBadAck")
 /* new data after the application closed for reading (RFC 2525 2.17) */
 XTCP_MIB(RSTDATAAFTERCLOSE, "RstDataAfterClose")
-/* close() with unread data, SO_LINGER 0, disconnect(), link removal */
+/*
+ * close() with unread data, SO_LINGER 0, disconnect(), link removal; an
+ * orphan reaching FIN-WAIT-2 with TCP_LINGER2 < 0
+ */
 XTCP_MIB(RSTABORT, "RstAbort")
-/* an orphaned FIN-WAIT-2 whose timer ran out */
+/*
+ * keepalive gave up on the peer (tcp_keepalive_timer()'s RST). An
+ * orphaned FIN-WAIT-2 whose timer runs out goes silently, as in Linux.
+ */
 XTCP_MIB(RSTTIMEOUT, "RstTimeout")
 /* XTCP's own events */
 XTCP_MIB(FASTRETRANS, "FastRetrans")
@@ -52,6 +58,16 @@ XTCP_MIB(RCVPARTIALDUP, "RcvPartialDuplicate")
 XTCP_MIB(DSACKOLDSENT, "DSACKOldSent")
 XTCP_MIB(DSACKOFOSENT, "DSACKOfoSent")
 XTCP_MIB(ZEROWINDOWPROBES, "ZeroWindowProbes")
+/* keepalive (timer.c), as Linux's TcpExt counters */
+/* keepalive probes sent */
+XTCP_MIB(KEEPALIVE, "TCPKeepAlive")
+/*
+ * a connection given up by a timer with ETIMEDOUT: retransmissions,
+ * TCP_USER_TIMEOUT, zero-window or keepalive probes unanswered
+ */
+XTCP_MIB(ABORTONTIMEOUT, "TCPAbortOnTimeout")
+/* an orphan reset, not left in FIN-WAIT-2, because TCP_LINGER2 < 0 */
+XTCP_MIB(ABORTONLINGER, "TCPAbortOnLinger")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")

@@ -851,11 +851,12 @@ void xtcp_send_ack(struct sock *sk)
 }
 
 /*
- * Zero-window probe: an ACK whose sequence number is one below SND.UNA is
- * outside the peer's window, so RFC 9293 3.10.7.4 makes it answer with an
- * ACK carrying its current window. Like Linux's tcp_xmit_probe_skb().
+ * Zero-window or keepalive probe: an ACK whose sequence number is one
+ * below SND.UNA is outside the peer's window, so RFC 9293 3.10.7.4 makes
+ * it answer with an ACK carrying its current window. Like Linux's
+ * tcp_xmit_probe_skb(), counted in @mib as tcp_write_wakeup() counts.
  */
-void xtcp_send_probe(struct sock *sk)
+void xtcp_send_probe(struct sock *sk, enum xtcp_mib_field mib)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -865,7 +866,7 @@ void xtcp_send_probe(struct sock *sk)
 		return;
 	XTCP_SKB_CB(skb)->seq = xs->snd_una - 1;
 	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_ACK;
-	XTCP_INC_STATS(sock_net(sk), ZEROWINDOWPROBES);
+	this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[mib]);
 	xtcp_transmit_skb(sk, skb, false);
 }
 

@@ -6,8 +6,7 @@
  * matter.
  *
  * The allow-lists below are explicit: an option XTCP does not implement
- * gets ENOPROTOOPT, never a silent success. TCP_INFO and TCP_KEEP* come
- * with the lifecycle issue.
+ * gets ENOPROTOOPT, never a silent success.
  *
  * TCP_CORK, as do_tcp_setsockopt(): an int, any non-zero value is on
  * (reads back 1); output.c xtcp_output_set_cork() holds and releases.
@@ -268,6 +267,13 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xtcp_output_set_cork(sk, val);
 		release_sock(sk);
 		return 0;
+	/* keepalive, user timeout, orphan timeout: timer.c */
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_LINGER2:
+		return xtcp_timer_setsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -384,6 +390,14 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_CORK:
 		val = READ_ONCE(xs->corked);
+		break;
+	/* keepalive, user timeout, orphan timeout: timer.c */
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_LINGER2:
+		val = xtcp_timer_getsockopt(sk, optname);
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -71,7 +71,12 @@ enum {
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_TIMEOUT_INIT	HZ		/* RFC 6298 2.1 */
 #define XTCP_DELACK_MIN		(HZ / 25)	/* 40 ms */
-#define XTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN_WAIT_2 */
+/* TCP_LINGER2's ceiling, Linux's TCP_FIN_TIMEOUT_MAX */
+#define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)
+/* TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT: Linux's bounds */
+#define XTCP_MAX_KEEPIDLE	32767
+#define XTCP_MAX_KEEPINTVL	32767
+#define XTCP_MAX_KEEPCNT	127
 
 /* TCP header flags, as in byte 13 of the header */
 #define XTCP_FLAG_FIN	0x01
@@ -439,6 +444,23 @@ struct xtcp_sock {
 
 	/* TCP_INFO's counters and clocks (info.c); socket lock */
 	struct xtcp_info_stats info;
+
+	/*
+	 * Keepalive, TCP_USER_TIMEOUT and the orphaned FIN_WAIT_2 timeout
+	 * (timer.c), as Linux's tcp_sock keepalive_time/_intvl/_probes,
+	 * linger2, rcv_tstamp, retrans_stamp and icsk_user_timeout. Socket
+	 * lock; the options' values are written with WRITE_ONCE for
+	 * getsockopt(), which reads them without it. Kept across
+	 * disconnect(), inherited by accepted children.
+	 */
+	u32 keepalive_time;	/* TCP_KEEPIDLE, jiffies; 0: keepalive_time */
+	u32 keepalive_intvl;	/* TCP_KEEPINTVL, jiffies; 0: the parameter */
+	u8 keepalive_probes;	/* TCP_KEEPCNT; 0: keepalive_probes */
+	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: none */
+	/* TCP_LINGER2, jiffies: 0 fin_timeout, < 0 reset instead */
+	int linger2;
+	u32 rcv_tstamp;		/* jiffies: the last acceptable ACK came */
+	u32 retrans_stamp;	/* jiffies: the first RTO of this episode */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -627,6 +649,10 @@ extern unsigned int xtcp_msl_ms;
 extern unsigned int xtcp_max_tw_buckets;
 extern bool xtcp_sack_enabled;
 extern bool xtcp_timestamps_enabled;
+extern unsigned int xtcp_keepalive_time;
+extern unsigned int xtcp_keepalive_intvl;
+extern unsigned int xtcp_keepalive_probes;
+extern unsigned int xtcp_fin_timeout;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -667,7 +693,7 @@ void xtcp_send_syn(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 			    enum xtcp_mib_field reason);
-void xtcp_send_probe(struct sock *sk);
+void xtcp_send_probe(struct sock *sk, enum xtcp_mib_field mib);
 void xtcp_send_reset_reply(struct net *net, const struct sk_buff *skb,
 			   enum xtcp_mib_field reason);
 void xtcp_output_init_child(const struct sock *lsk, struct sock *sk);
@@ -882,6 +908,13 @@ void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us);
 void xtcp_timer_arm(struct sock *sk, u8 event, unsigned long when);
 void xtcp_release_cb(struct sock *sk);
+void xtcp_keepalive(struct sock *sk, int val);
+void xtcp_timer_established(struct sock *sk);
+void xtcp_timer_init_child(const struct sock *lsk, struct sock *sk);
+int xtcp_fin_time(const struct sock *sk);
+int xtcp_timer_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			  unsigned int optlen);
+int xtcp_timer_getsockopt(const struct sock *sk, int optname);
 
 /* listen.c APIs */
 int xtcp_listen_init(void);

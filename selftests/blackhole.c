@@ -76,40 +76,12 @@ FIXTURE_SETUP(blackhole)
 
 	XTCP_PAIR_SETUP("xtcp-bh", variant->xtcp, false);
 	ns = self->pair.net.ns[1];
-	/*
-	 * Modules on Debian's kernel (tc does not load them), built in on
-	 * the debug kernel (scripts/vm/debug.config).
-	 */
-	xtcp_test_run("modprobe -q -a sch_ingress cls_matchall act_gact 2>/dev/null");
-	ASSERT_EQ(0, xtcp_test_run("tc -n %s qdisc add dev %s ingress", ns,
-				   PEER_DEV));
-	ASSERT_EQ(0, xtcp_test_run("tc -n %s filter add dev %s ingress protocol ip matchall action drop",
-				   ns, PEER_DEV));
+	ASSERT_EQ(0, xtcp_test_blackhole(ns, PEER_DEV));
 }
 
 FIXTURE_TEARDOWN(blackhole)
 {
 	XTCP_PAIR_TEARDOWN(10000);
-}
-
-/* IP packets the peer's ingress filter dropped, or -1 */
-static long long dropped(const char *ns)
-{
-	char cmd[256], line[512];
-	long long pkts = -1, bytes, v;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "tc -n %s -s filter show dev %s ingress",
-		 ns, PEER_DEV);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	/* the action's " Sent B bytes P pkt (dropped D, ...)" */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " Sent %lld bytes %lld pkt", &bytes, &v) == 2)
-			pkts = v;
-	pclose(f);
-	return pkts;
 }
 
 /* SYN retransmissions the client's stack counted */
@@ -173,7 +145,7 @@ TEST_F_TIMEOUT(blackhole, syncnt, 60)
 	EXPECT_LE(6500, ms);
 	EXPECT_GE((7000 + 3000) * scale, ms);
 	after = syn_retrans(self, variant->xtcp);
-	pkts = dropped(self->pair.net.ns[1]);
+	pkts = xtcp_test_blackhole_dropped(self->pair.net.ns[1], PEER_DEV);
 	TH_LOG("SYN retransmissions %lld -> %lld; the peer's filter dropped %lld packets",
 	       before, after, pkts);
 	EXPECT_EQ(2, after - before);
@@ -201,7 +173,7 @@ TEST_F_TIMEOUT(blackhole, default_retries, 200)
 	/* 1 + 2 + ... + 64 s */
 	EXPECT_LE(126000, ms);
 	EXPECT_GE((127000 + 10000) * scale, ms);
-	pkts = dropped(self->pair.net.ns[1]);
+	pkts = xtcp_test_blackhole_dropped(self->pair.net.ns[1], PEER_DEV);
 	TH_LOG("the peer's filter dropped %lld packets", pkts);
 	EXPECT_EQ(7, pkts);
 }

@@ -615,6 +615,40 @@ int xtcp_test_capture_drops(int fd)
 	return (int)st.tp_drops;
 }
 
+int xtcp_test_blackhole(const char *ns, const char *dev)
+{
+	/*
+	 * Modules on Debian's kernel (tc does not load them), built in on
+	 * the debug kernel (scripts/vm/debug.config).
+	 */
+	xtcp_test_run("modprobe -q -a sch_ingress cls_matchall act_gact 2>/dev/null");
+	if (xtcp_test_run("tc -n %s qdisc add dev %s ingress", ns, dev))
+		return fail("tc ingress qdisc on", dev);
+	if (xtcp_test_run("tc -n %s filter add dev %s ingress protocol ip matchall action drop",
+			  ns, dev))
+		return fail("tc drop filter on", dev);
+	return 0;
+}
+
+long long xtcp_test_blackhole_dropped(const char *ns, const char *dev)
+{
+	char cmd[256], line[512];
+	long long pkts = -1, bytes, v;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "tc -n %s -s filter show dev %s ingress",
+		 ns, dev);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	/* the action's " Sent B bytes P pkt (dropped D, ...)" */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " Sent %lld bytes %lld pkt", &bytes, &v) == 2)
+			pkts = v;
+	pclose(f);
+	return pkts;
+}
+
 static int net_setup(struct xtcp_test_net *net, const char *prefix,
 		     bool xtcp0, bool xtcp1, bool bare1)
 {

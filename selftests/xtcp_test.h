@@ -103,6 +103,14 @@ int xtcp_test_tso(const char *ns, const char *dev, bool on);
  */
 int xtcp_test_capture(const char *ns, const char *dev);
 int xtcp_test_capture_drops(int fd);
+/*
+ * A black hole: a tc ingress filter on DEV in NS dropping every IP packet
+ * before the stack there sees it (ARP still passes, so the peer's address
+ * resolves: no RST, no ICMP, no unreachable host). 0, or -1 after saying
+ * why. xtcp_test_blackhole_dropped: the packets it dropped so far, or -1.
+ */
+int xtcp_test_blackhole(const char *ns, const char *dev);
+long long xtcp_test_blackhole_dropped(const char *ns, const char *dev);
 
 int xtcp_test_net_setup(struct xtcp_test_net *net, const char *prefix,
 			bool xtcp0, bool xtcp1);
