@@ -196,7 +196,7 @@ static void xtcp_info_fill(struct sock *sk, struct tcp_info *info)
 
 	info->tcpi_last_data_sent = jiffies_to_msecs(now - xs->lsndtime);
 	info->tcpi_last_data_recv = jiffies_to_msecs(now - st->lrcvtime);
-	info->tcpi_last_ack_recv = jiffies_to_msecs(now - st->rcv_tstamp);
+	info->tcpi_last_ack_recv = jiffies_to_msecs(now - xs->rcv_tstamp);
 
 	info->tcpi_pmtu = xtcp_info_pmtu(sk);
 	info->tcpi_rcv_ssthresh = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2,
@@ -377,9 +377,10 @@ void xtcp_info_on_ack(struct sock *sk, const struct xtcp_ack_state *as)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_info_stats *st = &xs->info;
 
-	st->rcv_tstamp = jiffies;
+	/* the one stamp of an acceptable ACK: keepalive reads it too */
+	xs->rcv_tstamp = jiffies;
 	if (!st->lrcvtime)
-		st->lrcvtime = st->rcv_tstamp;
+		st->lrcvtime = xs->rcv_tstamp;
 	st->bytes_acked += xs->snd_una - as->prior_una;
 	st->dsack_dups += as->dsack;
 	/* once per ACK, as tcp_check_sack_reordering() counts */

@@ -260,7 +260,6 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
 	xs->probes = 0;
-	xs->rcv_tstamp = jiffies;	/* for keepalive (timer.c) */
 	xtcp_ack_state_init(xs, &as);
 	if (xs->sack_ok)
 		xtcp_sacktag(sk, skb, &as);

@@ -469,7 +469,7 @@ void xtcp_timer_init_child(const struct sock *lsk, struct sock *sk)
  * RFC 1122 4.2.3.6, as tcp_keepalive_timer(): after keepalive_time of
  * silence an ACK one below SND.UNA (xtcp_send_probe()), which the peer
  * must answer, every keepalive_intvl; any ACK from the peer counts as an
- * answer (xtcp_ack() clears probes and stamps rcv_tstamp). With
+ * answer (xtcp_ack() clears probes, xtcp_info_on_ack() stamps rcv_tstamp). With
  * keepalive_probes unanswered, or with TCP_USER_TIMEOUT set, once that
  * long passed since the peer was last heard and a probe went unanswered,
  * the connection is reset and gives ETIMEDOUT. Not while data is in

@@ -186,7 +186,6 @@ struct xtcp_info_stats {
 	u32 reord_seen;		/* reordering detected (recovery.c) */
 	u32 rcv_ooopack;	/* segments queued out of order */
 	u32 lrcvtime;		/* jiffies: in-order data came, 0: none */
-	u32 rcv_tstamp;		/* jiffies: an acceptable ACK came */
 	u32 rcv_rtt_us;		/* receiver's RTT estimate, 0: none */
 	u32 rcv_rtt_tsecr;	/* the TSecr of its last sample */
 	u8 syn_data_acked;	/* Fast Open: the SYN's data was acked */
