@@ -62,15 +62,19 @@
 # TcpExtTCPLossProbes) and no RTO fired (Timeouts, TcpExtTCPTimeouts).
 #
 #   undo: the 21st data packet of a 4 MiB transfer is not dropped but
-#         delayed by 50 ms in the router, far beyond the reordering
-#         window of a veth path: RACK resends it, the receiver D-SACKs
-#         the late original (RFC 2883), and the sender undoes the cwnd
-#         reduction: TCPDSACKUndo (native TcpExtTCPDSACKUndo) rises.
-#         Deterministic as long as the transfer outlasts the 50 ms.
+#         delayed by DETOUR_MS (50 ms, times XTCP_TIMEOUT_SCALE) in the
+#         router, far beyond the reordering window of a veth path: RACK
+#         resends it, the receiver D-SACKs the late original (RFC 2883),
+#         and the sender undoes the cwnd reduction: TCPDSACKUndo (native
+#         TcpExtTCPDSACKUndo) rises. Deterministic as long as the
+#         transfer outlasts the delay. The delay scales because the
+#         debug kernel's queues make the path's RTT, and so RACK's
+#         window (RTT plus a quarter of min_rtt), tens of ms long: a
+#         50 ms detour then hid inside it there, on both stacks.
 #         The one packet takes a detour: an iptables rule in the raw
 #         table marks it before routing (statistic nth, MARK), a policy
 #         route for the mark sends it into a veth pair inside the router
-#         whose netem qdisc holds it 50 ms, and it comes out the other
+#         whose netem qdisc holds it DETOUR_MS, and it comes out the other
 #         end to be forwarded again as usual. Only the original is
 #         delayed, never the resend, which the rule no longer counts.
 #
@@ -89,6 +93,7 @@ SIZE=1048576
 TAIL_SIZE=102400
 SEED=1
 TMO=$((100 * ${XTCP_TIMEOUT_SCALE:-1}))
+DETOUR_MS=$((50 * ${XTCP_TIMEOUT_SCALE:-1}))
 ns1=
 ns2=
 nsr=
@@ -318,13 +323,13 @@ test_tail() {
 }
 
 # detour_start: in the router, packets marked 1 that come from the sender
-# go through vethd0 (netem, 50 ms) to vethd1 and are forwarded from there
+# go through vethd0 (netem, DETOUR_MS) to vethd1 and are forwarded from there
 detour_start() {
 	local mac
 	ip -n "$nsr" link add vethd0 type veth peer name vethd1
 	ip -n "$nsr" link set vethd0 up
 	ip -n "$nsr" link set vethd1 up
-	tc -n "$nsr" qdisc add dev vethd0 root netem delay 50ms
+	tc -n "$nsr" qdisc add dev vethd0 root netem delay "${DETOUR_MS}ms"
 	# they come back in from vethd1 with the sender's source address
 	ip netns exec "$nsr" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.vethd1.rp_filter=0
