@@ -533,6 +533,13 @@ static int xtcp_disconnect(struct sock *sk)
 			xtcp_send_active_reset(sk, GFP_KERNEL,
 					       XTCP_MIB_RSTABORT);
 			sk->sk_err = ECONNRESET;
+		} else if (old == TCP_SYN_SENT) {
+			/*
+			 * No RST for a SYN the peer may never have seen, but
+			 * the attempt ended: SO_ERROR, and a connect() still
+			 * waiting on it, say ECONNRESET, as tcp_disconnect().
+			 */
+			sk->sk_err = ECONNRESET;
 		}
 		xtcp_set_state(sk, TCP_CLOSE);
 	}
