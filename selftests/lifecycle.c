@@ -616,12 +616,12 @@ TEST_F(lc, linger_timeout)
 	EXPECT_EQ(XTCP_TEST_FIN_WAIT1, state(self, 0, lport, self->pair.port));
 }
 
-static volatile sig_atomic_t sigs;
+static int sigs;		/* __atomic: a handler writes it */
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	sigs++;
+	__atomic_add_fetch(&sigs, 1, __ATOMIC_SEQ_CST);
 }
 
 static void catch_signal(int sig)
@@ -642,25 +642,25 @@ TEST_F(lc, sigpipe)
 	self->s = -1;
 	ASSERT_TRUE(readable(self->c, 3000 * scale()));
 	catch_signal(SIGPIPE);
-	sigs = 0;
+	__atomic_store_n(&sigs, 0, __ATOMIC_SEQ_CST);
 	/* the error first, reported once, without a signal */
 	n = write(self->c, "x", 1);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(ECONNRESET, errno);
-	EXPECT_EQ(0, sigs);
+	EXPECT_EQ(0, __atomic_load_n(&sigs, __ATOMIC_SEQ_CST));
 	n = write(self->c, "x", 1);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EPIPE, errno);
-	EXPECT_EQ(1, sigs);
+	EXPECT_EQ(1, __atomic_load_n(&sigs, __ATOMIC_SEQ_CST));
 	n = send(self->c, "x", 1, MSG_NOSIGNAL);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EPIPE, errno);
-	EXPECT_EQ(1, sigs);
+	EXPECT_EQ(1, __atomic_load_n(&sigs, __ATOMIC_SEQ_CST));
 	signal(SIGPIPE, SIG_IGN);
 	n = write(self->c, "x", 1);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EPIPE, errno);
-	EXPECT_EQ(1, sigs);
+	EXPECT_EQ(1, __atomic_load_n(&sigs, __ATOMIC_SEQ_CST));
 }
 
 struct waiter {
@@ -671,7 +671,7 @@ struct waiter {
 	int err;
 	short revents;
 	long long done_ms;
-	volatile int finished;
+	int finished;		/* __atomic: the thread sets it last */
 };
 
 static void *wait_thread(void *arg)
@@ -680,7 +680,7 @@ static void *wait_thread(void *arg)
 	char buf[4096] = { 0 };
 	struct pollfd pfd;
 
-	w->tid = syscall(SYS_gettid);
+	__atomic_store_n(&w->tid, syscall(SYS_gettid), __ATOMIC_SEQ_CST);
 	switch (w->kind) {
 	case 0:
 		w->ret = recv(w->fd, buf, sizeof(buf), 0);
@@ -699,7 +699,7 @@ static void *wait_thread(void *arg)
 	}
 	w->err = w->ret < 0 ? errno : 0;
 	w->done_ms = xtcp_test_now_ms();
-	w->finished = 1;
+	__atomic_store_n(&w->finished, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -752,23 +752,25 @@ TEST_F(lc, rst_wakes_all)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, wait_thread, &w[i]));
 	}
 	for (i = 0; i < 3; i++) {
-		while (!w[i].tid)
+		while (!__atomic_load_n(&w[i].tid, __ATOMIC_SEQ_CST))
 			xtcp_test_msleep(1);
 		ASSERT_TRUE(asleep(w[i].tid, 3000 * scale()))
 			TH_LOG("waiter %d not blocked: %zd %s", i, w[i].ret,
 			       strerror(w[i].err));
 	}
 	for (i = 0; i < 3; i++)
-		ASSERT_FALSE(w[i].finished);
+		ASSERT_FALSE(__atomic_load_n(&w[i].finished,
+					     __ATOMIC_SEQ_CST));
 
 	t0 = xtcp_test_now_ms();
 	close_abort(self->s);
 	self->s = -1;
 	for (i = 0; i < 3; i++) {
-		while (!w[i].finished &&
+		while (!__atomic_load_n(&w[i].finished, __ATOMIC_SEQ_CST) &&
 		       xtcp_test_now_ms() < t0 + 2000LL * scale())
 			xtcp_test_msleep(5);
-		ASSERT_TRUE(w[i].finished) TH_LOG("waiter %d still blocked", i);
+		ASSERT_TRUE(__atomic_load_n(&w[i].finished, __ATOMIC_SEQ_CST))
+			TH_LOG("waiter %d still blocked", i);
 		pthread_join(th[i], NULL);
 		TH_LOG("waiter %d: %zd %s revents %#x after %lld ms", i,
 		       w[i].ret, strerror(w[i].err), w[i].revents,
