@@ -44,6 +44,11 @@
  * tcp_max_orphans and its count are global (init_net's sysctl table,
  * one per-CPU counter for every netns), and the count it compares is a
  * sum refreshed every 100 ms, so N+1 cannot be isolated in a netns.
+ * orphan_limit_rto (client XTCP): two orphans resend their FINs to a
+ * blackholed peer; max_orphans lowered to 1, the first RTO resets one
+ * (tcp_out_of_resources()), and the other, within the limit then, lives
+ * on (1.5 s later still in FIN_WAIT1: a window for an event that must
+ * not come).
  *
  * linger_acked: SO_LINGER {1, 10 s} with the peer's ACKs delayed 300 ms
  * by netem: close() blocks until the FIN is acknowledged (it returns
@@ -556,6 +561,59 @@ TEST_F(lc, orphan_limit)
 	st = wait_state(self, 0, lp[3], self->pair.port, XTCP_TEST_FIN_WAIT2,
 			3000);
 	EXPECT_EQ(XTCP_TEST_FIN_WAIT2, st);
+	EXPECT_EQ(mem + 1, counter(self, 0, "TCPAbortOnMemory"));
+}
+
+/*
+ * The check an orphan's RTO makes (tcp_out_of_resources()): two orphans
+ * resend their FINs to a blackholed peer; max_orphans lowered to 1 makes
+ * the first RTO reset its orphan, and the other then fits.
+ */
+TEST_F(lc, orphan_limit_rto)
+{
+	long long mem, end;
+	int c[2], s[2], i, left;
+	uint16_t lp[2];
+
+	SKIP_IF_NEEDED();
+	if (!variant->client_xtcp)
+		SKIP(return, "tcp_max_orphans is global, its count too (and lags 100 ms): not isolated in a netns");
+	self->old_max_orphans = xtcp_test_int_file(MAX_ORPHANS, -1);
+	ASSERT_LE(0, self->old_max_orphans) TH_LOG("no max_orphans parameter");
+	ASSERT_EQ(0, make_listener(self));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, connect_one(self, &c[i], &s[i]));
+		self->fd[i] = s[i];
+		lp[i] = xtcp_test_local_port(c[i]);
+	}
+	mem = counter(self, 0, "TCPAbortOnMemory");
+	ASSERT_LE(0, mem);
+	ASSERT_EQ(0, blackhole(self, 1));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, close(c[i]));
+		EXPECT_EQ(XTCP_TEST_FIN_WAIT1,
+			  state(self, 0, lp[i], self->pair.port));
+	}
+	EXPECT_EQ(mem, counter(self, 0, "TCPAbortOnMemory"));
+	ASSERT_EQ(1, xtcp_test_int_file(MAX_ORPHANS, 1));
+
+	end = xtcp_test_now_ms() + 10000LL * scale();
+	do {
+		xtcp_test_msleep(20);
+		left = 0;
+		for (i = 0; i < 2; i++)
+			left += state(self, 0, lp[i], self->pair.port) ==
+				XTCP_TEST_FIN_WAIT1;
+	} while (left == 2 && xtcp_test_now_ms() < end);
+	EXPECT_EQ(1, left);
+	EXPECT_EQ(mem + 1, counter(self, 0, "TCPAbortOnMemory"));
+	/* the survivor goes on resending, within the limit now */
+	xtcp_test_msleep(1500);
+	left = 0;
+	for (i = 0; i < 2; i++)
+		left += state(self, 0, lp[i], self->pair.port) ==
+			XTCP_TEST_FIN_WAIT1;
+	EXPECT_EQ(1, left);
 	EXPECT_EQ(mem + 1, counter(self, 0, "TCPAbortOnMemory"));
 }
 
