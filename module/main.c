@@ -55,6 +55,15 @@ unsigned int xtcp_fin_timeout = 60;
 module_param_named(fin_timeout, xtcp_fin_timeout, uint, 0644);
 MODULE_PARM_DESC(fin_timeout, "seconds an orphaned FIN_WAIT_2 waits for the peer's FIN (TCP_LINGER2's default)");
 
+/*
+ * Like tcp_max_orphans, per netns: orphans beyond it are reset (timer.c
+ * xtcp_timer_orphan_oom()). Linux 6.1 sets it, like tcp_max_tw_buckets,
+ * to half its established hash's size (tcp_init()).
+ */
+unsigned int xtcp_max_orphans = 262144;
+module_param_named(max_orphans, xtcp_max_orphans, uint, 0644);
+MODULE_PARM_DESC(max_orphans, "orphaned sockets per netns; over it a closed connection is reset");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {

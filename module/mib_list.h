@@ -143,3 +143,8 @@ XTCP_MIB(OUT_ARP_REQUESTS, "OutArpRequests")
 XTCP_MIB(OUT_ARP_REPLIES, "OutArpReplies")
 XTCP_MIB(OUT_ECHO_REPLIES, "OutEchoReplies")
 XTCP_MIB(OUT_DROPS, "OutDrops")
+/*
+ * an orphan reset because its netns has more than max_orphans (Linux's
+ * TCPAbortOnMemory for tcp_max_orphans); its RST counts in RstAbort
+ */
+XTCP_MIB(ABORTONMEMORY, "TCPAbortOnMemory")

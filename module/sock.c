@@ -143,6 +143,13 @@ void xtcp_set_state(struct sock *sk, int state)
 /* orphan at TCP_CLOSE: nothing will ever use it again */
 static void xtcp_destroy(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* as inet_csk_destroy_sock() takes it off tcp_orphan_count */
+	if (xs->orphan_counted) {
+		xs->orphan_counted = 0;
+		atomic_dec(&xtcp_net(sock_net(sk))->orphans);
+	}
 	xtcp_demux_unbind(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
@@ -526,6 +533,13 @@ static int xtcp_disconnect(struct sock *sk)
 			xtcp_send_active_reset(sk, GFP_KERNEL,
 					       XTCP_MIB_RSTABORT);
 			sk->sk_err = ECONNRESET;
+		} else if (old == TCP_SYN_SENT) {
+			/*
+			 * No RST for a SYN the peer may never have seen, but
+			 * the attempt ended: SO_ERROR, and a connect() still
+			 * waiting on it, say ECONNRESET, as tcp_disconnect().
+			 */
+			sk->sk_err = ECONNRESET;
 		}
 		xtcp_set_state(sk, TCP_CLOSE);
 	}
@@ -863,10 +877,21 @@ orphan:
 	 * From here on, reaching TCP_CLOSE destroys the socket (xtcp_done()),
 	 * also in the backlog that release_sock() is about to process.
 	 */
-	if (sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_CLOSE) {
 		xtcp_destroy(sk);
-	else if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_timer_fin_wait2(sk);
+	} else {
+		/*
+		 * An orphan lives on: counted until xtcp_destroy(), and
+		 * reset at once if that makes too many (tcp_close() checks
+		 * after its FIN_WAIT2 step, as here).
+		 */
+		xtcp_sk(sk)->orphan_counted = 1;
+		atomic_inc(&xtcp_net(sock_net(sk))->orphans);
+		if (sk->sk_state == TCP_FIN_WAIT2)
+			xtcp_timer_fin_wait2(sk);
+		if (sk->sk_state != TCP_CLOSE)
+			xtcp_timer_orphan_oom(sk, 0);
+	}
 	release_sock(sk);
 	sock_put(sk);
 	sock_put(sk);

@@ -460,6 +460,14 @@ struct xtcp_sock {
 	int linger2;
 	u32 rcv_tstamp;		/* jiffies: the last acceptable ACK came */
 	u32 retrans_stamp;	/* jiffies: the first RTO of this episode */
+
+	/*
+	 * The orphan limit (timer.c xtcp_timer_orphan_oom(), as Linux's
+	 * tcp_check_oom()): close() left the socket alive and counted it in
+	 * xtcp_net.orphans; xtcp_destroy() takes it off exactly once. Socket
+	 * lock.
+	 */
+	u8 orphan_counted;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -615,6 +623,13 @@ struct xtcp_net {
 	struct mutex links_lock;	/* process context only */
 	struct xtcp_mib __percpu *mib;
 	unsigned int nr_links;		/* under links_lock */
+	/*
+	 * Orphans alive: sockets close() left to finish on their own, as
+	 * Linux's tcp_orphan_count but per netns and exact (Linux sums
+	 * per-CPU counters every 100 ms). Atomic: each socket changes it
+	 * under its own lock.
+	 */
+	atomic_t orphans;
 };
 
 extern unsigned int xtcp_net_id;
@@ -652,6 +667,7 @@ extern unsigned int xtcp_keepalive_time;
 extern unsigned int xtcp_keepalive_intvl;
 extern unsigned int xtcp_keepalive_probes;
 extern unsigned int xtcp_fin_timeout;
+extern unsigned int xtcp_max_orphans;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -911,6 +927,7 @@ void xtcp_keepalive(struct sock *sk, int val);
 void xtcp_timer_established(struct sock *sk);
 void xtcp_timer_init_child(const struct sock *lsk, struct sock *sk);
 int xtcp_fin_time(const struct sock *sk);
+bool xtcp_timer_orphan_oom(struct sock *sk, int shift);
 int xtcp_timer_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			  unsigned int optlen);
 int xtcp_timer_getsockopt(const struct sock *sk, int optname);
