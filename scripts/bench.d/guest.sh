@@ -50,10 +50,27 @@
 #          sends 2 MiB; the sample is the receiver's stall over the hole:
 #          from its last read that ended before the hole to its first read
 #          past it (see Documentation/benchmark.md).
+#   stream bulk goodput, iperf3 (through tools/xtcp-run for an XTCP end)
+#          for XTCP_BENCH_SD seconds per row, on the crr topology with its
+#          offloads: sub-metrics stream1tx, stream1rx, stream8tx,
+#          stream8rx (1 or 8 flows; tx the client sends, rx it receives
+#          with -R); the sample is the receiver's goodput.
+#   rr     tools/xtcp-rr, 1-byte request and response on one connection
+#          (blocking send/recv) for XTCP_BENCH_D seconds per row:
+#          transactions/s (rr) and latency percentiles (rr-p50, rr-p99).
+#   scale  the same on 1, 10, 100 and 1000 connections driven by one
+#          epoll client against one epoll server: scaleN (aggregate
+#          transactions/s) and scaleN-p99 (latency).
+#   mem    for each N of XTCP_BENCH_MEMN, N idle established connections
+#          per row (tools/xtcp-rr -H, spread over a server port per
+#          30,000) in fresh namespaces; the kernel's memory growth (slab,
+#          per-CPU, pages: see kernel_kb) over N, both ends counted:
+#          memNk, bytes per connection. The client's exit aborts them.
 #
 # Environment (set by scripts/bench): XTCP_BENCH_OUT, XTCP_BENCH_METRICS,
 # XTCP_BENCH_REPS, XTCP_BENCH_D, XTCP_BENCH_TWN, XTCP_BENCH_PERF,
-# XTCP_BENCH_SD, XTCP_MODULE (xtcp.ko to load), XTCP_MODULE_PARAMS.
+# XTCP_BENCH_SD, XTCP_BENCH_MEMN, XTCP_MODULE (xtcp.ko to load),
+# XTCP_MODULE_PARAMS.
 set -eEu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -912,10 +929,29 @@ MEM_PORT=9700
 # but user pages and the page cache (MemTotal - MemFree - AnonPages -
 # Cached - Buffers), so slab, per-CPU, page tables, vmalloc and pages
 # taken straight from the page allocator (a kmalloc of more than 8 kB)
-# all count; and Slab alone
+# all count. Free pages parked on the per-CPU lists (/proc/zoneinfo's
+# pagesets, "count:") are not in MemFree but are free: they are added
+# back, or their coming and going (megabytes) would swamp the measure.
+# Prints that, then Slab alone.
 kernel_kb() {
-	awk '{ v[$1] = $2 } END {
-		print v["MemTotal:"] - v["MemFree:"] - v["AnonPages:"] - v["Cached:"] - v["Buffers:"], v["Slab:"] }' /proc/meminfo
+	awk 'FILENAME == "/proc/zoneinfo" { if ($1 == "count:") pcp += $2; next }
+		{ v[$1] = $2 }
+		END {
+			print v["MemTotal:"] - v["MemFree:"] - pcp * 4 - v["AnonPages:"] - v["Cached:"] - v["Buffers:"], v["Slab:"]
+		}' /proc/zoneinfo /proc/meminfo
+}
+
+# slab_snapshot FILE: bytes held per slab cache (active objects x size)
+slab_snapshot() {
+	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo >"$1"
+}
+
+# slab_growth BEFORE AFTER N: the caches that grew most, in bytes per
+# connection, one line
+slab_growth() {
+	awk -v n="$3" 'FNR == NR { b[$1] = $2; next }
+		{ d = ($2 - b[$1]) / n; if (d >= 16) printf "%d %s\n", d, $1 }' "$1" "$2" |
+		sort -rn | head -8 | awk '{ printf "%s%s %d", sep, $2, $1; sep = ", " } END { print "" }'
 }
 
 # wait_line FILE REGEX SECS: until FILE has a line matching REGEX
@@ -959,6 +995,7 @@ mem_row() {
 	wait_line "$sout" '^rr listening' 20 || { cat "$sout" >&2; die "mem server did not start"; }
 	slab_settle
 	read -r k0 s0 < <(kernel_kb)
+	slab_snapshot /tmp/mem-slab0
 	ip netns exec "$MEM_NS_C" taskset -c "$CLI_CPU" "$RR" -H "$n" \
 		-f "$(family "$(row_cstack "$r")")" -c "10.99.$i.2" -p "$MEM_PORT" \
 		-P "$nports" >"$cout" 2>&1 &
@@ -975,6 +1012,7 @@ mem_row() {
 	done
 	slab_settle
 	read -r k1 s1 < <(kernel_kb)
+	slab_snapshot /tmp/mem-slab1
 	[ "$acc" = "$held" ] || failed=$((failed + 1))
 	if [ "$held" -gt 0 ]; then
 		per=$(((k1 - k0) * 1024 / held))
@@ -984,6 +1022,7 @@ mem_row() {
 	log "  $name: $held connections held ($failed failed${errs:+: $errs}), server accepted $acc;" \
 		"kernel +$((k1 - k0)) kB = $per B/connection, Slab +$((s1 - s0)) kB" \
 		"= $(((s1 - s0) * 1024 / (held > 0 ? held : 1))) B/connection"
+	log "    slab caches, bytes per connection: $(slab_growth /tmp/mem-slab0 /tmp/mem-slab1 "$((held > 0 ? held : 1))")"
 	sample "mem$((n / 1000))k" "$name" "$rep" "$per" B/conn "$failed" \
 		"held=$held accepted=$acc kernel_kb=$((k1 - k0)) slab_kb=$((s1 - s0)) ports=$nports${errs:+ $errs}"
 	server_stop "$cpid"
