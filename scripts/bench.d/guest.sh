@@ -65,7 +65,9 @@
 #          per row (tools/xtcp-rr -H, spread over a server port per
 #          30,000) in fresh namespaces; the kernel's memory growth (slab,
 #          per-CPU, pages: see kernel_kb) over N, both ends counted:
-#          memNk, bytes per connection. The client's exit aborts them.
+#          memNk, bytes per connection; and memNk-sock, the growth of the
+#          stacks' own socket caches (TCP, XTCP) alone over N. The
+#          client's exit aborts them.
 #
 # Environment (set by scripts/bench): XTCP_BENCH_OUT, XTCP_BENCH_METRICS,
 # XTCP_BENCH_REPS, XTCP_BENCH_D, XTCP_BENCH_TWN, XTCP_BENCH_PERF,
@@ -954,6 +956,14 @@ slab_growth() {
 		sort -rn | head -8 | awk '{ printf "%s%s %d", sep, $2, $1; sep = ", " } END { print "" }'
 }
 
+# sock_growth BEFORE AFTER: the growth in bytes of the socket caches of
+# the two stacks (TCP and XTCP's): what the protocols themselves hold
+sock_growth() {
+	awk 'FNR == NR { b[$1] = $2; next }
+		$1 == "TCP" || tolower($1) ~ /xtcp/ { d += $2 - b[$1] }
+		END { printf "%d\n", d }' "$1" "$2"
+}
+
 # wait_line FILE REGEX SECS: until FILE has a line matching REGEX
 wait_line() {
 	local i
@@ -978,7 +988,7 @@ mem_wait_gone() {
 # mem_row ROW REP N: N idle connections of ROW; the growth of the
 # kernel's memory over N, both ends in it
 mem_row() {
-	local r=$1 rep=$2 n=$3 i nports k0 s0 k1 s1 held failed acc per cpid spid
+	local r=$1 rep=$2 n=$3 i nports k0 s0 k1 s1 held failed acc per cpid spid sock
 	local cout=/tmp/mem-cli.out sout=/tmp/mem-srv.out errs name
 	i=$(row_idx "$r")
 	name=$(row_name "$r")
@@ -1025,6 +1035,9 @@ mem_row() {
 	log "    slab caches, bytes per connection: $(slab_growth /tmp/mem-slab0 /tmp/mem-slab1 "$((held > 0 ? held : 1))")"
 	sample "mem$((n / 1000))k" "$name" "$rep" "$per" B/conn "$failed" \
 		"held=$held accepted=$acc kernel_kb=$((k1 - k0)) slab_kb=$((s1 - s0)) ports=$nports${errs:+ $errs}"
+	sock=NA
+	[ "$held" -gt 0 ] && sock=$(($(sock_growth /tmp/mem-slab0 /tmp/mem-slab1) / held))
+	sample "mem$((n / 1000))k-sock" "$name" "$rep" "$sock" B/conn "$failed" "held=$held"
 	server_stop "$cpid"
 	mem_wait_gone
 	server_stop "$spid"

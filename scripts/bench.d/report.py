@@ -60,6 +60,9 @@ def describe(metric):
     if metric.startswith("scale"):
         return (f"aggregate transactions/s, 1 B request/response on "
                 f"{metric[5:]} connections (epoll)", True)
+    if metric.startswith("mem") and metric.endswith("-sock"):
+        return (f"bytes per connection in the socket caches (TCP, XTCP) "
+                f"alone, {metric[3:-5]} connections, both ends", False)
     if metric.startswith("mem"):
         return (f"kernel bytes per idle established connection, "
                 f"{metric[3:]} connections, both ends", False)
