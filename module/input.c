@@ -46,19 +46,17 @@ MODULE_PARM_DESC(invalid_ratelimit,
  * sequence check, or draws a challenge ACK, is answered once per
  * invalid_ratelimit ms at most, so that two ends that disagree about the
  * window do not trade ACKs forever, and an attacker gets no ACK flood
- * out of us. Data is always answered: a resend of data we have is how a
- * lost ACK shows, and no ACK loop carries data.
+ * out of us. Data is always answered (xtcp_oow_rate_limited()): a resend
+ * of data we have is how a lost ACK shows, and no ACK loop carries data;
+ * challenge ACKs are limited whatever the segment carries, as
+ * tcp_send_challenge_ack().
  */
-static bool xtcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb,
-				  enum xtcp_mib_field mib)
+static bool __xtcp_oow_rate_limited(struct sock *sk, enum xtcp_mib_field mib)
 {
-	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 gap = msecs_to_jiffies(READ_ONCE(xtcp_invalid_ratelimit));
 	u32 now = jiffies;
 
-	if (cb->seq != cb->end_seq && !(cb->flags & XTCP_FLAG_SYN))
-		return false;
 	if (xs->last_oow_ack && (s32)(now - xs->last_oow_ack) >= 0 &&
 	    now - xs->last_oow_ack < gap) {
 		this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[mib]);
@@ -68,9 +66,20 @@ static bool xtcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb,
 	return false;
 }
 
-static void xtcp_challenge_ack(struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb,
+				  enum xtcp_mib_field mib)
 {
-	if (xtcp_oow_rate_limited(sk, skb, XTCP_MIB_ACKSKIPPEDCHALLENGE))
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->flags & XTCP_FLAG_SYN))
+		return false;
+	return __xtcp_oow_rate_limited(sk, mib);
+}
+
+/* data or not: an RST or SYN with payload must not bypass the limit */
+static void xtcp_challenge_ack(struct sock *sk)
+{
+	if (__xtcp_oow_rate_limited(sk, XTCP_MIB_ACKSKIPPEDCHALLENGE))
 		return;
 	XTCP_INC_STATS(sock_net(sk), CHALLENGEACKS);
 	xtcp_send_ack(sk);
@@ -1107,13 +1116,13 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (cb->seq == xs->rcv_nxt)
 			xtcp_reset(sk);
 		else
-			xtcp_challenge_ack(sk, skb);
+			xtcp_challenge_ack(sk);
 		goto discard;
 	}
 
 	/* fourth: a SYN in a synchronized state (RFC 5961 4.2) */
 	if (cb->flags & XTCP_FLAG_SYN) {
-		xtcp_challenge_ack(sk, skb);
+		xtcp_challenge_ack(sk);
 		goto discard;
 	}
 
