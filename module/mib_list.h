@@ -71,11 +71,17 @@ XTCP_MIB(ABORTONLINGER, "TCPAbortOnLinger")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* duplicate ACKs not sent: one per invalid_ratelimit ms (RFC 5961 10) */
+XTCP_MIB(ACKSKIPPEDPAWS, "TCPACKSkippedPAWS")
+XTCP_MIB(ACKSKIPPEDSEQ, "TCPACKSkippedSeq")
+XTCP_MIB(ACKSKIPPEDCHALLENGE, "TCPACKSkippedChallenge")
 /* loss recovery of the sender (recovery.c), as Linux's TcpExt names */
 /* fast recovery entered on SACK/RACK evidence */
 XTCP_MIB(SACKRECOVERY, "TCPSackRecovery")
 /* a D-SACK block arrived (RFC 2883) */
 XTCP_MIB(DSACKRECV, "TCPDSACKRecv")
+/* a D-SACK ignored: longer than a window, or more than was resent */
+XTCP_MIB(DSACKIGNOREDDUBIOUS, "TCPDSACKIgnoredDubious")
 /* a SACK block failed the checks of tcp_is_sackblock_valid() */
 XTCP_MIB(SACKDISCARD, "TCPSACKDiscard")
 /* a sent skb not cut: the send queue is at its memory bound (output.c) */

@@ -250,11 +250,18 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us)
 	}
 	if (!xs->srtt_us)
 		return;
+	/*
+	 * RFC 6298 2.3's SRTT + 4 * RTTVAR, with Linux's 200 ms floor (not
+	 * 2.4's 1 s) on the variance term, as tcp_rtt_estimator() keeps
+	 * rttvar_us at least tcp_rto_min: the RTO is then SRTT past the
+	 * floor. A floor on the sum instead left an RTO of exactly 200 ms
+	 * on a fast path, no more than a Linux receiver's longest delayed
+	 * ACK (TCP_DELACK_MAX), and such ACKs raced it into spurious RTOs.
+	 */
 	rto = usecs_to_jiffies(xs->srtt_us +
 			       max_t(u32, 4 * xs->rttvar_us,
-				     jiffies_to_usecs(1)));
-	/* Linux's 200 ms floor rather than RFC 6298 2.4's 1 s */
-	rto = clamp_t(u32, rto, XTCP_RTO_MIN, XTCP_RTO_MAX);
+				     jiffies_to_usecs(XTCP_RTO_MIN)));
+	rto = min_t(u32, rto, XTCP_RTO_MAX);
 	xs->rto = min_t(u32, rto << xs->backoff, XTCP_RTO_MAX);
 }
 

@@ -99,7 +99,14 @@ struct xtcp_skb_cb {
 	u8 flags;		/* XTCP_FLAG_* */
 	u8 retrans;		/* output: retransmitted at least once */
 	u8 saw_tstamp;		/* input: a timestamp option came */
-	u8 sacked;		/* output: XTCP_SACKED_* scoreboard marks */
+	union {
+		u8 sacked;	/* output: XTCP_SACKED_* scoreboard marks */
+		/*
+		 * input: where the SACK option starts, in bytes from the
+		 * TCP header, 0: none (Linux keeps it in cb->sacked too)
+		 */
+		u8 sack_off;
+	};
 	union {
 		struct {
 			__be32 saddr;	/* input: addresses of the segment */
@@ -143,6 +150,7 @@ struct xtcp_opts {
 	   saw_tstamp:1,	/* RFC 7323 3.2; tsval and tsecr valid */
 	   tfo_ok:1;		/* a Fast Open option (RFC 7413) */
 	u8 num_sacks;		/* SACK blocks in sacks[] */
+	u8 sack_off;		/* SACK option's offset in the header */
 	u8 tfo_len;		/* its cookie's length, 0: a cookie request */
 	u32 tsval;
 	u32 tsecr;
@@ -367,6 +375,7 @@ struct xtcp_sock {
 	/* undo (RFC 3522, RFC 2883): Linux's undo_marker/undo_retrans */
 	u32 undo_marker;	/* SND.UNA at the start, 0: nothing to undo */
 	s32 undo_retrans;	/* retransmissions not yet D-SACKed, -1: none */
+	u32 dsack_segs;		/* segments D-SACKed, ever (tp->dsack_dups) */
 	u32 undo_tsval;		/* TSval of the first retransmission, 0: none */
 	/* RACK (RFC 8985 6): the most recently sent delivered segment */
 	u64 rack_xmit_us;
@@ -384,6 +393,8 @@ struct xtcp_sock {
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
 	struct rb_root ofo_root;	/* out-of-order data by seq */
+	struct sk_buff *ofo_last;	/* its highest skb, or NULL */
+	u32 last_oow_ack;	/* jiffies of the last rate-limited ACK */
 
 	struct timer_list rtx_timer;	/* RTO, SYN, probes; SYN-ACKs */
 	struct timer_list delack_timer;
@@ -776,6 +787,7 @@ void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
 void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb);
+void xtcp_parse_sack_blocks(const struct sk_buff *skb, struct xtcp_opts *opts);
 unsigned int xtcp_options_size(const struct xtcp_out_opts *o);
 unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o);
 void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o);
