@@ -283,6 +283,9 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_mark = lsk->sk_mark;
 	sk->sk_priority = lsk->sk_priority;
 	sk->sk_reuse = lsk->sk_reuse;
+	/* as sk_clone_lock() copies them; the child joins no group */
+	sk->sk_reuseport = lsk->sk_reuseport;
+	sk->sk_bound_dev_if = lsk->sk_bound_dev_if;
 	xs->nodelay = xtcp_sk(lsk)->nodelay;
 	xs->corked = xtcp_sk(lsk)->corked;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
@@ -605,8 +608,9 @@ static bool xtcp_listen_to_child(struct sock *lsk, struct sk_buff *skb)
 
 	/* the backlog runs in process context, outside RX's RCU section */
 	rcu_read_lock();
-	sk = xtcp_demux_lookup(sock_net(lsk), cb->saddr, tcp_hdr(skb)->source,
-			       cb->daddr, tcp_hdr(skb)->dest, NULL);
+	sk = xtcp_demux_lookup(sock_net(lsk), skb, cb->saddr,
+			       tcp_hdr(skb)->source, cb->daddr,
+			       tcp_hdr(skb)->dest, NULL);
 	rcu_read_unlock();
 	if (!sk)
 		return false;

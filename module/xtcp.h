@@ -499,9 +499,12 @@ struct xtcp_tw {
 	u8 reuse:1,			/* the socket had SO_REUSEADDR */
 	   /* its port came from connect()'s autobind (port_by_connect) */
 	   port_by_connect:1,
-	   tstamp_ok:1;			/* the connection had timestamps */
+	   tstamp_ok:1,			/* the connection had timestamps */
+	   reuseport:1;			/* the socket had SO_REUSEPORT */
 	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
 	u8 dead;
+	/* the socket's SO_BINDTODEVICE, 0: none (demux.c: lookup, bind) */
+	int bound_dev_if;
 	/*
 	 * RFC 7323 timestamps, if tstamp_ok: the connection's TSval offset
 	 * for our ACKs, and TS.Recent for PAWS and RFC 6191's test in
@@ -590,6 +593,8 @@ struct xtcp_ip_params {
 	u8 tos;
 	u8 ttl;			/* 0: the netns default */
 	bool df;
+	u32 mark;		/* skb->mark: the sender's SO_MARK */
+	u32 priority;		/* skb->priority: its SO_PRIORITY */
 };
 
 /*
@@ -950,7 +955,8 @@ void xtcp_timewait_put(struct xtcp_tw *tw);
 /* demux.c APIs */
 int xtcp_demux_init(void);
 void xtcp_demux_uninit(void);
-struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+struct sock *xtcp_demux_lookup(struct net *net, struct sk_buff *skb,
+			       __be32 saddr, __be16 sport,
 			       __be32 daddr, __be16 dport,
 			       struct xtcp_tw **twp);
 int xtcp_demux_hash(struct sock *sk);
@@ -988,6 +994,8 @@ int xtcp_link_dump(struct net *net, int skip,
 		   void *arg);
 int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		    unsigned int *mtu);
+int xtcp_link_route_dev(struct net *net, int ifindex, __be32 daddr,
+			__be32 *saddr, unsigned int *mtu);
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr);
 void xtcp_link_output(struct net *net, struct sk_buff *skb,
 		      const struct xtcp_ip_params *ipp);
