@@ -33,6 +33,11 @@
  *				as the socket's keys, else the global one
  * TCP_FASTOPEN_NO_COOKIE is not implemented (ENOPROTOOPT).
  *
+ * TCP_DEFER_ACCEPT (listen.c), as Linux: seconds, kept as a count of
+ * SYN-ACK timeouts and read back rounded up to their sum; a listener
+ * makes no child of a bare handshake ACK until the client sends data or
+ * that many timeouts have passed.
+ *
  * SOL_IP, with do_ip_setsockopt()'s validation, errno and int-or-char
  * optval, for the options programs commonly set on TCP sockets:
  *	IP_TOS			the TOS byte of every packet the socket
@@ -274,6 +279,14 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 	case TCP_LINGER2:
 		return xtcp_timer_setsockopt(sk, optname, optval, optlen);
+	case TCP_DEFER_ACCEPT:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		xtcp_listen_set_defer(sk, val);
+		release_sock(sk);
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -398,6 +411,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 	case TCP_LINGER2:
 		val = xtcp_timer_getsockopt(sk, optname);
+		break;
+	case TCP_DEFER_ACCEPT:
+		val = xtcp_listen_get_defer(sk);
 		break;
 	default:
 		return -ENOPROTOOPT;

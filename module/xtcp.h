@@ -390,6 +390,13 @@ struct xtcp_sock {
 	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
+	/*
+	 * TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts, 0: off
+	 * (listen.c). Written under the socket lock with WRITE_ONCE, read
+	 * by the listener's RX and timer under it, and by getsockopt()
+	 * without it.
+	 */
+	u8 defer_accept;
 	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
 
@@ -924,6 +931,8 @@ int xtcp_timer_getsockopt(const struct sock *sk, int optname);
 int xtcp_listen_init(void);
 void xtcp_listen_uninit(void);
 int xtcp_listen_start(struct sock *sk, int backlog);
+void xtcp_listen_set_defer(struct sock *sk, int secs);
+int xtcp_listen_get_defer(const struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
 void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_listen_timer(struct sock *sk);
