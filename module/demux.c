@@ -696,6 +696,26 @@ static int __xtcp_connect_take_port(struct xtcp_bhash_bucket *b,
 }
 
 /*
+ * The ephemeral range for @sk: the netns's ip_local_port_range, with an
+ * end IP_LOCAL_PORT_RANGE set that lies inside it taken instead, as
+ * inet_sk_get_local_port_range() does. The sysctl keeps low <= high, and
+ * setsockopt() refuses lo > hi, so the result is never empty.
+ */
+static void xtcp_local_port_range(const struct sock *sk, int *low, int *high)
+{
+	u32 range = READ_ONCE(xtcp_sk(sk)->port_range);
+	int lo, hi, sk_lo = range & 0xffff, sk_hi = range >> 16;
+
+	inet_get_local_port_range(sock_net(sk), &lo, &hi);
+	if (lo <= sk_lo && sk_lo <= hi)
+		lo = sk_lo;
+	if (lo <= sk_hi && sk_hi <= hi)
+		hi = sk_hi;
+	*low = lo;
+	*high = hi;
+}
+
+/*
  * RFC 6056 3.3.4, Algorithm 4 ("Double-Hash Port Selection"):
  *
  *	offset = F(local_IP, remote_IP, remote_port, secret_key1)
@@ -736,7 +756,7 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 	u16 port;
 	u64 hash;
 
-	inet_get_local_port_range(net, &low, &high);
+	xtcp_local_port_range(sk, &low, &high);
 	num = high - low + 1;	/* the sysctl keeps low <= high */
 
 	hash = siphash_4u32((__force u32)laddr, (__force u32)raddr,

@@ -1137,6 +1137,8 @@ void xtcp_output_init_child(const struct sock *lsk, struct sock *sk)
 	xs->ip_recverr = lxs->ip_recverr;
 	xs->ip_freebind = lxs->ip_freebind;
 	xs->ip_bind_address_no_port = lxs->ip_bind_address_no_port;
+	xs->ip_transparent = lxs->ip_transparent;
+	xs->port_range = lxs->port_range;
 	xs->ip_id = get_random_u16();
 	xtcp_setup_gso_caps(sk);
 }

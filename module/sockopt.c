@@ -52,9 +52,21 @@
  *				errors), so there is nothing to probe
  *	IP_RECVERR		stored and answered, no effect yet: XTCP
  *				queues no ICMP errors to sk_error_queue
- *	IP_FREEBIND		stored and answered, no effect yet: bind()
- *				still wants the address of an attached link
- *				(EADDRNOTAVAIL), as Linux does without it
+ *	IP_FREEBIND		stored and answered, no effect: bind()
+ *	IP_TRANSPARENT		still wants the address of an attached link
+ *				(EADDRNOTAVAIL), as Linux does without them.
+ *				A link has one address and sends only from
+ *				it (link.c finds the link by the source
+ *				address), and RX takes only what is sent
+ *				to it: a socket on any other address could
+ *				neither send nor receive. IP_TRANSPARENT
+ *				turned on wants CAP_NET_RAW or CAP_NET_ADMIN
+ *				(EPERM), as in Linux
+ *	IP_LOCAL_PORT_RANGE	the socket's own ephemeral range, u32 lo |
+ *				hi << 16, 0 for an end the netns's
+ *				ip_local_port_range gives; used where it
+ *				lies inside that range, as
+ *				inet_sk_get_local_port_range() (demux.c)
  *	IP_BIND_ADDRESS_NO_PORT	bind() with port 0 sets only the address,
  *				and connect() picks the port, which it may
  *				share with other connect()s (sock.c
@@ -112,6 +124,8 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 	case IP_RECVERR:
 	case IP_FREEBIND:
 	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_TRANSPARENT:
+	case IP_LOCAL_PORT_RANGE:
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -132,6 +146,21 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 		break;
 	case IP_FREEBIND:
 		if (optlen < 1)
+			return -EINVAL;
+		break;
+	case IP_TRANSPARENT:
+		/* do_ip_setsockopt(): the capability first, then optlen */
+		if (val && !ns_capable(sock_net(sk)->user_ns, CAP_NET_RAW) &&
+		    !ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+			return -EPERM;
+		if (optlen < 1)
+			return -EINVAL;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		/* lo in the low 16 bits, hi above; 0 leaves that end be */
+		if (optlen != sizeof(u32) ||
+		    ((u16)val && (u16)(val >> 16) &&
+		     (u16)val > (u16)(val >> 16)))
 			return -EINVAL;
 		break;
 	}
@@ -161,6 +190,12 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 		break;
 	case IP_BIND_ADDRESS_NO_PORT:
 		xs->ip_bind_address_no_port = !!val;
+		break;
+	case IP_TRANSPARENT:
+		xs->ip_transparent = !!val;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		WRITE_ONCE(xs->port_range, (u32)val);
 		break;
 	}
 	release_sock(sk);
@@ -328,6 +363,12 @@ static int xtcp_getsockopt_ip(struct sock *sk, int optname,
 		break;
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = xs->ip_bind_address_no_port;
+		break;
+	case IP_TRANSPARENT:
+		val = xs->ip_transparent;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		val = xs->port_range;
 		break;
 	default:
 		release_sock(sk);

@@ -424,7 +424,14 @@ struct xtcp_sock {
 	u8 ip_pmtudisc_set:1,	/* else IP_PMTUDISC_WANT, Linux's default */
 	   ip_recverr:1,	/* IP_RECVERR */
 	   ip_freebind:1,	/* IP_FREEBIND */
-	   ip_bind_address_no_port:1; /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_bind_address_no_port:1, /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_transparent:1;	/* IP_TRANSPARENT, stored only */
+	/*
+	 * IP_LOCAL_PORT_RANGE: lo | hi << 16, 0: unset. Written under the
+	 * socket lock with WRITE_ONCE; demux.c reads it when it picks a
+	 * port, with the socket lock held.
+	 */
+	u32 port_range;
 
 	/*
 	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
