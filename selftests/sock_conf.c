@@ -30,6 +30,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +42,10 @@
 #pragma GCC diagnostic pop
 #include "xtcp_test.h"
 #include "xtcp_pair.h"
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE	51	/* Debian's 6.1 has it; older libc not */
+#endif
 
 #define ADDR2_0		"198.51.100.1"
 #define ADDR2_1		"198.51.100.2"
@@ -766,6 +771,207 @@ TEST_F(conf, defer_accept)
 	close(s);
 	close(c);
 	close(l);
+}
+
+/*
+ * Issue 18 item 86: IP_LOCAL_PORT_RANGE narrows the ports connect()
+ * picks to the part of the netns's ip_local_port_range it covers, and
+ * reads back as set; lo > hi and an optlen other than 4 are EINVAL.
+ */
+TEST_F(conf, local_port_range)
+{
+	const uint32_t lo = 40000, hi = 40007, range = lo | hi << 16;
+	uint32_t bad = 40010 | 40000 << 16, got;
+	socklen_t len = sizeof(got);
+	int l, c[4], s, i;
+	uint16_t port;
+
+	SKIP_IF_NEEDED();
+	l = srv_listen(self, "0.0.0.0", self->pair.port, NULL, NULL);
+	ASSERT_LE(0, l);
+	for (i = 0; i < 4; i++) {
+		c[i] = cli_socket(self);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, setsockopt(c[i], IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+					&range, sizeof(range)))
+			TH_LOG("%s", strerror(errno));
+		ASSERT_EQ(0, getsockopt(c[i], IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+					&got, &len));
+		EXPECT_EQ(range, got);
+		ASSERT_EQ(0, connect_to(c[i], XTCP_TEST_ADDR1,
+					self->pair.port));
+		port = xtcp_test_local_port(c[i]);
+		EXPECT_LE(lo, port);
+		EXPECT_GE(hi, port);
+		s = accept_wait(l, 3000);
+		ASSERT_LE(0, s);
+		close(s);
+	}
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	EXPECT_EQ(-1, setsockopt(l, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &bad,
+				 sizeof(bad)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(l, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range,
+				 2));
+	EXPECT_EQ(EINVAL, errno);
+	close(l);
+}
+
+/* Drops @caps (CAP_* bit numbers) from this process's effective set. */
+static int drop_caps(const int *caps, int n)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	int i;
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	for (i = 0; i < n; i++)
+		d[caps[i] / 32].effective &= ~(1U << (caps[i] % 32));
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/*
+ * Runs @fn in a child that lost @caps; returns what @fn returned (an
+ * errno, or 0), or -1 if the child failed otherwise.
+ */
+static int without_caps(const int *caps, int n,
+			int (*fn)(FIXTURE_DATA(conf) *self),
+			FIXTURE_DATA(conf) *self)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(drop_caps(caps, n) ? 255 : fn(self));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
+}
+
+static int try_transparent(FIXTURE_DATA(conf) *self)
+{
+	int fd = srv_socket(self), err = 0;
+
+	if (fd < 0)
+		return 254;
+	if (set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1))
+		err = errno;
+	/* turning it off needs nothing */
+	else if (set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 0))
+		err = 253;
+	if (err == EPERM && set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 0))
+		err = 253;
+	close(fd);
+	return err;
+}
+
+/*
+ * Issue 18 item 82: IP_TRANSPARENT is stored and read back; turning it
+ * on needs CAP_NET_RAW or CAP_NET_ADMIN (EPERM), checked before optlen.
+ */
+TEST_F(conf, ip_transparent)
+{
+	static const int caps[] = { CAP_NET_RAW, CAP_NET_ADMIN };
+	int fd;
+
+	SKIP_IF_NEEDED();
+	fd = srv_socket(self);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, get_int(fd, IPPROTO_IP, IP_TRANSPARENT));
+	ASSERT_EQ(0, set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(1, get_int(fd, IPPROTO_IP, IP_TRANSPARENT));
+	/* optlen 0 reads as 0: no capability needed, then EINVAL */
+	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	EXPECT_EQ(0, without_caps(caps, 1, try_transparent, self));
+	EXPECT_EQ(EPERM, without_caps(caps, 2, try_transparent, self));
+}
+
+/* bind() of port 80 on a non-local, then the local address, unprivileged */
+static int try_low_port(FIXTURE_DATA(conf) *self)
+{
+	int fd = srv_socket(self), err;
+
+	if (fd < 0)
+		return 254;
+	if (!bind_to(fd, "192.0.2.99", 80))
+		return 252;
+	if (errno != EADDRNOTAVAIL)
+		return errno;
+	err = bind_to(fd, XTCP_TEST_ADDR1, 80) ? errno : 0;
+	close(fd);
+	return err;
+}
+
+/*
+ * Issue 18 items 90-92: bind()'s errno, in __inet_bind()'s order: a short
+ * address EINVAL, another family EAFNOSUPPORT (AF_UNSPEC is allowed
+ * with INADDR_ANY), a bad pointer EFAULT, an address no link has
+ * EADDRNOTAVAIL even for a privileged port without
+ * CAP_NET_BIND_SERVICE, and only then EACCES for such a port, unless
+ * net.ipv4.ip_unprivileged_port_start is lowered. Nothing is left bound
+ * by the failures.
+ */
+TEST_F(conf, bind_errors)
+{
+	static const int caps[] = { CAP_NET_BIND_SERVICE };
+	const char *path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, old;
+
+	SKIP_IF_NEEDED();
+	fd = srv_socket(self);
+	ASSERT_LE(0, fd);
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR1, self->pair.port);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	sin.sin_family = AF_INET6;
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	sin.sin_family = AF_UNSPEC;
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_EQ(-1, bind(fd, NULL, sizeof(sin)));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)1, sizeof(sin)));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)1, sizeof(sin)));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, NULL, 4));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, NULL, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	/* none of it left a trace */
+	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(0, sin.sin_port);
+	EXPECT_EQ(0, get_int(fd, IPPROTO_TCP, TCP_NODELAY));
+	/* AF_UNSPEC with INADDR_ANY binds, as inet_bind() allows */
+	xtcp_test_addr(&sin, "0.0.0.0", self->pair.port);
+	sin.sin_family = AF_UNSPEC;
+	EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("%s", strerror(errno));
+	close(fd);
+
+	/* __inet_bind(): EADDRNOTAVAIL first, then EACCES */
+	EXPECT_EQ(EACCES, without_caps(caps, 1, try_low_port, self));
+	ASSERT_EQ(0, xtcp_test_ns_enter(self->pair.net.ns[1]));
+	old = xtcp_test_int_file(path, -1);
+	xtcp_test_int_file(path, 80);
+	xtcp_test_ns_leave();
+	EXPECT_EQ(0, without_caps(caps, 1, try_low_port, self));
+	ASSERT_EQ(0, xtcp_test_ns_enter(self->pair.net.ns[1]));
+	xtcp_test_int_file(path, old);
+	xtcp_test_ns_leave();
 }
 
 XTCP_HARNESS_MAIN
