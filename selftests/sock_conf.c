@@ -31,6 +31,8 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/capability.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -972,6 +974,103 @@ TEST_F(conf, bind_errors)
 	ASSERT_EQ(0, xtcp_test_ns_enter(self->pair.net.ns[1]));
 	xtcp_test_int_file(path, old);
 	xtcp_test_ns_leave();
+}
+
+#define NWAITERS	4
+#define NEXCL		100
+
+struct excl_waiter {
+	pthread_t th;
+	int lfd;
+	volatile bool *stop;
+	int accepted;	/* connections this thread accepted */
+	int woken;	/* epoll_wait() calls that returned the listener */
+	int empty;	/* of those, the ones that found nothing to accept */
+	int err;
+};
+
+/* Waits on its own epoll set with the shared listener, EPOLLEXCLUSIVE */
+static void *excl_wait(void *arg)
+{
+	struct excl_waiter *w = arg;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	char buf[16];
+	int ep, fd, n, got;
+
+	ep = epoll_create1(0);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, w->lfd, &ev)) {
+		w->err = errno;
+		return NULL;
+	}
+	while (!*w->stop) {
+		n = epoll_wait(ep, &ev, 1, 100);
+		if (n <= 0)
+			continue;
+		w->woken++;
+		got = 0;
+		while ((fd = accept4(w->lfd, NULL, NULL, 0)) >= 0) {
+			got++;
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+			close(fd);
+		}
+		if (errno != EAGAIN) {
+			w->err = errno;
+			break;
+		}
+		if (!got)
+			w->empty++;
+		w->accepted += got;
+	}
+	close(ep);
+	return NULL;
+}
+
+/*
+ * Issue 18 item 28: threads that each wait on a shared listener with
+ * EPOLLEXCLUSIVE in an epoll set of their own take every connection, and
+ * a connection wakes one of them, not all: with one connection at a time
+ * (each completes before the next starts), the wake-ups that found the
+ * accept queue empty stay few, where without EPOLLEXCLUSIVE each
+ * connection would wake all four (NWAITERS - 1 of them for nothing).
+ */
+TEST_F(conf, epoll_exclusive)
+{
+	struct excl_waiter w[NWAITERS];
+	volatile bool stop = false;
+	int l, i, err, total = 0, woken = 0, empty = 0;
+
+	SKIP_IF_NEEDED();
+	l = srv_listen(self, "0.0.0.0", self->pair.port, NULL, NULL);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < NWAITERS; i++) {
+		w[i].lfd = l;
+		w[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&w[i].th, NULL, excl_wait, &w[i]));
+	}
+	for (i = 0; i < NEXCL; i++) {
+		err = one_conn(self, XTCP_TEST_ADDR1, self->pair.port, NULL);
+		if (err)
+			break;
+	}
+	stop = true;
+	for (i = 0; i < NWAITERS; i++) {
+		pthread_join(w[i].th, NULL);
+		total += w[i].accepted;
+		woken += w[i].woken;
+		empty += w[i].empty;
+		EXPECT_EQ(0, w[i].err) TH_LOG("waiter %d: %s", i,
+					      strerror(w[i].err));
+	}
+	close(l);
+	TH_LOG("accepted %d (%d %d %d %d), woken %d, for nothing %d",
+	       total, w[0].accepted, w[1].accepted, w[2].accepted,
+	       w[3].accepted, woken, empty);
+	ASSERT_EQ(0, err) TH_LOG("connection %d: %s", i, strerror(err));
+	EXPECT_EQ(NEXCL, total);
+	EXPECT_GT(NEXCL / 4, empty);
 }
 
 XTCP_HARNESS_MAIN
