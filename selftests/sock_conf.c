@@ -162,6 +162,24 @@ static int one_conn(FIXTURE_DATA(conf) *self, const char *ip, uint16_t port,
 	return err;
 }
 
+/* A connected client socket in ns[0] (bound to @dev if set), or -errno */
+static int conn_only(FIXTURE_DATA(conf) *self, const char *ip, uint16_t port,
+		     const char *dev)
+{
+	int fd, err;
+
+	fd = cli_socket(self);
+	if (fd < 0)
+		return -errno;
+	if ((dev && opt_bindtodevice(fd, (void *)dev)) ||
+	    connect_to(fd, ip, port)) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
 /*
  * The server side of one_conn(): take every connection on @lfd, read it
  * to EOF and close it, until @stop becomes readable (its writer closed);
@@ -379,12 +397,14 @@ TEST_F(conf, bindtodevice)
 	l3 = srv_listen(self, "0.0.0.0", port, opt_bindtodevice, "veth3");
 	ASSERT_LE(0, l3) TH_LOG("listen on veth3: %s", strerror(errno));
 	/* arriving on veth1: no listener for it */
-	EXPECT_EQ(ECONNREFUSED, one_conn(self, XTCP_TEST_ADDR1, port, NULL));
+	EXPECT_EQ(-ECONNREFUSED, conn_only(self, XTCP_TEST_ADDR1, port, NULL));
 	/* arriving on veth3 */
-	ASSERT_EQ(0, one_conn(self, ADDR2_1, port, NULL));
+	c = conn_only(self, ADDR2_1, port, NULL);
+	ASSERT_LE(0, c) TH_LOG("%s", strerror(-c));
 	fd = accept_wait(l3, 2000);
 	ASSERT_LE(0, fd);
 	close(fd);
+	close(c);
 
 	/* another device: no clash */
 	l1 = srv_listen(self, "0.0.0.0", port, opt_bindtodevice, "veth1");
@@ -399,10 +419,12 @@ TEST_F(conf, bindtodevice)
 	EXPECT_EQ(EADDRINUSE, errno);
 
 	/* each takes its own device's connection */
-	ASSERT_EQ(0, one_conn(self, XTCP_TEST_ADDR1, port, NULL));
+	c = conn_only(self, XTCP_TEST_ADDR1, port, NULL);
+	ASSERT_LE(0, c) TH_LOG("%s", strerror(-c));
 	fd = accept_wait(l1, 2000);
 	ASSERT_LE(0, fd);
 	close(fd);
+	close(c);
 	/* and the veth3 listener saw none of it */
 	ASSERT_EQ(0, poll(&(struct pollfd){ .fd = l3, .events = POLLIN }, 1,
 			  0));
@@ -412,10 +434,8 @@ TEST_F(conf, bindtodevice)
 	/* a client bound to veth2 connects from veth2's address */
 	l1 = srv_listen(self, "0.0.0.0", port, NULL, NULL);
 	ASSERT_LE(0, l1);
-	c = cli_socket(self);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, opt_bindtodevice(c, "veth2"));
-	ASSERT_EQ(0, connect_to(c, ADDR2_1, port));
+	c = conn_only(self, ADDR2_1, port, "veth2");
+	ASSERT_LE(0, c) TH_LOG("%s", strerror(-c));
 	ASSERT_EQ(0, getsockname(c, (struct sockaddr *)&sin, &len));
 	EXPECT_EQ(inet_addr(ADDR2_0), sin.sin_addr.s_addr);
 	fd = accept_wait(l1, 2000);
@@ -428,14 +448,9 @@ TEST_F(conf, bindtodevice)
 	 * and try ARP there (ip_route_output_key_hash_rcu()), and the
 	 * native ns[1] answers ARP for any of its addresses on any device.
 	 */
-	if (self->pair.net.xtcp[0]) {
-		c = cli_socket(self);
-		ASSERT_LE(0, c);
-		ASSERT_EQ(0, opt_bindtodevice(c, "veth2"));
-		EXPECT_EQ(-1, connect_to(c, XTCP_TEST_ADDR1, port));
-		EXPECT_EQ(ENETUNREACH, errno);
-		close(c);
-	}
+	if (self->pair.net.xtcp[0])
+		EXPECT_EQ(-ENETUNREACH, conn_only(self, XTCP_TEST_ADDR1, port,
+						  "veth2"));
 	close(l1);
 	links2_cleanup(self);
 }
@@ -578,7 +593,7 @@ static int drain(int fd)
 TEST_F(conf, mark_priority)
 {
 	static const int cli_mp[2] = { 0x2b, 6 }, srv_mp[2] = { 0x2a, 5 };
-	static char buf[65536];
+	static char buf[16384];
 	const char *ns0 = self->pair.net.ns[0], *ns1 = self->pair.net.ns[1];
 	int cap[2][2], l, c, s, i, j;
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
