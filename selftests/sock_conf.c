@@ -489,7 +489,7 @@ static int capture(const char *ns, const char *dev, bool filter, __u32 mark,
 	};
 	struct sockaddr_ll sll;
 	union bpf_attr attr;
-	int fd, pfd, ifindex, size = 16 << 20;
+	int fd, pfd, ifindex, err, size = 16 << 20;
 	unsigned char mac[6];
 
 	if (xtcp_test_mac(ns, dev, mac, &ifindex))
@@ -507,8 +507,10 @@ static int capture(const char *ns, const char *dev, bool filter, __u32 mark,
 		pfd = sys_bpf(BPF_PROG_LOAD, &attr);
 		if (pfd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd,
 					  sizeof(pfd))) {
-			fprintf(stderr, "# BPF filter: %s\n", strerror(errno));
+			err = errno;
+			fprintf(stderr, "# BPF filter: %s\n", strerror(err));
 			close(fd);
+			errno = err;
 			return -1;
 		}
 		close(pfd);
@@ -964,6 +966,13 @@ TEST_F(conf, bind_errors)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)1, sizeof(sin)));
 	EXPECT_EQ(EFAULT, errno);
+	/* connect(): the same two checks, tcp_v4_connect()'s */
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, self->pair.port);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	sin.sin_family = AF_INET6;
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
 	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, NULL, 4));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, NULL, NULL));
