@@ -288,7 +288,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_sndtimeo = lsk->sk_sndtimeo;
 	sk->sk_rcvlowat = lsk->sk_rcvlowat;
 	sk->sk_mark = lsk->sk_mark;
-	sk->sk_priority = lsk->sk_priority;
+	/* not sk_priority: sk_clone_lock() clears it, the child sends with 0 */
 	sk->sk_reuse = lsk->sk_reuse;
 	/* as sk_clone_lock() copies them; the child joins no group */
 	sk->sk_reuseport = lsk->sk_reuseport;

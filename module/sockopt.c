@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Socket options at SOL_TCP and SOL_IP. SOL_SOCKET never reaches us: the
- * socket layer's sock_setsockopt() handles SO_REUSEADDR, SO_RCVBUF,
- * SO_LINGER and the rest on struct sock, which XTCP reads where they
- * matter.
+ * Socket options at SOL_TCP, SOL_IP and SOL_XTCP. SOL_SOCKET never reaches
+ * us: the socket core's sock_setsockopt() handles SO_REUSEADDR,
+ * SO_RCVBUF, SO_LINGER, SO_BINDTODEVICE, SO_MARK, SO_PRIORITY and the
+ * rest on struct sock, which XTCP reads where they matter. It refuses
+ * SO_REUSEPORT for our family: SOL_XTCP's XTCP_REUSEPORT stands in
+ * (xtcp_setsockopt_xtcp()).
  *
  * The allow-lists below are explicit: an option XTCP does not implement
  * gets ENOPROTOOPT, never a silent success.
@@ -202,6 +204,37 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 	return 0;
 }
 
+/*
+ * SOL_XTCP: what XTCP must offer under a level of its own.
+ *
+ * XTCP_REUSEPORT is SO_REUSEPORT: Linux 6.1's socket core refuses
+ * setsockopt(SOL_SOCKET, SO_REUSEPORT) for a family other than AF_INET
+ * and AF_INET6 (sk_setsockopt(), sk_is_inet()) with EOPNOTSUPP, and
+ * answers SOL_SOCKET without asking the protocol (only MPTCP's sockets
+ * get to see it, sock_use_custom_sol_socket()). The flag is the same
+ * sk_reuseport, so getsockopt(SOL_SOCKET, SO_REUSEPORT) reads it back, and
+ * tools/xtcp-run turns a program's SO_REUSEPORT into this option.
+ */
+static int xtcp_setsockopt_xtcp(struct sock *sk, int optname,
+				sockptr_t optval, unsigned int optlen)
+{
+	int val, err;
+
+	switch (optname) {
+	case XTCP_REUSEPORT:
+		/* sk_setsockopt()'s reading: an int, any non-zero is on */
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		sk->sk_reuseport = !!val;
+		release_sock(sk);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
 {
@@ -209,6 +242,8 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val, err;
 
+	if (level == SOL_XTCP)
+		return xtcp_setsockopt_xtcp(sk, optname, optval, optlen);
 	if (level == SOL_IP)
 		return xtcp_setsockopt_ip(sk, optname, optval, optlen);
 	if (level != SOL_TCP)
@@ -399,12 +434,18 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_IP)
 		return xtcp_getsockopt_ip(sk, optname, optval, optlen);
-	if (level != SOL_TCP)
+	if (level != SOL_TCP && level != SOL_XTCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (level == SOL_XTCP) {
+		if (optname != XTCP_REUSEPORT)
+			return -ENOPROTOOPT;
+		val = sk->sk_reuseport;
+		goto out;
+	}
 
 	switch (optname) {
 	case TCP_NODELAY:
@@ -459,6 +500,7 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	default:
 		return -ENOPROTOOPT;
 	}
+out:
 	len = min_t(unsigned int, len, sizeof(int));
 	if (put_user(len, optlen))
 		return -EFAULT;
