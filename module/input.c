@@ -1322,7 +1322,7 @@ int xtcp_rcv(struct sk_buff *skb)
 	__skb_pull(skb, doff);
 
 lookup:
-	sk = xtcp_demux_lookup(net, cb->saddr, th->source, cb->daddr,
+	sk = xtcp_demux_lookup(net, skb, cb->saddr, th->source, cb->daddr,
 			       th->dest, &tw);
 	if (tw)
 		goto time_wait;

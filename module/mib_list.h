@@ -70,6 +70,8 @@ XTCP_MIB(ABORTONTIMEOUT, "TCPAbortOnTimeout")
 XTCP_MIB(ABORTONLINGER, "TCPAbortOnLinger")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
+/* a bare handshake ACK dropped under TCP_DEFER_ACCEPT (listen.c) */
+XTCP_MIB(DEFERACCEPTDROP, "TCPDeferAcceptDrop")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
 /* duplicate ACKs not sent: one per invalid_ratelimit ms (RFC 5961 10) */
 XTCP_MIB(ACKSKIPPEDPAWS, "TCPACKSkippedPAWS")

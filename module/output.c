@@ -187,6 +187,9 @@ static void xtcp_ip_params_sk(struct sock *sk, struct sk_buff *skb,
 		  xs->ip_pmtudisc == IP_PMTUDISC_WANT;
 	ipp->id = xs->ip_id;
 	xs->ip_id += segs;
+	/* SO_MARK and SO_PRIORITY, which the core sets without our lock */
+	ipp->mark = READ_ONCE(sk->sk_mark);
+	ipp->priority = READ_ONCE(sk->sk_priority);
 }
 
 /*
@@ -1109,6 +1112,9 @@ void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 	xtcp_ip_params_stateless(&ipp, saddr, daddr);
 	ipp.tos = READ_ONCE(lxs->ip_tos);
 	ipp.ttl = READ_ONCE(lxs->ip_ttl);
+	/* the listener's, as ip_build_and_send_pkt() takes them */
+	ipp.mark = READ_ONCE(lsk->sk_mark);
+	ipp.priority = READ_ONCE(lsk->sk_priority);
 	xtcp_link_output(net, skb, &ipp);
 }
 
@@ -1131,6 +1137,8 @@ void xtcp_output_init_child(const struct sock *lsk, struct sock *sk)
 	xs->ip_recverr = lxs->ip_recverr;
 	xs->ip_freebind = lxs->ip_freebind;
 	xs->ip_bind_address_no_port = lxs->ip_bind_address_no_port;
+	xs->ip_transparent = lxs->ip_transparent;
+	xs->port_range = lxs->port_range;
 	xs->ip_id = get_random_u16();
 	xtcp_setup_gso_caps(sk);
 }

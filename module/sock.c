@@ -275,11 +275,12 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 		return -EAFNOSUPPORT;
 	addr = sin->sin_addr.s_addr;
 	port = ntohs(sin->sin_port);
+	/* __inet_bind()'s order: the address first, then the port's owner */
+	if (addr != htonl(INADDR_ANY) && !xtcp_link_addr_is_local(net, addr))
+		return -EADDRNOTAVAIL;
 	if (port && port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
-	if (addr != htonl(INADDR_ANY) && !xtcp_link_addr_is_local(net, addr))
-		return -EADDRNOTAVAIL;
 
 	lock_sock(sk);
 	err = -EINVAL;
@@ -424,7 +425,9 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	 */
 	xtcp_sock_forget(sk);
 	saddr = sk->sk_rcv_saddr;
-	err = xtcp_link_route(net, daddr, &saddr, &mtu);
+	/* SO_BINDTODEVICE: only that device's link, as ip_route_connect() */
+	err = xtcp_link_route_dev(net, READ_ONCE(sk->sk_bound_dev_if), daddr,
+				  &saddr, &mtu);
 	if (err)
 		return err;
 

@@ -401,6 +401,13 @@ struct xtcp_sock {
 	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
+	/*
+	 * TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts, 0: off
+	 * (listen.c). Written under the socket lock with WRITE_ONCE, read
+	 * by the listener's RX and timer under it, and by getsockopt()
+	 * without it.
+	 */
+	u8 defer_accept;
 	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
 
@@ -428,7 +435,14 @@ struct xtcp_sock {
 	u8 ip_pmtudisc_set:1,	/* else IP_PMTUDISC_WANT, Linux's default */
 	   ip_recverr:1,	/* IP_RECVERR */
 	   ip_freebind:1,	/* IP_FREEBIND */
-	   ip_bind_address_no_port:1; /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_bind_address_no_port:1, /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_transparent:1;	/* IP_TRANSPARENT, stored only */
+	/*
+	 * IP_LOCAL_PORT_RANGE: lo | hi << 16, 0: unset. Written under the
+	 * socket lock with WRITE_ONCE; demux.c reads it when it picks a
+	 * port, with the socket lock held.
+	 */
+	u32 port_range;
 
 	/*
 	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
@@ -518,9 +532,12 @@ struct xtcp_tw {
 	u8 reuse:1,			/* the socket had SO_REUSEADDR */
 	   /* its port came from connect()'s autobind (port_by_connect) */
 	   port_by_connect:1,
-	   tstamp_ok:1;			/* the connection had timestamps */
+	   tstamp_ok:1,			/* the connection had timestamps */
+	   reuseport:1;			/* the socket had SO_REUSEPORT */
 	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
 	u8 dead;
+	/* the socket's SO_BINDTODEVICE, 0: none (demux.c: lookup, bind) */
+	int bound_dev_if;
 	/*
 	 * RFC 7323 timestamps, if tstamp_ok: the connection's TSval offset
 	 * for our ACKs, and TS.Recent for PAWS and RFC 6191's test in
@@ -609,6 +626,8 @@ struct xtcp_ip_params {
 	u8 tos;
 	u8 ttl;			/* 0: the netns default */
 	bool df;
+	u32 mark;		/* skb->mark: the sender's SO_MARK */
+	u32 priority;		/* skb->priority: its SO_PRIORITY */
 };
 
 /*
@@ -948,6 +967,8 @@ int xtcp_timer_getsockopt(const struct sock *sk, int optname);
 int xtcp_listen_init(void);
 void xtcp_listen_uninit(void);
 int xtcp_listen_start(struct sock *sk, int backlog);
+void xtcp_listen_set_defer(struct sock *sk, int secs);
+int xtcp_listen_get_defer(const struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
 void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_listen_timer(struct sock *sk);
@@ -979,7 +1000,8 @@ void xtcp_timewait_put(struct xtcp_tw *tw);
 /* demux.c APIs */
 int xtcp_demux_init(void);
 void xtcp_demux_uninit(void);
-struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+struct sock *xtcp_demux_lookup(struct net *net, struct sk_buff *skb,
+			       __be32 saddr, __be16 sport,
 			       __be32 daddr, __be16 dport,
 			       struct xtcp_tw **twp);
 int xtcp_demux_hash(struct sock *sk);
@@ -1017,6 +1039,8 @@ int xtcp_link_dump(struct net *net, int skip,
 		   void *arg);
 int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		    unsigned int *mtu);
+int xtcp_link_route_dev(struct net *net, int ifindex, __be32 daddr,
+			__be32 *saddr, unsigned int *mtu);
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr);
 void xtcp_link_output(struct net *net, struct sk_buff *skb,
 		      const struct xtcp_ip_params *ipp);
