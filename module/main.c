@@ -55,6 +55,15 @@ unsigned int xtcp_fin_timeout = 60;
 module_param_named(fin_timeout, xtcp_fin_timeout, uint, 0644);
 MODULE_PARM_DESC(fin_timeout, "seconds an orphaned FIN_WAIT_2 waits for the peer's FIN (TCP_LINGER2's default)");
 
+/*
+ * Like tcp_notsent_lowat, global rather than per netns: TCP_NOTSENT_LOWAT's
+ * default, UINT_MAX (no limit) as Linux's (sock.c
+ * xtcp_stream_memory_free()).
+ */
+unsigned int xtcp_notsent_lowat = UINT_MAX;
+module_param_named(notsent_lowat, xtcp_notsent_lowat, uint, 0644);
+MODULE_PARM_DESC(notsent_lowat, "unsent bytes above which a socket is not writable (TCP_NOTSENT_LOWAT's default)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -64,6 +73,7 @@ struct proto xtcp_prot = {
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
 	.keepalive	= xtcp_keepalive,
+	.stream_memory_free = xtcp_stream_memory_free,
 };
 
 static int __net_init xtcp_net_init(struct net *net)

@@ -191,8 +191,11 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		err = xtcp_setsockopt_int(optval, optlen, &val);
 		if (err)
 			return err;
-		/* RFC 9293 3.7.1 floor; 0 means "the route decides" */
-		if (val && (val < XTCP_MIN_MSS || val > 65535 - 40))
+		/*
+		 * RFC 9293 3.7.1 floor; 0 means "the route decides". The
+		 * ceiling is Linux's, MAX_TCP_WINDOW.
+		 */
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
 			return -EINVAL;
 		lock_sock(sk);
 		xs->user_mss = val;
@@ -274,6 +277,12 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 	case TCP_LINGER2:
 		return xtcp_timer_setsockopt(sk, optname, optval, optlen);
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		return xtcp_sock_io_setsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -398,6 +407,13 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 	case TCP_LINGER2:
 		val = xtcp_timer_getsockopt(sk, optname);
+		break;
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		val = xtcp_sock_io_getsockopt(sk, optname);
 		break;
 	default:
 		return -ENOPROTOOPT;
