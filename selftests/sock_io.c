@@ -1244,7 +1244,7 @@ TEST_F(io, bufsizes)
 			got[k] = get_int(fd[k], SOL_SOCKET, opts[j]);
 		ASSERT_EQ(got[1], got[0]) TH_LOG("default of %s",
 						 j ? "SO_SNDBUF" : "SO_RCVBUF");
-		for (i = 0; i < (int)(sizeof(vals) / sizeof(vals[0])); i++) {
+		for (i = 0; i < (int)ARRAY_SIZE(vals); i++) {
 			for (k = 0; k < 2; k++) {
 				ASSERT_EQ(0, set_int(fd[k], SOL_SOCKET,
 						     opts[j], vals[i]));
@@ -1390,7 +1390,7 @@ TEST_F(io, unknown_tcp_opts)
 	ASSERT_EQ(ENOPROTOOPT, set_int(fd, SOL_TCP, 200, 0));
 	ASSERT_EQ(ENOPROTOOPT, get_err(fd, SOL_TCP, 200));
 	if (self->pair.net.xtcp[0]) {
-		for (i = 0; i < (int)(sizeof(opts) / sizeof(opts[0])); i++) {
+		for (i = 0; i < (int)ARRAY_SIZE(opts); i++) {
 			ASSERT_EQ(ENOPROTOOPT, set_int(fd, SOL_TCP, opts[i], 0))
 				TH_LOG("setsockopt %d", opts[i]);
 			ASSERT_EQ(ENOPROTOOPT, get_err(fd, SOL_TCP, opts[i]))
