@@ -94,8 +94,11 @@ u32 xtcp_initial_window(const struct sock *sk)
  * XTCP keeps that. A clamp set on a connection stops the window from
  * growing past it, never shrinks what was offered (xtcp_window_offer()),
  * and cannot lower the window scale already agreed on. Differs from
- * Linux in what getsockopt() reads back on a connection without a
- * clamp: 0 here, Linux's the window its buffer allows.
+ * Linux 6.1 twice: receive autotuning keeps the clamp here, where
+ * tcp_rcv_space_adjust() replaces it with the grown buffer's window (so
+ * that a Linux clamp holds only with SO_RCVBUF set); and getsockopt() on
+ * a connection without a clamp reads 0 here, Linux's the window its
+ * buffer allows.
  */
 int xtcp_output_set_window_clamp(struct sock *sk, int val)
 {
