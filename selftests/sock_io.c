@@ -18,11 +18,13 @@
  * the unimplemented SOL_TCP options), the test says so and asserts each
  * stack's own answer.
  *
- * On the baseline module (before this work), the XTCP variants fail in:
- * msg_trunc (data copied into a NULL buffer: EFAULT), rcvlowat_cap and
- * rcvlowat_poll (no cap, no buffer growth, POLLIN below the mark),
- * tcp_inq, notsent_lowat, quickack, window_clamp (ENOPROTOOPT),
- * outq_syn_sent (1 in SYN_SENT) and maxseg (32768 accepted).
+ * On the baseline module (before this work), the variants with an XTCP
+ * client (xtcp_xtcp, xtcp_tcp) fail in: msg_trunc (data copied into a
+ * NULL buffer: EFAULT), rcvlowat_cap and rcvlowat_poll (no cap, no
+ * buffer growth, POLLIN below the mark), tcp_inq, notsent_lowat,
+ * quickack, window_clamp (ENOPROTOOPT), outq_syn_sent (1 in SYN_SENT)
+ * and maxseg (32768 accepted); tcp_xtcp passes them there, as they are
+ * about the client's socket.
  *
  * Timing: the tests wait for conditions with deadlines scaled by
  * XTCP_TIMEOUT_SCALE. Three assertions are about time itself and use
