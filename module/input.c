@@ -1211,6 +1211,12 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed */
 	if (sk->sk_state != TCP_CLOSE) {
 		xtcp_push(sk, 0);
+		/*
+		 * as tcp_data_snd_check(): what was just sent may have brought
+		 * the unsent bytes under TCP_NOTSENT_LOWAT, even on an ACK
+		 * that only opened the window
+		 */
+		xtcp_check_space(sk);
 		xtcp_ack_snd_check(sk, ack_now);
 	}
 discard:

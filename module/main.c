@@ -64,6 +64,15 @@ unsigned int xtcp_max_orphans = 262144;
 module_param_named(max_orphans, xtcp_max_orphans, uint, 0644);
 MODULE_PARM_DESC(max_orphans, "orphaned sockets per netns; over it a closed connection is reset");
 
+/*
+ * Like tcp_notsent_lowat, global rather than per netns: TCP_NOTSENT_LOWAT's
+ * default, UINT_MAX (no limit) as Linux's (sock.c
+ * xtcp_stream_memory_free()).
+ */
+unsigned int xtcp_notsent_lowat = UINT_MAX;
+module_param_named(notsent_lowat, xtcp_notsent_lowat, uint, 0644);
+MODULE_PARM_DESC(notsent_lowat, "unsent bytes above which a socket is not writable (TCP_NOTSENT_LOWAT's default)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -73,6 +82,7 @@ struct proto xtcp_prot = {
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
 	.keepalive	= xtcp_keepalive,
+	.stream_memory_free = xtcp_stream_memory_free,
 };
 
 static int __net_init xtcp_net_init(struct net *net)

@@ -266,8 +266,11 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		err = xtcp_setsockopt_int(optval, optlen, &val);
 		if (err)
 			return err;
-		/* RFC 9293 3.7.1 floor; 0 means "the route decides" */
-		if (val && (val < XTCP_MIN_MSS || val > 65535 - 40))
+		/*
+		 * RFC 9293 3.7.1 floor; 0 means "the route decides". The
+		 * ceiling is Linux's, MAX_TCP_WINDOW.
+		 */
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
 			return -EINVAL;
 		lock_sock(sk);
 		xs->user_mss = val;
@@ -357,6 +360,12 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xtcp_listen_set_defer(sk, val);
 		release_sock(sk);
 		return 0;
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		return xtcp_sock_io_setsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -496,6 +505,13 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_DEFER_ACCEPT:
 		val = xtcp_listen_get_defer(sk);
+		break;
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		val = xtcp_sock_io_getsockopt(sk, optname);
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -49,6 +49,7 @@ enum {
 				  XTCP_MAX_OPT_LEN,
 	XTCP_MIN_MSS		= 88,		/* RFC 9293 3.7.1 floor + opts */
 	XTCP_DEFAULT_MSS	= 536,		/* RFC 9293 3.7.1, no MSS option */
+	XTCP_MAX_USER_MSS	= 32767,	/* TCP_MAXSEG's, MAX_TCP_WINDOW */
 	XTCP_MAX_WSCALE		= 14,		/* RFC 7323 2.3 */
 	XTCP_GSO_MAX_BYTES	= 65536 - 256,	/* one GSO super-packet */
 	XTCP_INIT_CWND		= 10,		/* RFC 6928 */
@@ -493,6 +494,17 @@ struct xtcp_sock {
 	 * lock.
 	 */
 	u8 orphan_counted;
+
+	/*
+	 * Options of the data path (sock.c, output.c), as tcp_sock's
+	 * notsent_lowat, window_clamp and recvmsg_inq. Socket lock; written
+	 * with WRITE_ONCE where poll() and getsockopt() read them without
+	 * it. Kept across disconnect(), inherited by accepted children
+	 * (xtcp_output_init_child()), as sk_clone_lock() copies them.
+	 */
+	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the parameter */
+	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
+	u8 recvmsg_inq;		/* TCP_INQ: a TCP_CM_INQ cmsg per read */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -698,6 +710,7 @@ extern unsigned int xtcp_keepalive_intvl;
 extern unsigned int xtcp_keepalive_probes;
 extern unsigned int xtcp_fin_timeout;
 extern unsigned int xtcp_max_orphans;
+extern unsigned int xtcp_notsent_lowat;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -710,6 +723,10 @@ void xtcp_reset(struct sock *sk);
 void xtcp_abort(struct sock *sk, int err);
 void xtcp_write_space(struct sock *sk);
 u32 xtcp_inq(const struct sock *sk);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
+int xtcp_sock_io_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			    unsigned int optlen);
+int xtcp_sock_io_getsockopt(struct sock *sk, int optname);
 
 /* sockopt.c APIs */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -729,6 +746,7 @@ u32 xtcp_rcv_mss(const struct xtcp_sock *xs);
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
 void xtcp_write_xmit(struct sock *sk, int nonagle);
 void xtcp_output_set_cork(struct sock *sk, bool on);
+int xtcp_output_set_window_clamp(struct sock *sk, int val);
 void xtcp_output_push_queued(struct sock *sk);
 void xtcp_push(struct sock *sk, int msg_flags);
 void xtcp_mark_push(struct sock *sk);
