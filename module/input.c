@@ -557,6 +557,9 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->seq + skb->len;
 	xs->info.bytes_received += skb->len;
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
+		/* the newest arrival's time, for SO_TIMESTAMP (sock.c) */
+		if (skb->tstamp)
+			tail->tstamp = skb->tstamp;
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
 		XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);

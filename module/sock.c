@@ -1286,9 +1286,10 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *tskb = NULL;
 	u32 peek_seq, *seq;
 	int copied = 0, target, err;
-	bool inq_cmsg = false;
+	bool inq_cmsg = false, want_ts;
 	long timeo;
 
 	if (flags & MSG_ERRQUEUE)
@@ -1310,6 +1311,14 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		seq = &peek_seq;
 	}
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	/*
+	 * SO_TIMESTAMP(NS) and SO_TIMESTAMPING's software receive stamp, as
+	 * tcp_recv_timestamp(): the time of the last skb read from, kept
+	 * until the read ends (xtcp_queue_rcv() gives a coalesced skb the
+	 * newest arrival's time, as tcp_try_coalesce())
+	 */
+	want_ts = sock_flag(sk, SOCK_RCVTSTAMP) ||
+		  (READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_SOFTWARE);
 
 	while (copied < (int)len) {
 		struct sk_buff *skb, *last = skb_peek_tail(&sk->sk_receive_queue);
@@ -1372,6 +1381,10 @@ found:
 		}
 		*seq += used;
 		copied += used;
+		if (want_ts && skb->tstamp) {
+			kfree_skb(tskb);
+			tskb = skb_get(skb);
+		}
 		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
 			consume_skb(skb);
@@ -1384,6 +1397,11 @@ found:
 	err = copied;
 out:
 	release_sock(sk);
+	if (tskb) {
+		if (err > 0)
+			__sock_recv_timestamp(msg, sk, tskb);
+		kfree_skb(tskb);
+	}
 	if (err >= 0 && msg->msg_get_inq)
 		xtcp_recvmsg_inq(sk, msg, inq_cmsg);
 	return err;
