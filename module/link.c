@@ -420,6 +420,13 @@ static int xtcp_link_rcv(struct sk_buff *skb, struct net_device *dev,
 
 	/* XTCP is the last stop: the sender's socket keeps no claim on it */
 	skb_orphan(skb);
+	/*
+	 * A local sender's departure time (EDT, monotonic) may still ride in
+	 * skb->tstamp across a veth: make it the arrival's wall-clock time
+	 * (or none), as ip_local_deliver_finish() does, before SO_TIMESTAMP
+	 * reads it (sock.c)
+	 */
+	skb_clear_delivery_time(skb);
 	skb_pull_rcsum(skb, hlen);
 	skb_reset_transport_header(skb);
 
