@@ -18,8 +18,9 @@ set -eu
 # tools/xtcp-run: iperf3, nginx-light, curl, wrk, redis-server (with
 # redis-tools), sockperf, socat, python3 (their services are not started:
 # the VM has no init, and the host's stay as its policy leaves them).
+# groff-base renders xtcp(7) for make man and make style.
 PACKAGES=(
-	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils
+	gcc make bc flex bison pkg-config sparse dwarves rsync xz-utils groff-base
 	libelf-dev libssl-dev libmnl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static kmod cpio
