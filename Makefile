@@ -11,14 +11,20 @@
 #   make bench            native TCP against XTCP in one VM boot; BENCH=stream,rr,
 #                         scale,mem,crr,twmem,loss,burst REPS=5 D=10 TWN=10000
 #                         MEMN=10000,100000 PERF=1 (Documentation/benchmark.md)
-#   make style            checkpatch --no-tree
+#   make style            checkpatch --no-tree; xtcp(7) lints and its text twin
+#                         is up to date
+#   make man              Documentation/xtcp.7.txt from Documentation/xtcp.7
+#   make install          the module (/lib/modules/<release>/extra), xtcpctl,
+#                         xtcp-run and its library under PREFIX, xtcp(7);
+#                         DESTDIR=/tmp/inst stages it
 #   make sparse           module build with C=2 W=1
 #   make debug-kernel     build (or reuse) the debug kernel
 #   make clean
 #
 # Variables: KDIR (kernel build tree, default: newest Debian headers with a
 # matching /boot/vmlinuz), TESTS (programs for check, relative to
-# selftests/), KSFT_DIR (kselftest headers), V=1. Anything XTCP_* reaches the
+# selftests/), KSFT_DIR (kselftest headers), PREFIX (/usr/local) and
+# DESTDIR for install, V=1. Anything XTCP_* reaches the
 # suite in the VM: XTCP_MODULE_PARAMS, XTCP_TEST_TIMEOUT, XTCP_TIMEOUT_SCALE
 # (check-debug sets 10: KASAN and lockdep under TCG are that much slower)...
 # See scripts/vm/README.
@@ -43,7 +49,8 @@ CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard module/*.[ch] uapi/linux/*.h 
 KDIR_STAMP := module/.kdir
 
 .PHONY: all module tools selftests check test check-debug debug-kernel \
-	run vm bench style sparse clean setup help kdir-check kdir-stamp
+	run vm bench style sparse clean setup help kdir-check kdir-stamp \
+	man install
 
 all: module tools selftests
 
@@ -139,6 +146,32 @@ bench: all
 style:
 	$(Q)cp="$$(scripts/ksft-headers.sh --checkpatch)/checkpatch.pl" && \
 		"$$cp" --no-tree -f $(CHECKPATCH_FILES)
+	$(Q)scripts/man.sh --check
+
+# the text twin of xtcp(7), committed beside it; make style checks it
+man:
+	$(Q)scripts/man.sh
+
+# Nothing else installs. The module goes to
+# $(DESTDIR)/lib/modules/<release>/extra/xtcp.ko, for the release it was
+# built for (its vermagic: uname -r when KDIR is the running kernel's), and
+# depmod indexes it unless DESTDIR stages the install (a package runs
+# depmod when it is installed). It is copied as built: kbuild's
+# modules_install would also try to sign it, with a key Debian's headers
+# do not have. The tools go under $(PREFIX) (tools/Makefile: xtcpctl and
+# the benchmark tools in sbin, xtcp-run in bin, its library in lib/xtcp),
+# the page in $(PREFIX)/share/man/man7.
+PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+
+install: module tools
+	$(Q)rel="$$(scripts/vm/kinfo.sh module-release module/xtcp.ko)" && \
+	install -D -m 0644 module/xtcp.ko \
+		"$(DESTDIR)/lib/modules/$$rel/extra/xtcp.ko" && \
+	if [ -z "$(DESTDIR)" ]; then depmod -a "$$rel"; fi
+	$(Q)$(MAKE) -C tools install PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)"
+	$(Q)install -d "$(DESTDIR)$(MANDIR)/man7"
+	$(Q)install -m 0644 Documentation/xtcp.7 "$(DESTDIR)$(MANDIR)/man7/xtcp.7"
 
 sparse: kdir-stamp
 	$(Q)command -v sparse >/dev/null || { echo "sparse missing: scripts/setup.sh" >&2; exit 1; }
@@ -154,4 +187,4 @@ clean:
 	$(Q)if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi
 
 help:
-	$(Q)sed -n '3,23s/^# \{0,1\}//p' Makefile
+	$(Q)sed -n '3,30s/^# \{0,1\}//p' Makefile
