@@ -1507,4 +1507,129 @@ TEST_F(io, unknown_tcp_opts)
 	close(fd);
 }
 
+/* --- bad optlen and bad pointers, every option XTCP answers (row 89) --- */
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51	/* linux/in.h, Debian's 6.1 has it */
+#endif
+
+/* setsockopt()'s result: 0 or errno */
+static int set_raw(int fd, int level, int opt, const void *val, socklen_t len)
+{
+	return setsockopt(fd, level, opt, val, len) ? errno : 0;
+}
+
+/* getsockopt()'s result, and the length it wrote back in *len */
+static int get_raw(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	return getsockopt(fd, level, opt, val, len) ? errno : 0;
+}
+
+/*
+ * For each SOL_TCP and SOL_IP option XTCP implements: setsockopt() with
+ * optlen 0, 1, 2 and 3 (short), a NULL pointer and one past the user
+ * space, and getsockopt() with optlen -1, 0 and 2 and a NULL pointer,
+ * give what a native socket beside it gives (result, errno, and the
+ * length getsockopt writes back), and the option reads the same after:
+ * a refused call leaves no partial state.
+ */
+TEST_F(io, bad_optlen)
+{
+	static const struct {
+		int level, opt;
+	} opts[] = {
+		{ SOL_TCP, TCP_NODELAY }, { SOL_TCP, TCP_MAXSEG },
+		{ SOL_TCP, TCP_CORK }, { SOL_TCP, TCP_KEEPIDLE },
+		{ SOL_TCP, TCP_KEEPINTVL }, { SOL_TCP, TCP_KEEPCNT },
+		{ SOL_TCP, TCP_SYNCNT }, { SOL_TCP, TCP_LINGER2 },
+		{ SOL_TCP, TCP_DEFER_ACCEPT }, { SOL_TCP, TCP_WINDOW_CLAMP },
+		{ SOL_TCP, TCP_QUICKACK }, { SOL_TCP, TCP_USER_TIMEOUT },
+		{ SOL_TCP, TCP_NOTSENT_LOWAT }, { SOL_TCP, TCP_INQ },
+		{ SOL_TCP, TCP_CONGESTION }, { SOL_TCP, TCP_INFO },
+		{ SOL_IP, IP_TOS }, { SOL_IP, IP_TTL }, { SOL_IP, IP_FREEBIND },
+		{ SOL_IP, IP_TRANSPARENT }, { SOL_IP, IP_MTU_DISCOVER },
+		{ SOL_IP, IP_RECVERR }, { SOL_IP, IP_BIND_ADDRESS_NO_PORT },
+		{ SOL_IP, IP_LOCAL_PORT_RANGE },
+	};
+	static const socklen_t lens[] = { 0, 1, 2, 3 };
+	unsigned char val[4] = { 1, 0, 0, 0 };
+	unsigned char before[2][256], after[2][256];
+	socklen_t blen[2], alen[2];
+	int fd[2], i, j, k, r[2];
+
+	SKIP_IF_NEEDED();
+	fd[0] = cli_socket(self);
+	fd[1] = native_socket(self);
+	ASSERT_LE(0, fd[0]);
+	ASSERT_LE(0, fd[1]);
+	for (i = 0; i < (int)ARRAY_SIZE(opts); i++) {
+		int lv = opts[i].level, op = opts[i].opt;
+
+		for (k = 0; k < 2; k++) {
+			blen[k] = sizeof(before[k]);
+			memset(before[k], 0, sizeof(before[k]));
+			get_raw(fd[k], lv, op, before[k], &blen[k]);
+		}
+		for (j = 0; j < (int)ARRAY_SIZE(lens); j++) {
+			for (k = 0; k < 2; k++)
+				r[k] = set_raw(fd[k], lv, op, val, lens[j]);
+			/* a short string names no algorithm, or a prefix */
+			if (op == TCP_CONGESTION && lv == SOL_TCP)
+				continue;
+			EXPECT_EQ(r[1], r[0])
+				TH_LOG("level %d option %d optlen %u", lv, op,
+				       lens[j]);
+		}
+		for (k = 0; k < 2; k++)
+			r[k] = set_raw(fd[k], lv, op, NULL, sizeof(int));
+		EXPECT_EQ(r[1], r[0]) TH_LOG("level %d option %d NULL", lv, op);
+		for (k = 0; k < 2; k++)
+			r[k] = set_raw(fd[k], lv, op, (void *)1, sizeof(int));
+		EXPECT_EQ(r[1], r[0]) TH_LOG("level %d option %d bad ptr", lv, op);
+
+		/* getsockopt: negative, zero and short lengths, NULL */
+		for (k = 0; k < 2; k++) {
+			alen[k] = (socklen_t)-1;
+			r[k] = get_raw(fd[k], lv, op, after[k], &alen[k]);
+		}
+		EXPECT_EQ(r[1], r[0]) TH_LOG("get level %d option %d len -1", lv, op);
+		for (j = 0; j < 2; j++) {
+			for (k = 0; k < 2; k++) {
+				alen[k] = j ? 2 : 0;
+				r[k] = get_raw(fd[k], lv, op, after[k], &alen[k]);
+			}
+			EXPECT_EQ(r[1], r[0])
+				TH_LOG("get level %d option %d len %d", lv, op, j ? 2 : 0);
+			if (!r[0] && !r[1] && op != TCP_INFO)
+				EXPECT_EQ(alen[1], alen[0])
+					TH_LOG("get level %d option %d len %d: length written",
+					       lv, op, j ? 2 : 0);
+		}
+		for (k = 0; k < 2; k++) {
+			alen[k] = sizeof(int);
+			r[k] = get_raw(fd[k], lv, op, NULL, &alen[k]);
+		}
+		EXPECT_EQ(r[1], r[0]) TH_LOG("get level %d option %d NULL", lv, op);
+
+		/*
+		 * what the calls left (a short SOL_IP value may be taken as
+		 * a byte, on both): the same on both, where both began alike
+		 */
+		for (k = 0; k < 2; k++) {
+			alen[k] = sizeof(after[k]);
+			memset(after[k], 0, sizeof(after[k]));
+			get_raw(fd[k], lv, op, after[k], &alen[k]);
+		}
+		if (op != TCP_INFO && blen[0] == blen[1] &&
+		    !memcmp(before[0], before[1], blen[0])) {
+			EXPECT_EQ(alen[1], alen[0]);
+			EXPECT_EQ(0, memcmp(after[0], after[1], alen[0]))
+				TH_LOG("level %d option %d: XTCP left %d, Linux %d",
+				       lv, op, after[0][0], after[1][0]);
+		}
+	}
+	close(fd[0]);
+	close(fd[1]);
+}
+
 XTCP_HARNESS_MAIN
