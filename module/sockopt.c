@@ -367,7 +367,12 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_WINDOW_CLAMP:
 		return xtcp_sock_io_setsockopt(sk, optname, optval, optlen);
 	default:
-		return -ENOPROTOOPT;
+		/*
+		 * do_tcp_setsockopt() reads the int before it looks at the
+		 * name: a short optlen or a bad pointer says so first
+		 */
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		return err ? : -ENOPROTOOPT;
 	}
 }
 
