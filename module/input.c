@@ -1032,6 +1032,17 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	verdict = xtcp_sequence_check(xs, cb);
 	if (verdict == XTCP_SEQ_BAD) {
 		XTCP_INC_STATS(sock_net(sk), DROP_SEQ);
+		/*
+		 * RFC 5961 4.2: a SYN is answered with a challenge ACK
+		 * "irrespective of the sequence number", and so falls under
+		 * its limit (tcp_validate_incoming()'s syn_challenge). A
+		 * duplicate ACK here gave a blind attacker one ACK per SYN.
+		 */
+		if ((cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ==
+		    XTCP_FLAG_SYN) {
+			xtcp_challenge_ack(sk);
+			goto discard;
+		}
 		if (!(cb->flags & XTCP_FLAG_RST))
 			xtcp_send_dupack(sk, skb);
 		goto discard;
