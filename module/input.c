@@ -10,6 +10,7 @@
  * bh_lock_sock() held, or in process context from the backlog while the
  * socket is owned.
  */
+#include <linux/prandom.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
@@ -35,8 +36,48 @@ static bool xtcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph)
 	return !__skb_checksum_complete(skb);
 }
 
+/* challenge ACKs per second in a netns, as tcp_challenge_ack_limit */
+static unsigned int xtcp_challenge_ack_limit = 1000;
+module_param_named(challenge_ack_limit, xtcp_challenge_ack_limit, uint, 0644);
+MODULE_PARM_DESC(challenge_ack_limit,
+		 "challenge ACKs per second per netns, about (default 1000; >= 2^31-1: no limit)");
+
+/*
+ * RFC 5961 7, ACK throttling: a blind attacker's RSTs and SYNs must not
+ * draw unlimited ACKs out of a netns. Linux 6.1's
+ * tcp_challenge_ack_allowed(): each second's budget is drawn at random
+ * from [limit / 2, limit * 3 / 2), so that an off-path attacker cannot
+ * count the budget down and learn from what is left whether its guess
+ * hit a connection (CVE-2016-5696). XTCP's limit is a module parameter,
+ * the same for every netns, where Linux has a sysctl in each; the
+ * budget is each netns's own. Overflow is counted, which Linux does not.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	u32 limit = READ_ONCE(xtcp_challenge_ack_limit);
+	u32 now = jiffies / HZ, count;
+
+	if (limit >= INT_MAX)
+		return true;
+	if (now != READ_ONCE(xn->challenge_stamp)) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count,
+			   (limit + 1) / 2 + prandom_u32_max(limit));
+	}
+	count = READ_ONCE(xn->challenge_count);
+	if (!count) {
+		XTCP_INC_STATS(net, CHALLENGEACKLIMITED);
+		return false;
+	}
+	WRITE_ONCE(xn->challenge_count, count - 1);
+	return true;
+}
+
 static void xtcp_challenge_ack(struct sock *sk)
 {
+	if (!xtcp_challenge_ack_allowed(sock_net(sk)))
+		return;
 	XTCP_INC_STATS(sock_net(sk), CHALLENGEACKS);
 	xtcp_send_ack(sk);
 }

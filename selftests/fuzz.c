@@ -93,6 +93,8 @@
 #include "xtcp_pair.h"
 
 #define PORT		5570
+#define CLOSED_PORT	5571		/* nobody listens there */
+#define FLOOD		5000		/* SYNs at it, pings */
 #define NVICTIMS	4
 #define NCONNS		(1 + NVICTIMS)	/* [0] is the hashed connection */
 #define BATCH		64		/* frames between two looks around */
@@ -171,6 +173,8 @@ FIXTURE(fuzz) {
 	uint64_t seed;
 	struct xtcp_test_prng rng;
 	unsigned long long sent[FZ_NCLASSES];
+	unsigned long long closed_rsts;	/* RSTs from CLOSED_PORT */
+	unsigned long long echo_replies;
 };
 
 FIXTURE_VARIANT(fuzz) {
@@ -291,11 +295,23 @@ static void fz_sniff_one(FIXTURE_DATA(fuzz) *self, const unsigned char *buf,
 	int i;
 
 	if (n < ETH_HLEN + sizeof(*ip) + sizeof(*th) ||
-	    buf[12] != 0x08 || buf[13] != 0x00 || ip->protocol != IPPROTO_TCP)
+	    buf[12] != 0x08 || buf[13] != 0x00)
 		return;
 	hlen = ip->ihl * 4u;
+	/* ICMP echo reply: type 0 */
+	if (ip->protocol == IPPROTO_ICMP && n > ETH_HLEN + hlen &&
+	    buf[ETH_HLEN + hlen] == 0) {
+		self->echo_replies++;
+		return;
+	}
+	if (ip->protocol != IPPROTO_TCP)
+		return;
 	th = (const struct tcphdr *)((const unsigned char *)ip + hlen);
-	if (n < ETH_HLEN + hlen + sizeof(*th) || ntohs(th->source) != PORT)
+	if (n < ETH_HLEN + hlen + sizeof(*th))
+		return;
+	if (ntohs(th->source) == CLOSED_PORT && th->rst)
+		self->closed_rsts++;
+	if (ntohs(th->source) != PORT)
 		return;
 	for (i = 0; i < NCONNS; i++)
 		if (self->conn[i].cport && ntohs(th->dest) == self->conn[i].cport)
@@ -719,8 +735,8 @@ FIXTURE_TEARDOWN(fuzz)
 	XTCP_PAIR_TEARDOWN(20000);
 }
 
-#define SEED_FMT "seed %" PRIu64 " (XTCP_FUZZ_SEED=%" PRIu64 " replays it)"
-#define SEED_ARGS self->seed, self->seed
+#define SEED_FMT "seed %" PRIu64 " (XTCP_FUZZ_SEED replays it)"
+#define SEED_ARGS self->seed
 
 /* the listener, the connections, and the state the sniffer learns */
 static void fz_start(struct __test_metadata *_metadata,
@@ -944,24 +960,86 @@ TEST_F_TIMEOUT(fuzz, segments, 300)
 }
 
 /*
+ * An integer file of ns (a sysctl of /proc/sys/net, which shows the
+ * netns of whoever opens it), written when val >= 0; what it held, or -1.
+ */
+static int fz_ns_int(const char *ns, const char *path, int val)
+{
+	int old;
+
+	if (xtcp_test_ns_enter(ns))
+		return -1;
+	old = xtcp_test_int_file(path, -1);
+	if (old >= 0 && val >= 0 && xtcp_test_int_file(path, val) < 0)
+		old = -1;
+	xtcp_test_ns_leave();
+	return old;
+}
+
+#define CHALLENGE_LIMIT	1000
+#define XTCP_PARAM(name)	"/sys/module/xtcp/parameters/" name
+#define NATIVE_SYSCTL(name)	"/proc/sys/net/ipv4/" name
+
+/*
+ * The most a limit of limit per second, with each second's budget drawn
+ * from [limit / 2, limit * 3 / 2) (Linux 6.1), lets through in ms: every
+ * second boundary the run crosses starts a new budget.
+ */
+static unsigned long long fz_budget(long long ms, unsigned int limit)
+{
+	return (unsigned long long)(ms / 1000 + 2) * (limit + limit / 2);
+}
+
+/*
  * RFC 5961's blind attacker at the hashed connection: it knows the
- * 4-tuple, not the numbers.
+ * 4-tuple, not the numbers. RSTs, SYNs and data in turn; the pure ACKs
+ * the target answers each kind with are counted apart. A SYN is
+ * challenged whatever its SEQ (RFC 5961 4.2), so the SYNs' ACKs are
+ * challenge ACKs, and stay within the per-netns limit: 1000 a second
+ * (XTCP's default; native TCP's net.ipv4.tcp_challenge_ack_limit is set
+ * to it, since 6.1 defaults to no limit). The per-socket limit of one
+ * ACK per invalid_ratelimit ms is turned off (XTCP's module parameter
+ * where it exists, native's net.ipv4.tcp_invalid_ratelimit) so that the
+ * per-netns one is what is measured. Data out of the window is answered
+ * with a duplicate ACK each, by both: RFC 5961 leaves those alone.
  */
 TEST_F_TIMEOUT(fuzz, blind, 300)
 {
 	static const uint8_t flags[3] = { TH_RST, TH_SYN, TH_ACK | TH_PUSH };
-	unsigned long long acks0, acks, i;
+	static const char * const what[3] = { "RSTs", "SYNs", "data" };
+	const char *ns0 = self->pair.net.ns[0];
+	unsigned long long acks0, acks[3], i, bound;
 	unsigned char frame[FRAME_MAX], data[100];
 	struct fz_conn *c = &self->conn[0];
-	long long t0, t1;
+	int old_limit = -1, old_invalid = -1;
+	long long t0, t1, ms[3], limited0 = 0;
 	unsigned int kind;
 
 	SKIP_IF_NEEDED();
+	if (variant->xtcp) {
+		old_limit = xtcp_test_int_file(XTCP_PARAM("challenge_ack_limit"),
+					       CHALLENGE_LIMIT);
+		ASSERT_LE(0, old_limit);
+		/* the per-socket limit (perf17), if this module has it */
+		old_invalid = xtcp_test_int_file(XTCP_PARAM("invalid_ratelimit"),
+						 -1);
+		if (old_invalid >= 0)
+			xtcp_test_int_file(XTCP_PARAM("invalid_ratelimit"), 0);
+		limited0 = xtcp_test_counter(ns0, "ChallengeAcksLimited");
+		ASSERT_LE(0, limited0);
+	} else {
+		ASSERT_LE(0, fz_ns_int(ns0, NATIVE_SYSCTL("tcp_challenge_ack_limit"),
+				       CHALLENGE_LIMIT));
+		ASSERT_LE(0, fz_ns_int(ns0, NATIVE_SYSCTL("tcp_invalid_ratelimit"),
+				       0));
+	}
 	fz_start(_metadata, self, variant);
 	memset(data, 'B', sizeof(data));
-	acks0 = c->pure_acks;
 	t0 = xtcp_test_now_ms();
 	for (kind = 0; kind < 3; kind++) {
+		fz_sniff(self);
+		acks0 = c->pure_acks;
+		ms[kind] = xtcp_test_now_ms();
 		for (i = 0; i < BLIND_EACH; i++) {
 			struct xtcp_test_seg seg = {
 				.saddr = inet_addr(XTCP_TEST_ADDR1),
@@ -996,15 +1074,155 @@ TEST_F_TIMEOUT(fuzz, blind, 300)
 					       SEED_ARGS);
 			}
 		}
+		/* the last answers are on their way */
+		xtcp_test_msleep(50);
+		fz_sniff(self);
+		ms[kind] = xtcp_test_now_ms() - ms[kind];
+		acks[kind] = c->pure_acks - acks0;
+		TH_LOG("%d blind %s in %lld ms: %llu pure ACKs back (%lld/s)",
+		       BLIND_EACH, what[kind], ms[kind], acks[kind],
+		       (long long)(acks[kind] * 1000 /
+				   (unsigned long long)(ms[kind] + 1)));
 	}
-	fz_sniff(self);
 	t1 = xtcp_test_now_ms();
-	acks = c->pure_acks - acks0;
-	TH_LOG("%d blind segments in %lld ms; the target answered %llu pure ACKs (%lld/s)",
-	       3 * BLIND_EACH, t1 - t0, acks,
-	       (long long)(acks * 1000 / (unsigned long long)(t1 - t0 + 1)));
+	TH_LOG("%d blind segments in %lld ms", 3 * BLIND_EACH, t1 - t0);
+	if (variant->xtcp) {
+		long long limited = xtcp_test_counter(ns0,
+						      "ChallengeAcksLimited");
+
+		TH_LOG("ChallengeAcksLimited: %lld", limited - limited0);
+		xtcp_test_int_file(XTCP_PARAM("challenge_ack_limit"), old_limit);
+		if (old_invalid >= 0)
+			xtcp_test_int_file(XTCP_PARAM("invalid_ratelimit"),
+					   old_invalid);
+		/* each SYN drew a challenge ACK or counted as held back */
+		ASSERT_LE((long long)(BLIND_EACH - acks[1]), limited - limited0)
+			TH_LOG(SEED_FMT, SEED_ARGS);
+	}
+	bound = fz_budget(ms[1], CHALLENGE_LIMIT);
+	ASSERT_GE(bound, acks[1])
+		TH_LOG("%llu challenge ACKs in %lld ms, above %d/s; " SEED_FMT,
+		       acks[1], ms[1], CHALLENGE_LIMIT, SEED_ARGS);
+	ASSERT_LT(0ULL, acks[1]) TH_LOG("no challenge ACK at all");
 	fz_finish(_metadata, self);
 	fz_new_conn(_metadata, self);
+}
+
+/*
+ * A frame from the peer's address to the target: a SYN to CLOSED_PORT
+ * (flood_rst) or an ICMP echo request (flood_echo).
+ */
+static size_t fz_flood_frame(FIXTURE_DATA(fuzz) *self, unsigned char *f,
+			     bool echo, unsigned int i)
+{
+	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
+	unsigned char *icmp = (unsigned char *)(ip + 1);
+	struct xtcp_test_seg seg = {
+		.saddr = inet_addr(XTCP_TEST_ADDR1),
+		.daddr = inet_addr(XTCP_TEST_ADDR0),
+		.sport = (uint16_t)(10000 + i % 50000),
+		.dport = CLOSED_PORT,
+		.seq = rnd32(&self->rng),
+		.flags = TH_SYN,
+		.window = 65535,
+	};
+	size_t len;
+
+	memcpy(seg.dmac, self->tmac, ETH_ALEN);
+	memcpy(seg.smac, self->pmac, ETH_ALEN);
+	len = xtcp_test_tcp_frame(f, FRAME_MAX, &seg);
+	if (!echo)
+		return len;
+	/* the same Ethernet and IPv4 headers around 8 bytes of echo + 32 */
+	ip->protocol = IPPROTO_ICMP;
+	ip->tot_len = htons(sizeof(*ip) + 8 + 32);
+	xtcp_test_ip_csum(ip);
+	memset(icmp, 0, 8 + 32);
+	icmp[0] = 8;				/* echo request */
+	icmp[4] = 0x12;				/* identifier */
+	icmp[6] = (unsigned char)(i >> 8);	/* sequence */
+	icmp[7] = (unsigned char)i;
+	xtcp_test_put32(icmp + 8, i);
+	len = xtcp_test_csum_fold(xtcp_test_csum_add(0, icmp, 8 + 32));
+	icmp[2] = (unsigned char)(~len >> 8);
+	icmp[3] = (unsigned char)~len;
+	return ETH_HLEN + sizeof(*ip) + 8 + 32;
+}
+
+/*
+ * FLOOD SYNs at a closed port (flood_rst), or FLOOD pings (flood_echo),
+ * as fast as the injector goes; the RSTs or echo replies that come back
+ * are counted. XTCP sends at most rst_ratelimit (echo_ratelimit) a
+ * second, 1000 by default, and counts the rest in OutRstsLimited
+ * (OutEchoRepliesLimited). Linux limits neither (its RSTs go unlimited,
+ * and echo replies are outside icmp_ratemask): the tcp variant prints
+ * what it sent.
+ */
+static void fz_flood(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(fuzz) *self,
+		     const FIXTURE_VARIANT(fuzz) *variant, bool echo)
+{
+	const char *ns0 = self->pair.net.ns[0];
+	const char *counter = echo ? "OutEchoRepliesLimited" : "OutRstsLimited";
+	unsigned long long *seen = echo ? &self->echo_replies :
+					  &self->closed_rsts;
+	unsigned char frame[FRAME_MAX];
+	long long t0, ms, lim0 = 0, lim;
+	unsigned int i;
+	size_t len;
+
+	SKIP_IF_NEEDED();
+	self->seed = fz_seed();
+	TH_LOG("flood " SEED_FMT, SEED_ARGS);
+	xtcp_test_prng_init(&self->rng, self->seed);
+	ASSERT_EQ(0, xtcp_test_mac(ns0, "veth0", self->tmac, NULL));
+	ASSERT_EQ(0, xtcp_test_mac(self->pair.net.ns[1], "veth1", self->pmac,
+				   &self->ifindex));
+	self->sniff = xtcp_test_packet_socket(self->pair.net.ns[1],
+					      self->ifindex, false);
+	ASSERT_LE(0, self->sniff);
+	self->inj = xtcp_test_socket(self->pair.net.ns[1], AF_PACKET,
+				     SOCK_RAW);
+	ASSERT_LE(0, self->inj);
+	if (variant->xtcp) {
+		ASSERT_EQ(1000, xtcp_test_int_file(echo ?
+			XTCP_PARAM("echo_ratelimit") : XTCP_PARAM("rst_ratelimit"),
+			-1)) TH_LOG("not the default limit");
+		lim0 = xtcp_test_counter(ns0, counter);
+		ASSERT_LE(0, lim0);
+	}
+	t0 = xtcp_test_now_ms();
+	for (i = 0; i < FLOOD; i++) {
+		len = fz_flood_frame(self, frame, echo, i);
+		ASSERT_EQ((ssize_t)len, xtcp_test_packet_send(self->inj,
+					self->ifindex, frame, len));
+		if (i % BATCH == BATCH - 1)
+			fz_sniff(self);
+	}
+	xtcp_test_msleep(100);
+	fz_sniff(self);
+	ms = xtcp_test_now_ms() - t0;
+	TH_LOG("%d %s in %lld ms: %llu %s back", FLOOD,
+	       echo ? "pings" : "SYNs at a closed port", ms, *seen,
+	       echo ? "echo replies" : "RSTs");
+	ASSERT_LT(0ULL, *seen) TH_LOG("nothing answered");
+	if (!variant->xtcp)
+		return;
+	lim = xtcp_test_counter(ns0, counter) - lim0;
+	TH_LOG("%s: %lld", counter, lim);
+	/* at most 1000 in each second the flood touched */
+	ASSERT_GE((unsigned long long)(ms / 1000 + 2) * 1000, *seen);
+	ASSERT_LE((long long)(FLOOD - *seen) - veth_drops(self), lim);
+}
+
+TEST_F_TIMEOUT(fuzz, flood_rst, 120)
+{
+	fz_flood(_metadata, self, variant, false);
+}
+
+TEST_F_TIMEOUT(fuzz, flood_echo, 120)
+{
+	fz_flood(_metadata, self, variant, true);
 }
 
 XTCP_HARNESS_MAIN
