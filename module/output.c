@@ -1019,11 +1019,6 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 	xtcp_link_output(sock_net(sk), skb, &ipp);
 }
 
-/*
- * RST in answer to a segment no connection wants (RFC 9293 3.10.7.1):
- * if it carried an ACK, the RST takes its sequence number from it;
- * otherwise the RST acknowledges the segment. @reason as above.
- */
 /* RSTs per second a netns sends in reply to segments nobody wants */
 static unsigned int xtcp_rst_ratelimit = 1000;
 module_param_named(rst_ratelimit, xtcp_rst_ratelimit, uint, 0644);
@@ -1048,6 +1043,11 @@ static bool xtcp_rst_allowed(struct net *net)
 	return false;
 }
 
+/*
+ * RST in answer to a segment no connection wants (RFC 9293 3.10.7.1):
+ * if it carried an ACK, the RST takes its sequence number from it;
+ * otherwise the RST acknowledges the segment. @reason as above.
+ */
 void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in,
 			   enum xtcp_mib_field reason)
 {
