@@ -1143,9 +1143,10 @@ static size_t fz_flood_frame(FIXTURE_DATA(fuzz) *self, unsigned char *f,
 	icmp[6] = (unsigned char)(i >> 8);	/* sequence */
 	icmp[7] = (unsigned char)i;
 	xtcp_test_put32(icmp + 8, i);
+	/* the folded sum comes complemented, as a checksum field wants */
 	len = xtcp_test_csum_fold(xtcp_test_csum_add(0, icmp, 8 + 32));
-	icmp[2] = (unsigned char)(~len >> 8);
-	icmp[3] = (unsigned char)~len;
+	icmp[2] = (unsigned char)(len >> 8);
+	icmp[3] = (unsigned char)len;
 	return ETH_HLEN + sizeof(*ip) + 8 + 32;
 }
 
