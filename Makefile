@@ -8,8 +8,9 @@
 #   make run              setup + build + the demo in a VM;
 #                         SHELL_AFTER=1 leaves you in a shell in the VM
 #   make vm               a root shell in a VM with xtcp.ko loaded
-#   make bench            native TCP against XTCP in one VM boot; BENCH=crr,twmem
-#                         REPS=5 D=10 TWN=10000 PERF=1 (Documentation/benchmark.md)
+#   make bench            native TCP against XTCP in one VM boot; BENCH=stream,rr,
+#                         scale,mem,crr,twmem,loss,burst REPS=5 D=10 TWN=10000
+#                         MEMN=10000,100000 PERF=1 (Documentation/benchmark.md)
 #   make style            checkpatch --no-tree
 #   make sparse           module build with C=2 W=1
 #   make debug-kernel     build (or reuse) the debug kernel
@@ -130,7 +131,8 @@ run: setup
 vm: all
 	$(Q)KDIR="$(KDIR)" scripts/vm-run -i -- insmod module/xtcp.ko $(XTCP_MODULE_PARAMS)
 
-# BENCH, REPS, D, TWN and PERF reach scripts/bench from the command line.
+# BENCH, REPS, D, SD, TWN, MEMN and PERF reach scripts/bench from the
+# command line.
 bench: all
 	$(Q)KDIR="$(KDIR)" scripts/bench
 

@@ -72,6 +72,7 @@
 #include <net/ip.h>
 #include <net/netns/hash.h>
 #include <net/sock.h>
+#include <net/sock_reuseport.h>
 
 #include "xtcp.h"
 
@@ -120,8 +121,9 @@ struct xtcp_lhash_bucket {
 	/*
 	 * Protects @chain, and makes listen()'s "no other listener on this
 	 * port and address? then listen" one step. Taken with spin_lock_bh()
-	 * from process context only (listen, close, link removal). A leaf
-	 * lock, never held with a bhash lock.
+	 * from process context only (listen, close, link removal). Never
+	 * held with a bhash lock; the only lock taken inside it is the
+	 * core's reuseport_lock (SO_REUSEPORT groups, listen and unhash).
 	 */
 	spinlock_t lock;
 	seqcount_spinlock_t seq;	/* as in struct xtcp_ehash_lock */
@@ -167,6 +169,25 @@ static void xtcp_order_after_removal(void)
 	smp_wmb();
 }
 
+/*
+ * SO_BINDTODEVICE: two sockets can only clash on a port if they may see
+ * the same packets, i.e. either is unbound or both are bound to one
+ * device (inet_bind_conflict()'s first test).
+ */
+static bool xtcp_dev_overlap(int dev1, int dev2)
+{
+	return !dev1 || !dev2 || dev1 == dev2;
+}
+
+/*
+ * May a socket bound to device @bound (0: none) take a segment that
+ * arrived on @dif? Linux's inet_sk_bound_dev_eq() without l3mdev.
+ */
+static bool xtcp_dev_match(int bound, int dif)
+{
+	return !bound || bound == dif;
+}
+
 /* ehash */
 
 static u32 xtcp_ehashfn(const struct net *net, __be32 laddr, u16 lport,
@@ -208,6 +229,14 @@ static bool xtcp_hnode_hold(struct xtcp_hnode *hn)
 	return refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt);
 }
 
+/* The device @hn is bound to (SO_BINDTODEVICE), 0: none */
+static int xtcp_hnode_dev(struct xtcp_hnode *hn)
+{
+	if (hn->tw)
+		return xtcp_hnode_tw(hn)->bound_dev_if;
+	return READ_ONCE(xtcp_hnode_sk(hn)->sk_bound_dev_if);
+}
+
 static void xtcp_hnode_put(struct xtcp_hnode *hn)
 {
 	if (hn->tw)
@@ -222,7 +251,8 @@ static void xtcp_hnode_put(struct xtcp_hnode *hn)
  */
 static struct xtcp_hnode *xtcp_ehash_lookup(const struct net *net,
 					    __be32 laddr, u16 lport,
-					    __be32 raddr, __be16 rport)
+					    __be32 raddr, __be16 rport,
+					    int dif)
 {
 	u32 hash = xtcp_ehashfn(net, laddr, lport, raddr, rport);
 	struct xtcp_ehash_lock *el = xtcp_ehash_lock(hash);
@@ -234,7 +264,8 @@ again:
 	seq = read_seqcount_begin(&el->seq);
 	hlist_for_each_entry_rcu(hn, chain, node) {
 		if (hn->hash != hash ||
-		    !xtcp_ehash_match(hn, net, laddr, lport, raddr, rport))
+		    !xtcp_ehash_match(hn, net, laddr, lport, raddr, rport) ||
+		    !xtcp_dev_match(xtcp_hnode_dev(hn), dif))
 			continue;
 		/*
 		 * Dying: what took over its 4-tuple may follow (a TIME_WAIT
@@ -329,6 +360,22 @@ static bool xtcp_addr_overlap(__be32 a, __be32 b)
 }
 
 /*
+ * SO_REUSEPORT: may @sk share a port and address with @sk2? Both set it
+ * and belong to the same effective user, inet_bind_conflict()'s rule
+ * (the user is the socket file's owner, sock_i_uid(), as in Linux: an
+ * accepted child not yet handed out counts as root's). Linux also asks
+ * that @sk not be in a reuseport group already (reuseport_cb_ok); an
+ * XTCP socket joins a group only in listen() and leaves it when it
+ * stops listening, so at bind and listen time it never is.
+ */
+static bool xtcp_reuseport_ok(const struct sock *sk, kuid_t uid,
+			      const struct sock *sk2)
+{
+	return sk->sk_reuseport && sk2->sk_reuseport &&
+	       uid_eq(uid, sock_i_uid((struct sock *)sk2));
+}
+
+/*
  * Takes @port for @sk: the caller checked that it may. @by_connect: it is
  * connect()'s autobind, and other connect()s may share the port.
  */
@@ -393,9 +440,13 @@ static bool __xtcp_bind_conflict_tw(const struct xtcp_bhash_bucket *b,
 	hlist_for_each_entry(tw, &b->tw_chain, bind_node) {
 		if (tw->hn.lport != port ||
 		    !net_eq(read_pnet(&tw->hn.net), net) ||
-		    !xtcp_addr_overlap(addr, tw->hn.laddr))
+		    !xtcp_addr_overlap(addr, tw->hn.laddr) ||
+		    !xtcp_dev_overlap(sk->sk_bound_dev_if, tw->bound_dev_if))
 			continue;
 		if (sk->sk_reuse && tw->reuse)
+			continue;
+		/* a TIME_WAIT owner's uid is not checked, as in Linux */
+		if (sk->sk_reuseport && tw->reuseport)
 			continue;
 		return true;
 	}
@@ -441,16 +492,18 @@ static bool __xtcp_port_connect_shareable(const struct xtcp_bhash_bucket *b,
 }
 
 /*
- * The SO_REUSEADDR rule of inet_csk_bind_conflict(), without SO_REUSEPORT,
- * bound devices or the fast-reuse cache of a bind bucket: two sockets of
- * one netns on one port clash when their addresses overlap (equal, or
- * either is the wildcard), unless both set SO_REUSEADDR and the one
- * already there is not listening.
+ * inet_csk_bind_conflict() as bind() calls it (relax and reuseport_ok),
+ * without the fast-reuse cache of a bind bucket: two sockets of one
+ * netns on one port clash when their addresses overlap (equal, or either
+ * is the wildcard) and so do their bound devices (xtcp_dev_overlap()),
+ * unless both set SO_REUSEADDR and the one already there is not
+ * listening, or both set SO_REUSEPORT as one user (xtcp_reuseport_ok()).
  */
 static bool __xtcp_bind_conflict(const struct xtcp_bhash_bucket *b,
 				 const struct sock *sk, const struct net *net,
 				 __be32 addr, u16 port)
 {
+	kuid_t uid = sock_i_uid((struct sock *)sk);
 	const struct sock *sk2;
 
 	lockdep_assert_held(&b->lock);
@@ -458,28 +511,43 @@ static bool __xtcp_bind_conflict(const struct xtcp_bhash_bucket *b,
 		if (sk2 == sk || sk2->sk_num != port ||
 		    !net_eq(sock_net(sk2), net))
 			continue;
-		if (!xtcp_addr_overlap(addr, READ_ONCE(sk2->sk_rcv_saddr)))
+		if (!xtcp_addr_overlap(addr, READ_ONCE(sk2->sk_rcv_saddr)) ||
+		    !xtcp_dev_overlap(sk->sk_bound_dev_if,
+				      READ_ONCE(sk2->sk_bound_dev_if)))
 			continue;
 		if (sk->sk_reuse && sk2->sk_reuse &&
 		    sk2->sk_state != TCP_LISTEN)
+			continue;
+		if (xtcp_reuseport_ok(sk, uid, sk2))
 			continue;
 		return true;
 	}
 	return __xtcp_bind_conflict_tw(b, sk, net, addr, port);
 }
 
-/* Does @sk listen on @port and an address covering @addr? */
-static bool xtcp_listener_match(const struct sock *sk, const struct net *net,
-				__be32 addr, u16 port, bool *exact)
+/*
+ * How well listener @sk fits a segment for @addr:@port that arrived on
+ * device @dif, as compute_score() ranks listeners in Linux: -1 not at all,
+ * else higher for a listener bound to @addr than for a wildcard one (Linux
+ * looks for those first, inet_lhash2_lookup() with daddr, then with
+ * INADDR_ANY) and, within each, higher for one bound to @dif.
+ */
+static int xtcp_listener_score(const struct sock *sk, const struct net *net,
+			       __be32 addr, u16 port, int dif)
 {
 	__be32 rcv_saddr;
+	int bound;
 
 	if (READ_ONCE(sk->sk_state) != TCP_LISTEN || sk->sk_num != port ||
 	    !net_eq(sock_net(sk), net))
-		return false;
+		return -1;
 	rcv_saddr = READ_ONCE(sk->sk_rcv_saddr);
-	*exact = rcv_saddr == addr;
-	return *exact || !rcv_saddr;
+	if (rcv_saddr && rcv_saddr != addr)
+		return -1;
+	bound = READ_ONCE(sk->sk_bound_dev_if);
+	if (!xtcp_dev_match(bound, dif))
+		return -1;
+	return (rcv_saddr ? 2 : 0) + (bound ? 2 : 1);
 }
 
 /* lhash */
@@ -493,52 +561,91 @@ static struct xtcp_lhash_bucket *xtcp_lhash_bucket(const struct net *net,
 }
 
 /*
- * A listener for a segment that matched no connection: one bound to the
- * segment's destination address wins over a wildcard one, as
- * compute_score() ranks them in Linux. xtcp_demux_listen_hash() allows
- * one listener per port and address, so there is no tie to break; Linux's
- * SO_REUSEPORT groups are not supported.
+ * SO_REUSEPORT: @sk won the lookup and is in a reuseport group (all its
+ * members listen on its address and device, xtcp_demux_listen_hash()):
+ * the member the 4-tuple's hash picks, as inet_lookup_reuseport() does
+ * with inet_ehashfn(). The same 4-tuple always picks the same member
+ * while the group stays as it is, so the handshake's ACK finds the
+ * listener whose SYN queue holds the request; a member that leaves takes
+ * its requests along, and their ACKs then get the RST of a listener that
+ * knows them not, as in Linux without tcp_migrate_req. A BPF program the
+ * group has (SO_ATTACH_REUSEPORT_CBPF/EBPF) chooses instead, from @skb,
+ * whose data is the payload. Returns @sk, or the member with a reference
+ * in place of @sk's.
+ */
+static struct sock *xtcp_listener_reuseport(struct sock *sk, int score,
+					    const struct net *net,
+					    struct sk_buff *skb, __be32 saddr,
+					    __be16 sport, __be32 daddr,
+					    u16 hnum, int dif)
+{
+	u32 hash = xtcp_ehashfn(net, daddr, hnum, saddr, sport);
+	struct sock *sk2;
+
+	sk2 = reuseport_select_sock(sk, hash, skb, 0);
+	if (!sk2 || sk2 == sk ||
+	    unlikely(!refcount_inc_not_zero(&sk2->sk_refcnt)))
+		return sk;
+	/* It may have stopped listening since it was picked. */
+	if (unlikely(xtcp_listener_score(sk2, net, daddr, hnum, dif) !=
+		     score)) {
+		sock_put(sk2);
+		return sk;
+	}
+	sock_put(sk);
+	return sk2;
+}
+
+/*
+ * A listener for a segment that matched no connection: the best by
+ * xtcp_listener_score(), as compute_score() ranks them in Linux, then
+ * the member of its SO_REUSEPORT group that the 4-tuple picks. Without
+ * SO_REUSEPORT, xtcp_demux_listen_hash() allows one listener per port,
+ * address and device, so there is no tie to break.
  */
 static struct sock *xtcp_listener_lookup(const struct net *net,
-					 __be32 addr, u16 port)
+					 struct sk_buff *skb, __be32 saddr,
+					 __be16 sport, __be32 addr, u16 port,
+					 int dif)
 {
 	struct xtcp_lhash_bucket *b = xtcp_lhash_bucket(net, port);
+	int score, hiscore;
 	struct xtcp_sock *xs;
-	struct sock *sk, *wild;
-	bool exact, still_exact;
+	struct sock *sk, *best;
 	unsigned int seq;
 
 again:
-	wild = NULL;
+	best = NULL;
+	hiscore = 0;
 	seq = read_seqcount_begin(&b->seq);
 	hlist_for_each_entry_rcu(xs, &b->chain, listen_node) {
 		sk = &xs->sk;
-		if (!xtcp_listener_match(sk, net, addr, port, &exact) ||
-		    (!exact && wild))
+		score = xtcp_listener_score(sk, net, addr, port, dif);
+		if (score <= hiscore)
 			continue;
 		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
 			continue;
 		/* It may have closed or been rebound since the test. */
-		if (unlikely(!xtcp_listener_match(sk, net, addr, port,
-						  &still_exact) ||
-			     still_exact != exact)) {
+		if (unlikely(xtcp_listener_score(sk, net, addr, port, dif) !=
+			     score)) {
 			sock_put(sk);
 			continue;
 		}
-		if (exact) {
-			if (wild)
-				sock_put(wild);
-			return sk;
-		}
-		wild = sk;
+		if (best)
+			sock_put(best);
+		best = sk;
+		hiscore = score;
 	}
-	/* A walk led astray may have missed the exact match. */
+	/* A walk led astray may have missed a better one. */
 	if (read_seqcount_retry(&b->seq, seq)) {
-		if (wild)
-			sock_put(wild);
+		if (best)
+			sock_put(best);
 		goto again;
 	}
-	return wild;
+	if (best && rcu_access_pointer(best->sk_reuseport_cb))
+		best = xtcp_listener_reuseport(best, hiscore, net, skb, saddr,
+					       sport, addr, port, dif);
+	return best;
 }
 
 /*
@@ -589,6 +696,26 @@ static int __xtcp_connect_take_port(struct xtcp_bhash_bucket *b,
 }
 
 /*
+ * The ephemeral range for @sk: the netns's ip_local_port_range, with an
+ * end IP_LOCAL_PORT_RANGE set that lies inside it taken instead, as
+ * inet_sk_get_local_port_range() does. The sysctl keeps low <= high, and
+ * setsockopt() refuses lo > hi, so the result is never empty.
+ */
+static void xtcp_local_port_range(const struct sock *sk, int *low, int *high)
+{
+	u32 range = READ_ONCE(xtcp_sk(sk)->port_range);
+	int lo, hi, sk_lo = range & 0xffff, sk_hi = range >> 16;
+
+	inet_get_local_port_range(sock_net(sk), &lo, &hi);
+	if (lo <= sk_lo && sk_lo <= hi)
+		lo = sk_lo;
+	if (lo <= sk_hi && sk_hi <= hi)
+		hi = sk_hi;
+	*low = lo;
+	*high = hi;
+}
+
+/*
  * RFC 6056 3.3.4, Algorithm 4 ("Double-Hash Port Selection"):
  *
  *	offset = F(local_IP, remote_IP, remote_port, secret_key1)
@@ -629,7 +756,7 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 	u16 port;
 	u64 hash;
 
-	inet_get_local_port_range(net, &low, &high);
+	xtcp_local_port_range(sk, &low, &high);
 	num = high - low + 1;	/* the sysctl keeps low <= high */
 
 	hash = siphash_4u32((__force u32)laddr, (__force u32)raddr,
@@ -671,24 +798,29 @@ static int xtcp_demux_pick_port(struct sock *sk, __be32 laddr, __be32 raddr,
 
 /*
  * Called from softirq RX under rcu_read_lock(): @saddr and @sport are the
- * segment's source (the remote end), @daddr and @dport its destination.
+ * segment's source (the remote end), @daddr and @dport its destination,
+ * @skb the segment (data at its payload), whose skb_iif is the device it
+ * came in on: a socket bound to another one (SO_BINDTODEVICE) is not a
+ * match, as inet_sk_bound_dev_eq() rules in Linux.
  * Returns a connection or else a listener, with a reference. A TIME_WAIT
  * entry for the 4-tuple comes back in *@twp, with a reference, and NULL
  * is returned: its segments are for timewait.c to judge, never for a
  * listener. Without @twp such an entry just makes the lookup fail.
  */
-struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+struct sock *xtcp_demux_lookup(struct net *net, struct sk_buff *skb,
+			       __be32 saddr, __be16 sport,
 			       __be32 daddr, __be16 dport,
 			       struct xtcp_tw **twp)
 {
 	u16 hnum = ntohs(dport);
+	int dif = skb->skb_iif;
 	struct xtcp_hnode *hn;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "xtcp lookup outside RCU");
 
 	if (twp)
 		*twp = NULL;
-	hn = xtcp_ehash_lookup(net, daddr, hnum, saddr, sport);
+	hn = xtcp_ehash_lookup(net, daddr, hnum, saddr, sport, dif);
 	if (hn && !hn->tw)
 		return xtcp_hnode_sk(hn);
 	if (hn) {
@@ -698,7 +830,7 @@ struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
 			xtcp_hnode_put(hn);
 		return NULL;
 	}
-	return xtcp_listener_lookup(net, daddr, hnum);
+	return xtcp_listener_lookup(net, skb, saddr, sport, daddr, hnum, dif);
 }
 
 /*
@@ -885,17 +1017,21 @@ int xtcp_demux_connect_port(struct sock *sk)
 }
 
 /*
- * listen() on a bound socket: a port and address may have one listener,
- * even among SO_REUSEADDR sockets, as inet_csk_listen_start() re-checks
- * with inet_csk_get_port(). The check and the insert are one step under
- * the lhash bucket lock, so of two racing listen()s one fails. Called
- * with the socket lock held, after the caller set TCP_LISTEN.
+ * listen() on a bound socket: a port, address and device may have one
+ * listener, even among SO_REUSEADDR sockets, as inet_csk_listen_start()
+ * re-checks with inet_csk_get_port(), unless all of them set SO_REUSEPORT
+ * as one user; those form a reuseport group. The check and the insert
+ * are one step under the lhash bucket lock, so of two racing listen()s
+ * one fails. Called with the socket lock held, after the caller set
+ * TCP_LISTEN.
  */
 int xtcp_demux_listen_hash(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	u16 port = sk->sk_num;
 	struct xtcp_lhash_bucket *b = xtcp_lhash_bucket(net, port);
+	kuid_t uid = sock_i_uid(sk);
+	struct sock *group = NULL;
 	struct xtcp_sock *xs2;
 	int err = 0;
 
@@ -905,15 +1041,41 @@ int xtcp_demux_listen_hash(struct sock *sk)
 
 	spin_lock_bh(&b->lock);
 	hlist_for_each_entry(xs2, &b->chain, listen_node) {
-		const struct sock *sk2 = &xs2->sk;
+		struct sock *sk2 = &xs2->sk;
+		__be32 addr2 = READ_ONCE(sk2->sk_rcv_saddr);
+		int dev2 = READ_ONCE(sk2->sk_bound_dev_if);
 
 		if (sk2->sk_num != port || !net_eq(sock_net(sk2), net))
 			continue;
-		if (xtcp_addr_overlap(sk->sk_rcv_saddr,
-				      READ_ONCE(sk2->sk_rcv_saddr))) {
+		if (!xtcp_addr_overlap(sk->sk_rcv_saddr, addr2) ||
+		    !xtcp_dev_overlap(sk->sk_bound_dev_if, dev2))
+			continue;
+		if (!xtcp_reuseport_ok(sk, uid, sk2)) {
 			err = -EADDRINUSE;
 			goto out;
 		}
+		/*
+		 * inet_reuseport_add_sock(): a group is the listeners of
+		 * one address (the wildcard apart) and one device.
+		 */
+		if (addr2 == sk->sk_rcv_saddr && dev2 == sk->sk_bound_dev_if)
+			group = sk2;
+	}
+	/*
+	 * SO_REUSEPORT: join the group of the listeners we share the port
+	 * with, or start one, under the bucket lock like __inet_hash(), so
+	 * that RX never sees a member outside its group. The core's
+	 * sock_reuseport code serves any family: its group is an array of
+	 * sockets with a lock of its own, and XTCP's lookup only asks it to
+	 * pick (xtcp_listener_reuseport()).
+	 */
+	if (sk->sk_reuseport) {
+		if (group)
+			err = reuseport_add_sock(sk, group, !sk->sk_rcv_saddr);
+		else
+			err = reuseport_alloc(sk, !sk->sk_rcv_saddr);
+		if (err)
+			goto out;
 	}
 	sock_hold(sk);
 	xtcp_order_after_removal();
@@ -939,6 +1101,14 @@ void xtcp_demux_listen_unhash(struct sock *sk)
 		write_seqcount_end(&b->seq);
 		removed = true;
 	}
+	/*
+	 * Out of its SO_REUSEPORT group too, as inet_unhash() does: the
+	 * others take its share of new connections at once. (No migration
+	 * of its requests or children: reuseport_stop_listen_sock() does
+	 * that only for IPPROTO_TCP sockets.)
+	 */
+	if (rcu_access_pointer(sk->sk_reuseport_cb))
+		reuseport_detach_sock(sk);
 	spin_unlock_bh(&b->lock);
 
 	if (removed)

@@ -36,6 +36,47 @@ static bool xtcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph)
 	return !__skb_checksum_complete(skb);
 }
 
+/* ms between two ACKs to invalid segments, as tcp_invalid_ratelimit */
+static unsigned int xtcp_invalid_ratelimit = 500;
+module_param_named(invalid_ratelimit, xtcp_invalid_ratelimit, uint, 0644);
+MODULE_PARM_DESC(invalid_ratelimit,
+		 "ms between duplicate ACKs to invalid segments (default 500)");
+
+/*
+ * RFC 5961 10 (tcp_oow_rate_limited()): a segment that fails PAWS or the
+ * sequence check, or draws a challenge ACK, is answered once per
+ * invalid_ratelimit ms at most, so that two ends that disagree about the
+ * window do not trade ACKs forever, and an attacker gets no ACK flood
+ * out of us. Data is always answered (xtcp_oow_rate_limited()): a resend
+ * of data we have is how a lost ACK shows, and no ACK loop carries data;
+ * challenge ACKs are limited whatever the segment carries, as
+ * tcp_send_challenge_ack().
+ */
+static bool __xtcp_oow_rate_limited(struct sock *sk, enum xtcp_mib_field mib)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 gap = msecs_to_jiffies(READ_ONCE(xtcp_invalid_ratelimit));
+	u32 now = jiffies;
+
+	if (xs->last_oow_ack && (s32)(now - xs->last_oow_ack) >= 0 &&
+	    now - xs->last_oow_ack < gap) {
+		this_cpu_inc(xtcp_net(sock_net(sk))->mib->mibs[mib]);
+		return true;
+	}
+	xs->last_oow_ack = now ? : 1;
+	return false;
+}
+
+static bool xtcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb,
+				  enum xtcp_mib_field mib)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->flags & XTCP_FLAG_SYN))
+		return false;
+	return __xtcp_oow_rate_limited(sk, mib);
+}
+
 /* challenge ACKs per second in a netns, as tcp_challenge_ack_limit */
 static unsigned int xtcp_challenge_ack_limit = 1000;
 module_param_named(challenge_ack_limit, xtcp_challenge_ack_limit, uint, 0644);
@@ -74,8 +115,14 @@ static bool xtcp_challenge_ack_allowed(struct net *net)
 	return true;
 }
 
+/*
+ * Data or not: an RST or SYN with payload must not bypass the limits.
+ * The socket's first, then the netns's, as tcp_send_challenge_ack().
+ */
 static void xtcp_challenge_ack(struct sock *sk)
 {
+	if (__xtcp_oow_rate_limited(sk, XTCP_MIB_ACKSKIPPEDCHALLENGE))
+		return;
 	if (!xtcp_challenge_ack_allowed(sock_net(sk)))
 		return;
 	XTCP_INC_STATS(sock_net(sk), CHALLENGEACKS);
@@ -554,6 +601,9 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->seq + skb->len;
 	xs->info.bytes_received += skb->len;
 	if (tail && skb_try_coalesce(tail, skb, &fragstolen, &delta)) {
+		/* the newest arrival's time, for SO_TIMESTAMP (sock.c) */
+		if (skb->tstamp)
+			tail->tstamp = skb->tstamp;
 		atomic_add(delta, &sk->sk_rmem_alloc);
 		kfree_skb_partial(skb, fragstolen);
 		XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
@@ -612,21 +662,32 @@ void xtcp_ofo_purge(struct sock *sk)
 		rb_erase(node, &xs->ofo_root);
 		kfree_skb(rb_to_skb(node));
 	}
+	xs->ofo_last = NULL;
 	xs->num_sacks = 0;
 }
 
-/* skb into the out-of-order tree by sequence (tcp_rbtree_insert()) */
-static void xtcp_ofo_insert(struct xtcp_sock *xs, struct sk_buff *skb)
+/*
+ * Link skb into the tree right after @prev, or first when @prev is NULL:
+ * xtcp_ofo_find() has found its place already, so no second walk by
+ * sequence, as tcp_data_queue_ofo() links at the parent its search ends
+ * on.
+ */
+static void xtcp_ofo_link_after(struct xtcp_sock *xs, struct sk_buff *prev,
+				struct sk_buff *skb)
 {
-	struct rb_node **p = &xs->ofo_root.rb_node, *parent = NULL;
-	u32 seq = XTCP_SKB_CB(skb)->seq;
+	struct rb_node *parent, **p;
 
-	while (*p) {
-		parent = *p;
-		if (xtcp_before(seq, XTCP_SKB_CB(rb_to_skb(parent))->seq))
-			p = &parent->rb_left;
-		else
-			p = &parent->rb_right;
+	if (!prev) {
+		parent = rb_first(&xs->ofo_root);
+		p = parent ? &parent->rb_left : &xs->ofo_root.rb_node;
+	} else if (!prev->rbnode.rb_right) {
+		parent = &prev->rbnode;
+		p = &parent->rb_right;
+	} else {
+		parent = prev->rbnode.rb_right;
+		while (parent->rb_left)
+			parent = parent->rb_left;
+		p = &parent->rb_left;
 	}
 	rb_link_node(&skb->rbnode, parent, p);
 	rb_insert_color(&skb->rbnode, &xs->ofo_root);
@@ -652,14 +713,15 @@ static struct sk_buff *xtcp_ofo_find(const struct xtcp_sock *xs, u32 seq)
 }
 
 /*
- * @from, queued right after @to, joins it when its sequence space
- * follows on and skb_try_coalesce() can (tcp_try_coalesce()), so that a
- * run of small segments costs one skb rather than one each. Both are
+ * @from, queued right after @to (or about to be: !@linked), joins it
+ * when its sequence space follows on and skb_try_coalesce() can
+ * (tcp_try_coalesce()), so that a run of small segments costs one skb
+ * rather than one each. Both are
  * charged to sk: @to grows by the truesize skb_try_coalesce() gives it,
  * and @from's charge goes as it is freed.
  */
 static bool xtcp_ofo_coalesce(struct sock *sk, struct sk_buff *to,
-			      struct sk_buff *from)
+			      struct sk_buff *from, bool linked)
 {
 	struct xtcp_skb_cb *tcb = XTCP_SKB_CB(to), *fcb = XTCP_SKB_CB(from);
 	bool fragstolen;
@@ -668,7 +730,8 @@ static bool xtcp_ofo_coalesce(struct sock *sk, struct sk_buff *to,
 	if (tcb->end_seq != fcb->seq || (tcb->flags & XTCP_FLAG_FIN) ||
 	    !skb_try_coalesce(to, from, &fragstolen, &delta))
 		return false;
-	rb_erase(&from->rbnode, &xtcp_sk(sk)->ofo_root);
+	if (linked)
+		rb_erase(&from->rbnode, &xtcp_sk(sk)->ofo_root);
 	atomic_add(delta, &sk->sk_rmem_alloc);
 	tcb->end_seq = fcb->end_seq;
 	tcb->flags |= fcb->flags;
@@ -700,7 +763,13 @@ static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 
 	XTCP_INC_STATS(sock_net(sk), OFOQUEUE);
 	xs->info.rcv_ooopack += max_t(u16, skb_shinfo(skb)->gso_segs, 1);
-	prev = xtcp_ofo_find(xs, seq);
+	/*
+	 * Under loss most segments land after the highest queued one: that
+	 * one needs no search (tcp_data_queue_ofo()'s ooo_last_skb).
+	 */
+	prev = xs->ofo_last;
+	if (!prev || xtcp_before(seq, XTCP_SKB_CB(prev)->end_seq))
+		prev = xtcp_ofo_find(xs, seq);
 	if (prev) {
 		u32 pend = XTCP_SKB_CB(prev)->end_seq;
 
@@ -737,13 +806,17 @@ static void xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 			cb->end_seq = nseq;
 	}
 
-	xtcp_ofo_insert(xs, skb);
+	/* joined to prev before it is linked, so never linked and erased */
 	skb_set_owner_r(skb, sk);
-	if (prev && xtcp_ofo_coalesce(sk, prev, skb))
+	if (prev && xtcp_ofo_coalesce(sk, prev, skb, false))
 		skb = prev;
+	else
+		xtcp_ofo_link_after(xs, prev, skb);
 	next = skb_rb_next(skb);
-	if (next)
-		xtcp_ofo_coalesce(sk, skb, next);
+	if (next && xtcp_ofo_coalesce(sk, skb, next, true))
+		next = skb_rb_next(skb);
+	if (!next)
+		xs->ofo_last = skb;
 add_sack:
 	if (xs->sack_ok)
 		xtcp_sack_new_ofo(xs, seq, end);
@@ -777,6 +850,9 @@ static void xtcp_ofo_drain(struct sock *sk)
 			break;
 		}
 	}
+	/* only an emptied tree lost its highest skb from the front */
+	if (RB_EMPTY_ROOT(&xs->ofo_root))
+		xs->ofo_last = NULL;
 }
 
 /* receive memory past the limit a peer may make us hold */
@@ -819,6 +895,8 @@ static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 		XTCP_INC_STATS(sock_net(sk), OFOPRUNE);
 		xs->num_sacks = 0;
 	}
+	node = rb_last(&xs->ofo_root);
+	xs->ofo_last = node ? rb_to_skb(node) : NULL;
 	return !xtcp_rmem_over(sk);
 }
 
@@ -1065,7 +1143,8 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* RFC 7323 5.3: PAWS comes before the sequence number check */
 	if (xtcp_paws_reject(xs, cb)) {
 		XTCP_INC_STATS(sock_net(sk), PAWSESTABREJECTED);
-		xtcp_send_dupack(sk, skb);
+		if (!xtcp_oow_rate_limited(sk, skb, XTCP_MIB_ACKSKIPPEDPAWS))
+			xtcp_send_dupack(sk, skb);
 		goto discard;
 	}
 
@@ -1084,7 +1163,8 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_challenge_ack(sk);
 			goto discard;
 		}
-		if (!(cb->flags & XTCP_FLAG_RST))
+		if (!(cb->flags & XTCP_FLAG_RST) &&
+		    !xtcp_oow_rate_limited(sk, skb, XTCP_MIB_ACKSKIPPEDSEQ))
 			xtcp_send_dupack(sk, skb);
 		goto discard;
 	}
@@ -1189,6 +1269,12 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed */
 	if (sk->sk_state != TCP_CLOSE) {
 		xtcp_push(sk, 0);
+		/*
+		 * as tcp_data_snd_check(): what was just sent may have brought
+		 * the unsent bytes under TCP_NOTSENT_LOWAT, even on an ACK
+		 * that only opened the window
+		 */
+		xtcp_check_space(sk);
 		xtcp_ack_snd_check(sk, ack_now);
 	}
 discard:
@@ -1300,7 +1386,7 @@ int xtcp_rcv(struct sk_buff *skb)
 	__skb_pull(skb, doff);
 
 lookup:
-	sk = xtcp_demux_lookup(net, cb->saddr, th->source, cb->daddr,
+	sk = xtcp_demux_lookup(net, skb, cb->saddr, th->source, cb->daddr,
 			       th->dest, &tw);
 	if (tw)
 		goto time_wait;

@@ -308,6 +308,9 @@ void xtcp_link_output(struct net *net, struct sk_buff *skb,
 
 	skb->protocol = htons(ETH_P_IP);
 	skb->dev = dev;
+	/* what ip_queue_xmit() copies from the socket, for tc and netfilter */
+	skb->mark = ipp->mark;
+	skb->priority = ipp->priority;
 
 	if (link->has_arp)
 		xtcp_arp_output(link, skb, nexthop);
@@ -728,6 +731,20 @@ int xtcp_link_dump(struct net *net, int skip,
 int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		    unsigned int *mtu)
 {
+	return xtcp_link_route_dev(net, 0, daddr, saddr, mtu);
+}
+
+/*
+ * xtcp_link_route() over the device @ifindex only, if not 0: the route of
+ * a socket bound to it (SO_BINDTODEVICE), as ip_route_connect() passes
+ * the socket's sk_bound_dev_if as the flow's oif. Unlike Linux, which
+ * takes a destination no route of that device covers for one on its link
+ * and tries ARP there, XTCP says ENETUNREACH at once: a link has one
+ * prefix and one gateway, and nothing else is reachable through it.
+ */
+int xtcp_link_route_dev(struct net *net, int ifindex, __be32 daddr,
+			__be32 *saddr, unsigned int *mtu)
+{
 	struct xtcp_link *link, *onlink = NULL, *via_gw = NULL;
 	struct xtcp_net *xn = xtcp_net(net);
 	__be32 nexthop;
@@ -739,6 +756,8 @@ int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		if (READ_ONCE(link->dead))
 			continue;
 		if (*saddr && link->addr != *saddr)
+			continue;
+		if (ifindex && link->dev->ifindex != ifindex)
 			continue;
 		nexthop = link_nexthop(link, daddr);
 		if (!nexthop)

@@ -50,6 +50,13 @@ struct xtcp_request {
 	   sack_ok:1,			/* both offered SACK-permitted */
 	   tstamp_ok:1;			/* both offered timestamps */
 	u8 retries;			/* SYN-ACKs resent */
+	/*
+	 * Runs of the listener's timer for it (Linux's num_timeout), with
+	 * a SYN-ACK resent or, under TCP_DEFER_ACCEPT, not; acked: a bare
+	 * ACK completed the handshake and was dropped for the deferral.
+	 */
+	u8 timeouts;
+	u8 acked:1;
 	u32 ts_recent;			/* the SYN's TSval, if tstamp_ok */
 	u32 tsoffset;			/* our TSval clock's, as the child's */
 	u32 iss;
@@ -281,8 +288,11 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 	sk->sk_sndtimeo = lsk->sk_sndtimeo;
 	sk->sk_rcvlowat = lsk->sk_rcvlowat;
 	sk->sk_mark = lsk->sk_mark;
-	sk->sk_priority = lsk->sk_priority;
+	/* not sk_priority: sk_clone_lock() clears it, the child sends with 0 */
 	sk->sk_reuse = lsk->sk_reuse;
+	/* as sk_clone_lock() copies them; the child joins no group */
+	sk->sk_reuseport = lsk->sk_reuseport;
+	sk->sk_bound_dev_if = lsk->sk_bound_dev_if;
 	xs->nodelay = xtcp_sk(lsk)->nodelay;
 	xs->corked = xtcp_sk(lsk)->corked;
 	xs->user_mss = xtcp_sk(lsk)->user_mss;
@@ -407,6 +417,26 @@ static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
 	return true;
 }
 
+/*
+ * TCP_DEFER_ACCEPT, as tcp_check_req(): while the request has seen fewer
+ * timer runs than the option's count, the bare ACK that completes the
+ * handshake makes no child; the request waits for the client's first
+ * data (whose segment does make one) and remembers that the client got
+ * this far. Returns true when @skb is to be dropped so.
+ */
+static bool xtcp_listen_defer(struct sock *lsk, struct xtcp_request *req,
+			      const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (req->timeouts >= READ_ONCE(xtcp_sk(lsk)->defer_accept) ||
+	    cb->end_seq != req->irs + 1)
+		return false;
+	req->acked = 1;
+	XTCP_INC_STATS(sock_net(lsk), DEFERACCEPTDROP);
+	return true;
+}
+
 /* a segment for a request in the SYN queue (RFC 9293 3.10.7.4, SYN-RECEIVED) */
 static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 				struct sk_buff *skb)
@@ -438,6 +468,8 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 		XTCP_INC_STATS(net, DROP_SEQ);
 		goto discard;
 	}
+	if (xtcp_listen_defer(lsk, req, skb))
+		goto discard;
 	if (sk_acceptq_is_full(lsk)) {
 		/* keep the request: the peer's retransmission retries */
 		XTCP_INC_STATS(net, LISTENOVERFLOWS);
@@ -605,8 +637,9 @@ static bool xtcp_listen_to_child(struct sock *lsk, struct sk_buff *skb)
 
 	/* the backlog runs in process context, outside RX's RCU section */
 	rcu_read_lock();
-	sk = xtcp_demux_lookup(sock_net(lsk), cb->saddr, tcp_hdr(skb)->source,
-			       cb->daddr, tcp_hdr(skb)->dest, NULL);
+	sk = xtcp_demux_lookup(sock_net(lsk), skb, cb->saddr,
+			       tcp_hdr(skb)->source, cb->daddr,
+			       tcp_hdr(skb)->dest, NULL);
 	rcu_read_unlock();
 	if (!sk)
 		return false;
@@ -653,6 +686,83 @@ discard:
 	kfree_skb(skb);
 }
 
+/*
+ * One timer run for @req, whose time has come: false when it is to go,
+ * else it has resent its SYN-ACK, or not, and has its next time. As
+ * reqsk_timer_handler() and syn_ack_recalc(), without the shorter life
+ * Linux gives old requests when the SYN queue is half full: after
+ * XTCP_SYNACK_RETRIES runs a request goes, unless TCP_DEFER_ACCEPT is
+ * waiting for the data of a client that ACKed, which it does for as many
+ * runs as the option says. It resends nothing to such a client until
+ * the last run, whose SYN-ACK asks the client for an ACK that, the
+ * deferral over, makes the child.
+ */
+static bool xtcp_listen_req_timeout(struct sock *lsk,
+				    struct xtcp_request *req,
+				    unsigned long now)
+{
+	u8 defer = READ_ONCE(xtcp_sk(lsk)->defer_accept);
+	bool expire, resend;
+
+	expire = req->timeouts >= XTCP_SYNACK_RETRIES &&
+		 (!defer || !req->acked || req->timeouts >= defer);
+	if (expire)
+		return false;
+	resend = !defer || !req->acked || req->timeouts >= defer - 1;
+	if (resend) {
+		req->retries++;
+		XTCP_INC_STATS(sock_net(lsk), SYNRETRANS);
+		XTCP_INC_STATS(sock_net(lsk), RETRANSSEGS);
+		xtcp_listen_send_synack(lsk, req, NULL, 0);
+	}
+	if (req->timeouts < U8_MAX)
+		req->timeouts++;
+	req->expires = now + min_t(unsigned long,
+				   XTCP_TIMEOUT_INIT << min_t(u8, req->timeouts, 8),
+				   XTCP_RTO_MAX);
+	return true;
+}
+
+/*
+ * TCP_DEFER_ACCEPT, as do_tcp_setsockopt() and do_tcp_getsockopt(): the
+ * seconds become the number of SYN-ACK timeouts (1 s, doubling, at most
+ * XTCP_RTO_MAX apart) that first add up to at least that long, and read
+ * back as that sum (secs_to_retrans(), retrans_to_secs()). 0 or less
+ * turns it off. Any state; children do not inherit it.
+ */
+void xtcp_listen_set_defer(struct sock *sk, int secs)
+{
+	int timeout = XTCP_TIMEOUT_INIT / HZ, period = timeout;
+	int rto_max = XTCP_RTO_MAX / HZ;
+	u8 n = 0;
+
+	if (secs > 0) {
+		n = 1;
+		while (secs > period && n < U8_MAX) {
+			n++;
+			timeout = min(timeout << 1, rto_max);
+			period += timeout;
+		}
+	}
+	WRITE_ONCE(xtcp_sk(sk)->defer_accept, n);
+}
+
+int xtcp_listen_get_defer(const struct sock *sk)
+{
+	int timeout = XTCP_TIMEOUT_INIT / HZ, rto_max = XTCP_RTO_MAX / HZ;
+	u8 n = READ_ONCE(xtcp_sk(sk)->defer_accept);
+	int period = 0;
+
+	if (n) {
+		period = timeout;
+		while (--n) {
+			timeout = min(timeout << 1, rto_max);
+			period += timeout;
+		}
+	}
+	return period;
+}
+
 /* the listener's rtx_timer: resend SYN-ACKs with backoff, expire requests */
 void xtcp_listen_timer(struct sock *lsk)
 {
@@ -672,15 +782,10 @@ void xtcp_listen_timer(struct sock *lsk)
 					next = req->expires;
 				continue;
 			}
-			if (req->retries >= XTCP_SYNACK_RETRIES) {
+			if (!xtcp_listen_req_timeout(lsk, req, now)) {
 				xtcp_listen_drop_req(l, req);
 				continue;
 			}
-			req->retries++;
-			req->expires = now + (XTCP_TIMEOUT_INIT << req->retries);
-			XTCP_INC_STATS(sock_net(lsk), SYNRETRANS);
-			XTCP_INC_STATS(sock_net(lsk), RETRANSSEGS);
-			xtcp_listen_send_synack(lsk, req, NULL, 0);
 			if (time_before(req->expires, next))
 				next = req->expires;
 		}

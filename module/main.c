@@ -55,6 +55,24 @@ unsigned int xtcp_fin_timeout = 60;
 module_param_named(fin_timeout, xtcp_fin_timeout, uint, 0644);
 MODULE_PARM_DESC(fin_timeout, "seconds an orphaned FIN_WAIT_2 waits for the peer's FIN (TCP_LINGER2's default)");
 
+/*
+ * Like tcp_max_orphans, per netns: orphans beyond it are reset (timer.c
+ * xtcp_timer_orphan_oom()). Linux 6.1 sets it, like tcp_max_tw_buckets,
+ * to half its established hash's size (tcp_init()).
+ */
+unsigned int xtcp_max_orphans = 262144;
+module_param_named(max_orphans, xtcp_max_orphans, uint, 0644);
+MODULE_PARM_DESC(max_orphans, "orphaned sockets per netns; over it a closed connection is reset");
+
+/*
+ * Like tcp_notsent_lowat, global rather than per netns: TCP_NOTSENT_LOWAT's
+ * default, UINT_MAX (no limit) as Linux's (sock.c
+ * xtcp_stream_memory_free()).
+ */
+unsigned int xtcp_notsent_lowat = UINT_MAX;
+module_param_named(notsent_lowat, xtcp_notsent_lowat, uint, 0644);
+MODULE_PARM_DESC(notsent_lowat, "unsent bytes above which a socket is not writable (TCP_NOTSENT_LOWAT's default)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {
@@ -64,6 +82,7 @@ struct proto xtcp_prot = {
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.release_cb	= xtcp_release_cb,
 	.keepalive	= xtcp_keepalive,
+	.stream_memory_free = xtcp_stream_memory_free,
 };
 
 /*

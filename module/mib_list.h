@@ -70,12 +70,20 @@ XTCP_MIB(ABORTONTIMEOUT, "TCPAbortOnTimeout")
 XTCP_MIB(ABORTONLINGER, "TCPAbortOnLinger")
 XTCP_MIB(LISTENOVERFLOWS, "ListenOverflows")
 XTCP_MIB(LISTENDROPS, "ListenDrops")
+/* a bare handshake ACK dropped under TCP_DEFER_ACCEPT (listen.c) */
+XTCP_MIB(DEFERACCEPTDROP, "TCPDeferAcceptDrop")
 XTCP_MIB(CHALLENGEACKS, "ChallengeAcks")
+/* duplicate ACKs not sent: one per invalid_ratelimit ms (RFC 5961 10) */
+XTCP_MIB(ACKSKIPPEDPAWS, "TCPACKSkippedPAWS")
+XTCP_MIB(ACKSKIPPEDSEQ, "TCPACKSkippedSeq")
+XTCP_MIB(ACKSKIPPEDCHALLENGE, "TCPACKSkippedChallenge")
 /* loss recovery of the sender (recovery.c), as Linux's TcpExt names */
 /* fast recovery entered on SACK/RACK evidence */
 XTCP_MIB(SACKRECOVERY, "TCPSackRecovery")
 /* a D-SACK block arrived (RFC 2883) */
 XTCP_MIB(DSACKRECV, "TCPDSACKRecv")
+/* a D-SACK ignored: longer than a window, or more than was resent */
+XTCP_MIB(DSACKIGNOREDDUBIOUS, "TCPDSACKIgnoredDubious")
 /* a SACK block failed the checks of tcp_is_sackblock_valid() */
 XTCP_MIB(SACKDISCARD, "TCPSACKDiscard")
 /* a sent skb not cut: the send queue is at its memory bound (output.c) */
@@ -143,6 +151,11 @@ XTCP_MIB(OUT_ARP_REQUESTS, "OutArpRequests")
 XTCP_MIB(OUT_ARP_REPLIES, "OutArpReplies")
 XTCP_MIB(OUT_ECHO_REPLIES, "OutEchoReplies")
 XTCP_MIB(OUT_DROPS, "OutDrops")
+/*
+ * an orphan reset because its netns has more than max_orphans (Linux's
+ * TCPAbortOnMemory for tcp_max_orphans); its RST counts in RstAbort
+ */
+XTCP_MIB(ABORTONMEMORY, "TCPAbortOnMemory")
 /* hostile input: replies the per-netns limits held back */
 /* a challenge ACK over challenge_ack_limit per second (RFC 5961 7) */
 XTCP_MIB(CHALLENGEACKLIMITED, "ChallengeAcksLimited")

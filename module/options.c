@@ -100,6 +100,7 @@ void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts)
 			break;
 		case XTCP_OPT_SACK:
 			xtcp_parse_sack(ptr, size, syn, opts);
+			opts->sack_off = ptr - (const u8 *)th;
 			break;
 		case XTCP_OPT_TIMESTAMP:
 			/* RFC 7323 3.2: on any segment, SYN or not */
@@ -135,7 +136,7 @@ void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts)
 
 /*
  * The timestamp of an arriving segment into its control block, on the
- * way in (input.c): most segments of a connection that uses timestamps
+ * way in (input.c), and where its SACK option is: most segments of a connection that uses timestamps
  * carry only NOP, NOP, TS (RFC 7323 Appendix A), found without a walk,
  * as Linux's tcp_parse_aligned_timestamp() does.
  */
@@ -161,6 +162,23 @@ void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb)
 	cb->saw_tstamp = opts.saw_tstamp;
 	cb->tsval = opts.tsval;
 	cb->tsecr = opts.tsecr;
+	/* so that the ACK's blocks are read without a second walk */
+	if (opts.num_sacks)
+		cb->sack_off = opts.sack_off;
+}
+
+/*
+ * The SACK blocks of an arriving ACK into opts->sacks, from the offset
+ * xtcp_parse_timestamp() noted (as tcp_sacktag_write_queue() reads them
+ * from TCP_SKB_CB(skb)->sacked); the rest of opts is left alone.
+ */
+void xtcp_parse_sack_blocks(const struct sk_buff *skb, struct xtcp_opts *opts)
+{
+	const u8 *ptr = (const u8 *)tcp_hdr(skb) + XTCP_SKB_CB(skb)->sack_off;
+
+	opts->num_sacks = 0;
+	if (XTCP_SKB_CB(skb)->sack_off)
+		xtcp_parse_sack(ptr, ptr[1], false, opts);
 }
 
 /* bytes the options of @o take, a multiple of 4 (RFC 9293 3.1) */

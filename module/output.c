@@ -60,15 +60,19 @@ long xtcp_rcv_space(const struct sock *sk)
  * autotuned and gets the shift its own window needs, as Linux's
  * window_clamp does. Linux's formula, ilog2(space) - 15, so that with the
  * same settings the SYN says the same (7 with tcp_rmem max 6 MiB).
+ * TCP_WINDOW_CLAMP caps the window, and so the shift, as there.
  */
 u8 xtcp_choose_wscale(const struct sock *sk)
 {
 	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
+	u32 clamp = READ_ONCE(xtcp_sk(sk)->window_clamp);
 
 	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
 		space = max_t(u32, space, xtcp_buf_rmem(XTCP_BUF_MAX));
 		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
 	}
+	if (clamp)
+		space = min(space, clamp);
 	if (!space)
 		return 0;
 	return clamp_t(int, ilog2(space) - 15, 0, XTCP_MAX_WSCALE);
@@ -76,7 +80,41 @@ u8 xtcp_choose_wscale(const struct sock *sk)
 
 u32 xtcp_initial_window(const struct sock *sk)
 {
-	return min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+	u32 win = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+	u32 clamp = READ_ONCE(xtcp_sk(sk)->window_clamp);
+
+	return clamp ? min(win, clamp) : win;
+}
+
+/*
+ * TCP_WINDOW_CLAMP, as tcp_set_window_clamp(): the largest window we
+ * offer, in bytes, raised to SOCK_MIN_RCVBUF / 2; 0 removes the clamp,
+ * but only in CLOSE (EINVAL otherwise). A negative value compares as a
+ * huge one there (int against size_t), so it sets no effective clamp;
+ * XTCP keeps that. A clamp set on a connection stops the window from
+ * growing past it, never shrinks what was offered (xtcp_window_offer()),
+ * and cannot lower the window scale already agreed on. Differs from
+ * Linux 6.1 twice: receive autotuning keeps the clamp here, where
+ * tcp_rcv_space_adjust() replaces it with the grown buffer's window (so
+ * that a Linux clamp holds only with SO_RCVBUF set); and getsockopt() on
+ * a connection without a clamp reads 0 here, Linux's the window its
+ * buffer allows.
+ */
+int xtcp_output_set_window_clamp(struct sock *sk, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sock_owned_by_me(sk);
+	if (!val) {
+		if (sk->sk_state != TCP_CLOSE)
+			return -EINVAL;
+		WRITE_ONCE(xs->window_clamp, 0);
+		return 0;
+	}
+	if (val > 0 && val < SOCK_MIN_RCVBUF / 2)
+		val = SOCK_MIN_RCVBUF / 2;
+	WRITE_ONCE(xs->window_clamp, val);
+	return 0;
 }
 
 /* the part of the last advertised window that is still open */
@@ -106,10 +144,13 @@ u32 xtcp_window_offer(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 max_win = 65535U << xs->rcv_wscale;
-	u32 full = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, max_win);
+	/* TCP_WINDOW_CLAMP bounds what we offer, not what we offered */
+	u32 limit = xs->window_clamp ? min(max_win, xs->window_clamp) :
+		    max_win;
+	u32 full = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, limit);
 	u32 step = min_t(u32, full / 2, xs->advmss);
 	u32 cur = xtcp_receive_window(xs);
-	u32 free = min_t(u32, xtcp_rcv_space(sk), max_win);
+	u32 free = min_t(u32, xtcp_rcv_space(sk), limit);
 	u32 win = cur;
 
 	if (free >= cur + step)
@@ -187,6 +228,9 @@ static void xtcp_ip_params_sk(struct sock *sk, struct sk_buff *skb,
 		  xs->ip_pmtudisc == IP_PMTUDISC_WANT;
 	ipp->id = xs->ip_id;
 	xs->ip_id += segs;
+	/* SO_MARK and SO_PRIORITY, which the core sets without our lock */
+	ipp->mark = READ_ONCE(sk->sk_mark);
+	ipp->priority = READ_ONCE(sk->sk_priority);
 }
 
 /*
@@ -1135,6 +1179,9 @@ void xtcp_send_synack(const struct sock *lsk, __be32 saddr, __be32 daddr,
 	xtcp_ip_params_stateless(&ipp, saddr, daddr);
 	ipp.tos = READ_ONCE(lxs->ip_tos);
 	ipp.ttl = READ_ONCE(lxs->ip_ttl);
+	/* the listener's, as ip_build_and_send_pkt() takes them */
+	ipp.mark = READ_ONCE(lsk->sk_mark);
+	ipp.priority = READ_ONCE(lsk->sk_priority);
 	xtcp_link_output(net, skb, &ipp);
 }
 
@@ -1157,8 +1204,14 @@ void xtcp_output_init_child(const struct sock *lsk, struct sock *sk)
 	xs->ip_recverr = lxs->ip_recverr;
 	xs->ip_freebind = lxs->ip_freebind;
 	xs->ip_bind_address_no_port = lxs->ip_bind_address_no_port;
+	xs->ip_transparent = lxs->ip_transparent;
+	xs->port_range = lxs->port_range;
 	xs->ip_id = get_random_u16();
 	xtcp_setup_gso_caps(sk);
+	/* and the data path's options (sock.c), as sk_clone_lock() */
+	xs->notsent_lowat = lxs->notsent_lowat;
+	xs->window_clamp = lxs->window_clamp;
+	xs->recvmsg_inq = lxs->recvmsg_inq;
 }
 
 /*

@@ -81,6 +81,7 @@ void xtcp_recovery_init(struct sock *sk)
 	xs->undo_marker = 0;
 	xs->undo_retrans = -1;
 	xs->undo_tsval = 0;
+	xs->dsack_segs = 0;
 	xs->rack_xmit_us = 0;
 	xs->rack_end_seq = 0;
 	xs->rack_rtt_us = 0;
@@ -317,6 +318,7 @@ static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 start = o->sacks[0].start, end = o->sacks[0].end;
 	bool dsack = false;
+	u32 dup_segs;
 
 	if (xtcp_before(start, ack))
 		dsack = true;
@@ -327,9 +329,20 @@ static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
 	if (!dsack)
 		return false;
 	XTCP_INC_STATS(sock_net(sk), DSACKRECV);
-	/* tcp_dsack_seen(): no window's worth of duplicates is believable */
-	if (end - start > xs->max_window)
-		return true;
+	/*
+	 * tcp_dsack_seen(): no window's worth of duplicates is believable,
+	 * nor more duplicates than we ever resent (a network that
+	 * duplicates packets would else undo a real reduction). A dubious
+	 * block is then judged as a plain SACK block, as Linux does.
+	 */
+	dup_segs = end - start > xs->mss ? DIV_ROUND_UP(end - start, xs->mss) :
+					  1;
+	xs->dsack_segs += dup_segs;
+	if (end - start > xs->max_window ||
+	    xs->dsack_segs > xs->info.total_retrans) {
+		XTCP_INC_STATS(sock_net(sk), DSACKIGNOREDDUBIOUS);
+		return false;
+	}
 	/* FLAG_DSACK_TLP: the probe and its original both arrived */
 	if (xs->tlp_high_seq && end == xs->tlp_high_seq &&
 	    end - start <= xs->mss)
@@ -337,8 +350,7 @@ static bool xtcp_check_dsack(struct sock *sk, const struct xtcp_opts *o,
 	if (xs->undo_marker && xs->undo_retrans > 0 &&
 	    !xtcp_after(end, as->prior_una) &&
 	    xtcp_after(end, xs->undo_marker))
-		xs->undo_retrans = max_t(s32, 0, xs->undo_retrans -
-					 xtcp_segs(xs, end - start));
+		xs->undo_retrans = max_t(s32, 0, xs->undo_retrans - dup_segs);
 	return true;
 }
 
@@ -352,17 +364,14 @@ void xtcp_sacktag(struct sock *sk, const struct sk_buff *skb,
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = XTCP_SKB_CB(skb)->ack_seq;
-	unsigned int i, optlen;
 	struct xtcp_opts o;
+	unsigned int i;
 
 	sock_owned_by_me(sk);
-	optlen = tcp_hdr(skb)->doff * 4 - sizeof(struct tcphdr);
-	/* no room for a SACK option beside what we know is there */
-	if (!optlen ||
-	    (XTCP_SKB_CB(skb)->saw_tstamp && optlen <= XTCP_TS_ALIGNED_LEN))
+	/* the option walk on the way in found the blocks, if any */
+	if (!XTCP_SKB_CB(skb)->sack_off)
 		return;
-	memset(&o, 0, sizeof(o));
-	xtcp_parse_options(skb, &o);
+	xtcp_parse_sack_blocks(skb, &o);
 	if (!o.num_sacks)
 		return;
 	as->dsack = xtcp_check_dsack(sk, &o, ack, as);

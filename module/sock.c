@@ -26,7 +26,12 @@ void xtcp_write_space(struct sock *sk)
 	struct socket *sock = sk->sk_socket;
 	struct socket_wq *wq;
 
-	if (!sock || !sk_stream_is_writeable(sk))
+	/*
+	 * As sk_stream_write_space(): wake a writer only once the unsent
+	 * data is below half of TCP_NOTSENT_LOWAT (wake = 1), so that it
+	 * does not wake for every segment sent.
+	 */
+	if (!sock || !__sk_stream_is_writeable(sk, 1))
 		return;
 	clear_bit(SOCK_NOSPACE, &sock->flags);
 	rcu_read_lock();
@@ -143,6 +148,13 @@ void xtcp_set_state(struct sock *sk, int state)
 /* orphan at TCP_CLOSE: nothing will ever use it again */
 static void xtcp_destroy(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* as inet_csk_destroy_sock() takes it off tcp_orphan_count */
+	if (xs->orphan_counted) {
+		xs->orphan_counted = 0;
+		atomic_dec(&xtcp_net(sock_net(sk))->orphans);
+	}
 	xtcp_demux_unbind(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
@@ -268,11 +280,12 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 		return -EAFNOSUPPORT;
 	addr = sin->sin_addr.s_addr;
 	port = ntohs(sin->sin_port);
+	/* __inet_bind()'s order: the address first, then the port's owner */
+	if (addr != htonl(INADDR_ANY) && !xtcp_link_addr_is_local(net, addr))
+		return -EADDRNOTAVAIL;
 	if (port && port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
-	if (addr != htonl(INADDR_ANY) && !xtcp_link_addr_is_local(net, addr))
-		return -EADDRNOTAVAIL;
 
 	lock_sock(sk);
 	err = -EINVAL;
@@ -417,7 +430,9 @@ static int xtcp_connect_start(struct sock *sk, struct sockaddr *uaddr,
 	 */
 	xtcp_sock_forget(sk);
 	saddr = sk->sk_rcv_saddr;
-	err = xtcp_link_route(net, daddr, &saddr, &mtu);
+	/* SO_BINDTODEVICE: only that device's link, as ip_route_connect() */
+	err = xtcp_link_route_dev(net, READ_ONCE(sk->sk_bound_dev_if), daddr,
+				  &saddr, &mtu);
 	if (err)
 		return err;
 
@@ -525,6 +540,13 @@ static int xtcp_disconnect(struct sock *sk)
 		     (1 << old) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
 			xtcp_send_active_reset(sk, GFP_KERNEL,
 					       XTCP_MIB_RSTABORT);
+			sk->sk_err = ECONNRESET;
+		} else if (old == TCP_SYN_SENT) {
+			/*
+			 * No RST for a SYN the peer may never have seen, but
+			 * the attempt ended: SO_ERROR, and a connect() still
+			 * waiting on it, say ECONNRESET, as tcp_disconnect().
+			 */
 			sk->sk_err = ECONNRESET;
 		}
 		xtcp_set_state(sk, TCP_CLOSE);
@@ -679,6 +701,47 @@ u32 xtcp_inq(const struct sock *sk)
 	return n;
 }
 
+/*
+ * TCP_NOTSENT_LOWAT, as tcp_stream_memory_free() (xtcp_prot's
+ * stream_memory_free, read by sk_stream_memory_free() and so by
+ * xtcp_sendmsg(), and by poll and write_space with wake 1): the socket
+ * takes more data only while what is written but not yet sent is below
+ * the socket's value, else the notsent_lowat parameter's. Lockless.
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+	u32 lowat = READ_ONCE(xs->notsent_lowat) ? :
+		    READ_ONCE(xtcp_notsent_lowat);
+
+	return (notsent << wake) < lowat;
+}
+
+/*
+ * Readable for poll(), as tcp_stream_is_readable() and
+ * tcp_epollin_ready(): target bytes (SO_RCVLOWAT) are waiting, or fewer
+ * that will not grow because the receive buffer is nearly full (7/8) or
+ * the window we offered has less than a segment left. Lockless.
+ */
+static bool xtcp_stream_is_readable(const struct sock *sk, int target)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	u32 avail = xtcp_inq(sk);
+	s32 win;
+
+	if (!avail)
+		return false;
+	if (avail >= target)
+		return true;
+	if (atomic_read(&sk->sk_rmem_alloc) > rcvbuf - (rcvbuf >> 3))
+		return true;
+	win = READ_ONCE(xs->rcv_wup) + READ_ONCE(xs->rcv_wnd) -
+	      READ_ONCE(xs->rcv_nxt);
+	return max(win, 0) <= (s32)xtcp_rcv_mss(xs);
+}
+
 /* like tcp_poll(): the mask follows the state and both directions */
 static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
@@ -702,16 +765,17 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	/* a passive Fast Open child reads and writes in SYN-RECEIVED */
 	if (state != TCP_SYN_SENT &&
 	    (state != TCP_SYN_RECV || READ_ONCE(xtcp_sk(sk)->tfo_listener))) {
-		if (xtcp_inq(sk))
+		if (xtcp_stream_is_readable(sk, sock_rcvlowat(sk, 0, INT_MAX)))
 			mask |= EPOLLIN | EPOLLRDNORM;
+		/* wake 1: writable with the unsent data below half the lowat */
 		if (!(shutdown & SEND_SHUTDOWN)) {
-			if (sk_stream_is_writeable(sk)) {
+			if (__sk_stream_is_writeable(sk, 1)) {
 				mask |= EPOLLOUT | EPOLLWRNORM;
 			} else {
 				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 				/* re-check after publishing NOSPACE */
 				smp_mb__after_atomic();
-				if (sk_stream_is_writeable(sk))
+				if (__sk_stream_is_writeable(sk, 1))
 					mask |= EPOLLOUT | EPOLLWRNORM;
 			}
 		} else {
@@ -724,7 +788,9 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	}
 	/* pairs with smp_wmb() in xtcp_reset() */
 	smp_rmb();
-	if (READ_ONCE(sk->sk_err))
+	/* as tcp_poll(), a queued error (IP_RECVERR, completions) too */
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
 		mask |= EPOLLERR;
 	return mask;
 }
@@ -743,15 +809,28 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 		answ = xtcp_inq(sk);
 		release_sock(sk);
 		break;
+	/*
+	 * As tcp_ioctl(), 0 in the SYN states: the SYN's sequence number
+	 * is no byte of the application's (nor is a Fast Open SYN's data
+	 * counted there).
+	 */
 	case SIOCOUTQ:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		answ = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+			answ = 0;
+		else
+			answ = READ_ONCE(xs->write_seq) -
+			       READ_ONCE(xs->snd_una);
 		break;
 	case SIOCOUTQNSD:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		answ = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+			answ = 0;
+		else
+			answ = READ_ONCE(xs->write_seq) -
+			       READ_ONCE(xs->snd_nxt);
 		break;
 	default:
 		return -ENOIOCTLCMD;
@@ -863,10 +942,21 @@ orphan:
 	 * From here on, reaching TCP_CLOSE destroys the socket (xtcp_done()),
 	 * also in the backlog that release_sock() is about to process.
 	 */
-	if (sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_CLOSE) {
 		xtcp_destroy(sk);
-	else if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_timer_fin_wait2(sk);
+	} else {
+		/*
+		 * An orphan lives on: counted until xtcp_destroy(), and
+		 * reset at once if that makes too many (tcp_close() checks
+		 * after its FIN_WAIT2 step, as here).
+		 */
+		xtcp_sk(sk)->orphan_counted = 1;
+		atomic_inc(&xtcp_net(sock_net(sk))->orphans);
+		if (sk->sk_state == TCP_FIN_WAIT2)
+			xtcp_timer_fin_wait2(sk);
+		if (sk->sk_state != TCP_CLOSE)
+			xtcp_timer_orphan_oom(sk, 0);
+	}
 	release_sock(sk);
 	sock_put(sk);
 	sock_put(sk);
@@ -1168,13 +1258,38 @@ static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
 	}
 }
 
+/*
+ * TCP_INQ, as tcp_recvmsg() and tcp_inq_hint(): after a read, the bytes
+ * still waiting in msg_inq (for io_uring, which asks with msg_get_inq),
+ * and as a TCP_CM_INQ cmsg if the option is on. Like Linux it counts
+ * RCV.NXT - copied_seq, the peer's FIN included, and says 1 after the
+ * FIN so that the application reads on and sees the end.
+ */
+static void xtcp_recvmsg_inq(struct sock *sk, struct msghdr *msg, bool cmsg)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int inq = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+	if (inq <= 0) {
+		inq = 0;
+		if (sock_flag(sk, SOCK_DONE))
+			inq = 1;
+	}
+	msg->msg_inq = inq;
+	if (cmsg)
+		put_cmsg(msg, SOL_TCP, TCP_CM_INQ, sizeof(msg->msg_inq),
+			 &msg->msg_inq);
+}
+
 static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			int flags)
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *tskb = NULL;
 	u32 peek_seq, *seq;
 	int copied = 0, target, err;
+	bool inq_cmsg = false, want_ts;
 	long timeo;
 
 	if (flags & MSG_ERRQUEUE)
@@ -1186,6 +1301,9 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	err = -ENOTCONN;
 	if (sk->sk_state == TCP_LISTEN)
 		goto out;
+	inq_cmsg = xs->recvmsg_inq;
+	if (inq_cmsg)
+		msg->msg_get_inq = 1;
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	seq = &xs->copied_seq;
 	if (flags & MSG_PEEK) {
@@ -1193,6 +1311,14 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		seq = &peek_seq;
 	}
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	/*
+	 * SO_TIMESTAMP(NS) and SO_TIMESTAMPING's software receive stamp, as
+	 * tcp_recv_timestamp(): the time of the last skb read from, kept
+	 * until the read ends (xtcp_queue_rcv() gives a coalesced skb the
+	 * newest arrival's time, as tcp_try_coalesce())
+	 */
+	want_ts = sock_flag(sk, SOCK_RCVTSTAMP) ||
+		  (READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_SOFTWARE);
 
 	while (copied < (int)len) {
 		struct sk_buff *skb, *last = skb_peek_tail(&sk->sk_receive_queue);
@@ -1246,13 +1372,19 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 found:
 		used = min_t(u32, skb->len - offset, len - copied);
-		if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+		/* MSG_TRUNC: the bytes are consumed, not copied (Linux too) */
+		if (!(flags & MSG_TRUNC) &&
+		    skb_copy_datagram_msg(skb, offset, msg, used)) {
 			if (!copied)
 				copied = -EFAULT;
 			break;
 		}
 		*seq += used;
 		copied += used;
+		if (want_ts && skb->tstamp) {
+			kfree_skb(tskb);
+			tskb = skb_get(skb);
+		}
 		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
 			consume_skb(skb);
@@ -1265,7 +1397,129 @@ found:
 	err = copied;
 out:
 	release_sock(sk);
+	if (tskb) {
+		if (err > 0)
+			__sock_recv_timestamp(msg, sk, tskb);
+		kfree_skb(tskb);
+	}
+	if (err >= 0 && msg->msg_get_inq)
+		xtcp_recvmsg_inq(sk, msg, inq_cmsg);
 	return err;
+}
+
+/*
+ * SO_RCVLOWAT, as tcp_set_rcvlowat() (the socket core calls it with the
+ * socket lock held): at most half of what the receive buffer may grow to,
+ * so that the window can always admit that much; and, unless SO_RCVBUF
+ * fixed the buffer, the buffer grows to twice the value at once. A
+ * lowered value may make the socket readable now: wake the readers.
+ */
+static int xtcp_set_rcvlowat(struct sock *sk, int val)
+{
+	int cap;
+
+	sock_owned_by_me(sk);
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		cap = READ_ONCE(sk->sk_rcvbuf) >> 1;
+	else
+		cap = xtcp_buf_rmem(XTCP_BUF_MAX) >> 1;
+	val = min(val, cap);
+	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
+	if (xtcp_inq(sk) >= (u32)sk->sk_rcvlowat ||
+	    sock_flag(sk, SOCK_DONE))
+		sk->sk_data_ready(sk);
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		return 0;
+	if (2 * val > READ_ONCE(sk->sk_rcvbuf))
+		WRITE_ONCE(sk->sk_rcvbuf, 2 * val);
+	return 0;
+}
+
+/*
+ * TCP_QUICKACK, as __tcp_sock_set_quickack(): 0 enters pingpong mode (our
+ * ACKs wait, to ride on replies); non-zero leaves it and sends an ACK we
+ * owe now, then an even value goes back to pingpong, so that only this
+ * ACK was quick. Not sticky either way: the stack moves in and out of
+ * pingpong mode on its own (input.c, timer.c), as Linux's does.
+ */
+static void xtcp_set_quickack(struct sock *sk, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sock_owned_by_me(sk);
+	if (!val) {
+		xs->pingpong = 1;
+		return;
+	}
+	xs->pingpong = 0;
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT) &&
+	    xs->ack_pending) {
+		xtcp_send_ack(sk);
+		if (!(val & 1))
+			xs->pingpong = 1;
+	}
+}
+
+/*
+ * SOL_TCP options of the data path, with do_tcp_setsockopt()'s checks:
+ *	TCP_NOTSENT_LOWAT	any value, unsigned; 0: the notsent_lowat
+ *				parameter (xtcp_stream_memory_free())
+ *	TCP_INQ			0 or 1, else EINVAL
+ *	TCP_QUICKACK		any value (xtcp_set_quickack())
+ *	TCP_WINDOW_CLAMP	output.c xtcp_output_set_window_clamp()
+ */
+int xtcp_sock_io_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			    unsigned int optlen)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, err = 0;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NOTSENT_LOWAT:
+		WRITE_ONCE(xs->notsent_lowat, val);
+		/* a larger value may make the socket writable now */
+		sk->sk_write_space(sk);
+		break;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			err = -EINVAL;
+		else
+			xs->recvmsg_inq = val;
+		break;
+	case TCP_QUICKACK:
+		xtcp_set_quickack(sk, val);
+		break;
+	case TCP_WINDOW_CLAMP:
+		err = xtcp_output_set_window_clamp(sk, val);
+		break;
+	default:
+		err = -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	return err;
+}
+
+/* what do_tcp_getsockopt() reads back for them; lockless */
+int xtcp_sock_io_getsockopt(struct sock *sk, int optname)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case TCP_NOTSENT_LOWAT:
+		return READ_ONCE(xs->notsent_lowat);
+	case TCP_INQ:
+		return READ_ONCE(xs->recvmsg_inq);
+	case TCP_QUICKACK:
+		return !READ_ONCE(xs->pingpong);
+	case TCP_WINDOW_CLAMP:
+		return READ_ONCE(xs->window_clamp);
+	}
+	return 0;
 }
 
 /*
@@ -1291,6 +1545,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.recvmsg	= xtcp_recvmsg,
 	.mmap		= sock_no_mmap,
 	.sendpage	= sock_no_sendpage,
+	.set_rcvlowat	= xtcp_set_rcvlowat,
 };
 
 static struct net_proto_family xtcp_family_ops = {

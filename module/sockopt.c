@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Socket options at SOL_TCP and SOL_IP. SOL_SOCKET never reaches us: the
- * socket layer's sock_setsockopt() handles SO_REUSEADDR, SO_RCVBUF,
- * SO_LINGER and the rest on struct sock, which XTCP reads where they
- * matter.
+ * Socket options at SOL_TCP, SOL_IP and SOL_XTCP. SOL_SOCKET never reaches
+ * us: the socket core's sock_setsockopt() handles SO_REUSEADDR,
+ * SO_RCVBUF, SO_LINGER, SO_BINDTODEVICE, SO_MARK, SO_PRIORITY and the
+ * rest on struct sock, which XTCP reads where they matter. It refuses
+ * SO_REUSEPORT for our family: SOL_XTCP's XTCP_REUSEPORT stands in
+ * (xtcp_setsockopt_xtcp()).
  *
  * The allow-lists below are explicit: an option XTCP does not implement
  * gets ENOPROTOOPT, never a silent success.
@@ -33,6 +35,11 @@
  *				as the socket's keys, else the global one
  * TCP_FASTOPEN_NO_COOKIE is not implemented (ENOPROTOOPT).
  *
+ * TCP_DEFER_ACCEPT (listen.c), as Linux: seconds, kept as a count of
+ * SYN-ACK timeouts and read back rounded up to their sum; a listener
+ * makes no child of a bare handshake ACK until the client sends data or
+ * that many timeouts have passed.
+ *
  * SOL_IP, with do_ip_setsockopt()'s validation, errno and int-or-char
  * optval, for the options programs commonly set on TCP sockets:
  *	IP_TOS			the TOS byte of every packet the socket
@@ -47,9 +54,21 @@
  *				errors), so there is nothing to probe
  *	IP_RECVERR		stored and answered, no effect yet: XTCP
  *				queues no ICMP errors to sk_error_queue
- *	IP_FREEBIND		stored and answered, no effect yet: bind()
- *				still wants the address of an attached link
- *				(EADDRNOTAVAIL), as Linux does without it
+ *	IP_FREEBIND		stored and answered, no effect: bind()
+ *	IP_TRANSPARENT		still wants the address of an attached link
+ *				(EADDRNOTAVAIL), as Linux does without them.
+ *				A link has one address and sends only from
+ *				it (link.c finds the link by the source
+ *				address), and RX takes only what is sent
+ *				to it: a socket on any other address could
+ *				neither send nor receive. IP_TRANSPARENT
+ *				turned on wants CAP_NET_RAW or CAP_NET_ADMIN
+ *				(EPERM), as in Linux
+ *	IP_LOCAL_PORT_RANGE	the socket's own ephemeral range, u32 lo |
+ *				hi << 16, 0 for an end the netns's
+ *				ip_local_port_range gives; used where it
+ *				lies inside that range, as
+ *				inet_sk_get_local_port_range() (demux.c)
  *	IP_BIND_ADDRESS_NO_PORT	bind() with port 0 sets only the address,
  *				and connect() picks the port, which it may
  *				share with other connect()s (sock.c
@@ -107,6 +126,8 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 	case IP_RECVERR:
 	case IP_FREEBIND:
 	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_TRANSPARENT:
+	case IP_LOCAL_PORT_RANGE:
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -127,6 +148,21 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 		break;
 	case IP_FREEBIND:
 		if (optlen < 1)
+			return -EINVAL;
+		break;
+	case IP_TRANSPARENT:
+		/* do_ip_setsockopt(): the capability first, then optlen */
+		if (val && !ns_capable(sock_net(sk)->user_ns, CAP_NET_RAW) &&
+		    !ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+			return -EPERM;
+		if (optlen < 1)
+			return -EINVAL;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		/* lo in the low 16 bits, hi above; 0 leaves that end be */
+		if (optlen != sizeof(u32) ||
+		    ((u16)val && (u16)(val >> 16) &&
+		     (u16)val > (u16)(val >> 16)))
 			return -EINVAL;
 		break;
 	}
@@ -157,9 +193,46 @@ static int xtcp_setsockopt_ip(struct sock *sk, int optname,
 	case IP_BIND_ADDRESS_NO_PORT:
 		xs->ip_bind_address_no_port = !!val;
 		break;
+	case IP_TRANSPARENT:
+		xs->ip_transparent = !!val;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		WRITE_ONCE(xs->port_range, (u32)val);
+		break;
 	}
 	release_sock(sk);
 	return 0;
+}
+
+/*
+ * SOL_XTCP: what XTCP must offer under a level of its own.
+ *
+ * XTCP_REUSEPORT is SO_REUSEPORT: Linux 6.1's socket core refuses
+ * setsockopt(SOL_SOCKET, SO_REUSEPORT) for a family other than AF_INET
+ * and AF_INET6 (sk_setsockopt(), sk_is_inet()) with EOPNOTSUPP, and
+ * answers SOL_SOCKET without asking the protocol (only MPTCP's sockets
+ * get to see it, sock_use_custom_sol_socket()). The flag is the same
+ * sk_reuseport, so getsockopt(SOL_SOCKET, SO_REUSEPORT) reads it back, and
+ * tools/xtcp-run turns a program's SO_REUSEPORT into this option.
+ */
+static int xtcp_setsockopt_xtcp(struct sock *sk, int optname,
+				sockptr_t optval, unsigned int optlen)
+{
+	int val, err;
+
+	switch (optname) {
+	case XTCP_REUSEPORT:
+		/* sk_setsockopt()'s reading: an int, any non-zero is on */
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		sk->sk_reuseport = !!val;
+		release_sock(sk);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
 }
 
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -169,6 +242,8 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val, err;
 
+	if (level == SOL_XTCP)
+		return xtcp_setsockopt_xtcp(sk, optname, optval, optlen);
 	if (level == SOL_IP)
 		return xtcp_setsockopt_ip(sk, optname, optval, optlen);
 	if (level != SOL_TCP)
@@ -191,8 +266,11 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		err = xtcp_setsockopt_int(optval, optlen, &val);
 		if (err)
 			return err;
-		/* RFC 9293 3.7.1 floor; 0 means "the route decides" */
-		if (val && (val < XTCP_MIN_MSS || val > 65535 - 40))
+		/*
+		 * RFC 9293 3.7.1 floor; 0 means "the route decides". The
+		 * ceiling is Linux's, MAX_TCP_WINDOW.
+		 */
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS))
 			return -EINVAL;
 		lock_sock(sk);
 		xs->user_mss = val;
@@ -274,6 +352,20 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_USER_TIMEOUT:
 	case TCP_LINGER2:
 		return xtcp_timer_setsockopt(sk, optname, optval, optlen);
+	case TCP_DEFER_ACCEPT:
+		err = xtcp_setsockopt_int(optval, optlen, &val);
+		if (err)
+			return err;
+		lock_sock(sk);
+		xtcp_listen_set_defer(sk, val);
+		release_sock(sk);
+		return 0;
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		return xtcp_sock_io_setsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -316,6 +408,12 @@ static int xtcp_getsockopt_ip(struct sock *sk, int optname,
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = xs->ip_bind_address_no_port;
 		break;
+	case IP_TRANSPARENT:
+		val = xs->ip_transparent;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		val = xs->port_range;
+		break;
 	default:
 		release_sock(sk);
 		return -ENOPROTOOPT;
@@ -345,12 +443,18 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_IP)
 		return xtcp_getsockopt_ip(sk, optname, optval, optlen);
-	if (level != SOL_TCP)
+	if (level != SOL_TCP && level != SOL_XTCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (level == SOL_XTCP) {
+		if (optname != XTCP_REUSEPORT)
+			return -ENOPROTOOPT;
+		val = sk->sk_reuseport;
+		goto out;
+	}
 
 	switch (optname) {
 	case TCP_NODELAY:
@@ -399,9 +503,20 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_LINGER2:
 		val = xtcp_timer_getsockopt(sk, optname);
 		break;
+	case TCP_DEFER_ACCEPT:
+		val = xtcp_listen_get_defer(sk);
+		break;
+	/* data path options: sock.c */
+	case TCP_NOTSENT_LOWAT:
+	case TCP_INQ:
+	case TCP_QUICKACK:
+	case TCP_WINDOW_CLAMP:
+		val = xtcp_sock_io_getsockopt(sk, optname);
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
+out:
 	len = min_t(unsigned int, len, sizeof(int));
 	if (put_user(len, optlen))
 		return -EFAULT;

@@ -179,6 +179,53 @@ void xtcp_timer_fin_wait2(struct sock *sk)
 }
 
 /*
+ * Too many orphans in the netns (the max_orphans parameter): reset this
+ * one, an orphan, and let it go, as Linux's tcp_check_oom() and its
+ * callers, tcp_close() and tcp_out_of_resources(), do: RFC 9293 lets an
+ * orphan finish on its own, but a peer that never closes or never ACKs
+ * would hold it without end, and a host must be able to shed them (the
+ * RST tells the peer at once). shift judges a timer's orphan harder
+ * when it has been silent long or an ICMP error came. XTCP counts
+ * exactly, per netns, where Linux compares a global sum refreshed
+ * every 100 ms; and it has no tcp_mem limit to check beside. True when
+ * the socket was reset (xtcp_done() destroyed it).
+ */
+bool xtcp_timer_orphan_oom(struct sock *sk, int shift)
+{
+	unsigned int n = atomic_read(&xtcp_net(sock_net(sk))->orphans);
+
+	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
+	if ((u64)n << shift <= READ_ONCE(xtcp_max_orphans))
+		return false;
+	net_info_ratelimited("too many orphaned sockets\n");
+	xtcp_send_active_reset(sk, GFP_ATOMIC, XTCP_MIB_RSTABORT);
+	XTCP_INC_STATS(sock_net(sk), ABORTONMEMORY);
+	xtcp_done(sk);
+	return true;
+}
+
+/*
+ * An orphan's RTO or zero-window probe is due: first, Linux's
+ * tcp_out_of_resources(). One silent for more than 2 * RTO_MAX, or hit
+ * by an ICMP error, counts double each time. XTCP always resets, as
+ * Linux does for an orphan still backing off (it has no
+ * tcp_orphan_retries to tell a dead one by).
+ */
+static bool xtcp_timer_orphan_out(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int shift = 0;
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		return false;
+	if ((s32)((u32)jiffies - xs->lsndtime) > 2 * XTCP_RTO_MAX)
+		shift++;
+	if (READ_ONCE(sk->sk_err_soft))
+		shift++;
+	return xtcp_timer_orphan_oom(sk, shift);
+}
+
+/*
  * RFC 6298 2.2 and 2.3 on a new sample (rtt_us > 0), then 2.4 and 5.5:
  * RTO = SRTT + max(G, 4 * RTTVAR), clamped, doubled per backoff. With
  * rtt_us == 0 only the RTO is recomputed, e.g. after a backoff ended.
@@ -203,11 +250,18 @@ void xtcp_timer_rtt_sample(struct sock *sk, u32 rtt_us)
 	}
 	if (!xs->srtt_us)
 		return;
+	/*
+	 * RFC 6298 2.3's SRTT + 4 * RTTVAR, with Linux's 200 ms floor (not
+	 * 2.4's 1 s) on the variance term, as tcp_rtt_estimator() keeps
+	 * rttvar_us at least tcp_rto_min: the RTO is then SRTT past the
+	 * floor. A floor on the sum instead left an RTO of exactly 200 ms
+	 * on a fast path, no more than a Linux receiver's longest delayed
+	 * ACK (TCP_DELACK_MAX), and such ACKs raced it into spurious RTOs.
+	 */
 	rto = usecs_to_jiffies(xs->srtt_us +
 			       max_t(u32, 4 * xs->rttvar_us,
-				     jiffies_to_usecs(1)));
-	/* Linux's 200 ms floor rather than RFC 6298 2.4's 1 s */
-	rto = clamp_t(u32, rto, XTCP_RTO_MIN, XTCP_RTO_MAX);
+				     jiffies_to_usecs(XTCP_RTO_MIN)));
+	rto = min_t(u32, rto, XTCP_RTO_MAX);
 	xs->rto = min_t(u32, rto << xs->backoff, XTCP_RTO_MAX);
 }
 
@@ -307,7 +361,7 @@ static void xtcp_timer_rtx_fire(struct sock *sk)
 	}
 	xs->rtx_event = XTCP_EV_RTO;
 	if (xs->snd_una == xs->snd_nxt) {
-		if (xs->send_head)
+		if (xs->send_head && !xtcp_timer_orphan_out(sk))
 			xtcp_timer_probe(sk);
 		return;
 	}
@@ -319,6 +373,8 @@ static void xtcp_timer_rtx_fire(struct sock *sk)
 		xtcp_timer_give_up(sk);
 		return;
 	}
+	if (xtcp_timer_orphan_out(sk))
+		return;
 	XTCP_INC_STATS(sock_net(sk), TIMEOUTS);
 	if (sk->sk_state == TCP_SYN_SENT)
 		XTCP_INC_STATS(sock_net(sk), SYNRETRANS);

@@ -197,6 +197,8 @@ void xtcp_time_wait(struct sock *sk)
 	tw->rcv_wnd = max(wnd, 0);
 	tw->rcv_wscale = xs->wscale_ok ? xs->rcv_wscale : 0;
 	tw->reuse = !!sk->sk_reuse;
+	tw->reuseport = !!sk->sk_reuseport;
+	tw->bound_dev_if = sk->sk_bound_dev_if;
 	tw->port_by_connect = xtcp_sk(sk)->port_by_connect;
 	tw->dead = 0;
 	/* what tcp_time_wait() keeps for the timestamps, as tw_ts_recent */

@@ -50,6 +50,7 @@ enum {
 				  XTCP_MAX_OPT_LEN,
 	XTCP_MIN_MSS		= 88,		/* RFC 9293 3.7.1 floor + opts */
 	XTCP_DEFAULT_MSS	= 536,		/* RFC 9293 3.7.1, no MSS option */
+	XTCP_MAX_USER_MSS	= 32767,	/* TCP_MAXSEG's, MAX_TCP_WINDOW */
 	XTCP_MAX_WSCALE		= 14,		/* RFC 7323 2.3 */
 	XTCP_GSO_MAX_BYTES	= 65536 - 256,	/* one GSO super-packet */
 	XTCP_INIT_CWND		= 10,		/* RFC 6928 */
@@ -100,7 +101,14 @@ struct xtcp_skb_cb {
 	u8 flags;		/* XTCP_FLAG_* */
 	u8 retrans;		/* output: retransmitted at least once */
 	u8 saw_tstamp;		/* input: a timestamp option came */
-	u8 sacked;		/* output: XTCP_SACKED_* scoreboard marks */
+	union {
+		u8 sacked;	/* output: XTCP_SACKED_* scoreboard marks */
+		/*
+		 * input: where the SACK option starts, in bytes from the
+		 * TCP header, 0: none (Linux keeps it in cb->sacked too)
+		 */
+		u8 sack_off;
+	};
 	union {
 		struct {
 			__be32 saddr;	/* input: addresses of the segment */
@@ -144,6 +152,7 @@ struct xtcp_opts {
 	   saw_tstamp:1,	/* RFC 7323 3.2; tsval and tsecr valid */
 	   tfo_ok:1;		/* a Fast Open option (RFC 7413) */
 	u8 num_sacks;		/* SACK blocks in sacks[] */
+	u8 sack_off;		/* SACK option's offset in the header */
 	u8 tfo_len;		/* its cookie's length, 0: a cookie request */
 	u32 tsval;
 	u32 tsecr;
@@ -368,6 +377,7 @@ struct xtcp_sock {
 	/* undo (RFC 3522, RFC 2883): Linux's undo_marker/undo_retrans */
 	u32 undo_marker;	/* SND.UNA at the start, 0: nothing to undo */
 	s32 undo_retrans;	/* retransmissions not yet D-SACKed, -1: none */
+	u32 dsack_segs;		/* segments D-SACKed, ever (tp->dsack_dups) */
 	u32 undo_tsval;		/* TSval of the first retransmission, 0: none */
 	/* RACK (RFC 8985 6): the most recently sent delivered segment */
 	u64 rack_xmit_us;
@@ -385,12 +395,21 @@ struct xtcp_sock {
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
 	struct rb_root ofo_root;	/* out-of-order data by seq */
+	struct sk_buff *ofo_last;	/* its highest skb, or NULL */
+	u32 last_oow_ack;	/* jiffies of the last rate-limited ACK */
 
 	struct timer_list rtx_timer;	/* RTO, SYN, probes; SYN-ACKs */
 	struct timer_list delack_timer;
 	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
+	/*
+	 * TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts, 0: off
+	 * (listen.c). Written under the socket lock with WRITE_ONCE, read
+	 * by the listener's RX and timer under it, and by getsockopt()
+	 * without it.
+	 */
+	u8 defer_accept;
 	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
 
@@ -418,7 +437,14 @@ struct xtcp_sock {
 	u8 ip_pmtudisc_set:1,	/* else IP_PMTUDISC_WANT, Linux's default */
 	   ip_recverr:1,	/* IP_RECVERR */
 	   ip_freebind:1,	/* IP_FREEBIND */
-	   ip_bind_address_no_port:1; /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_bind_address_no_port:1, /* IP_BIND_ADDRESS_NO_PORT */
+	   ip_transparent:1;	/* IP_TRANSPARENT, stored only */
+	/*
+	 * IP_LOCAL_PORT_RANGE: lo | hi << 16, 0: unset. Written under the
+	 * socket lock with WRITE_ONCE; demux.c reads it when it picks a
+	 * port, with the socket lock held.
+	 */
+	u32 port_range;
 
 	/*
 	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
@@ -461,6 +487,25 @@ struct xtcp_sock {
 	int linger2;
 	u32 rcv_tstamp;		/* jiffies: the last acceptable ACK came */
 	u32 retrans_stamp;	/* jiffies: the first RTO of this episode */
+
+	/*
+	 * The orphan limit (timer.c xtcp_timer_orphan_oom(), as Linux's
+	 * tcp_check_oom()): close() left the socket alive and counted it in
+	 * xtcp_net.orphans; xtcp_destroy() takes it off exactly once. Socket
+	 * lock.
+	 */
+	u8 orphan_counted;
+
+	/*
+	 * Options of the data path (sock.c, output.c), as tcp_sock's
+	 * notsent_lowat, window_clamp and recvmsg_inq. Socket lock; written
+	 * with WRITE_ONCE where poll() and getsockopt() read them without
+	 * it. Kept across disconnect(), inherited by accepted children
+	 * (xtcp_output_init_child()), as sk_clone_lock() copies them.
+	 */
+	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the parameter */
+	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
+	u8 recvmsg_inq;		/* TCP_INQ: a TCP_CM_INQ cmsg per read */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -500,9 +545,12 @@ struct xtcp_tw {
 	u8 reuse:1,			/* the socket had SO_REUSEADDR */
 	   /* its port came from connect()'s autobind (port_by_connect) */
 	   port_by_connect:1,
-	   tstamp_ok:1;			/* the connection had timestamps */
+	   tstamp_ok:1,			/* the connection had timestamps */
+	   reuseport:1;			/* the socket had SO_REUSEPORT */
 	/* killed or expired; row lock (a byte of its own: no bitfield RMW) */
 	u8 dead;
+	/* the socket's SO_BINDTODEVICE, 0: none (demux.c: lookup, bind) */
+	int bound_dev_if;
 	/*
 	 * RFC 7323 timestamps, if tstamp_ok: the connection's TSval offset
 	 * for our ACKs, and TS.Recent for PAWS and RFC 6191's test in
@@ -591,6 +639,8 @@ struct xtcp_ip_params {
 	u8 tos;
 	u8 ttl;			/* 0: the netns default */
 	bool df;
+	u32 mark;		/* skb->mark: the sender's SO_MARK */
+	u32 priority;		/* skb->priority: its SO_PRIORITY */
 };
 
 /*
@@ -616,6 +666,13 @@ struct xtcp_net {
 	struct mutex links_lock;	/* process context only */
 	struct xtcp_mib __percpu *mib;
 	unsigned int nr_links;		/* under links_lock */
+	/*
+	 * Orphans alive: sockets close() left to finish on their own, as
+	 * Linux's tcp_orphan_count but per netns and exact (Linux sums
+	 * per-CPU counters every 100 ms). Atomic: each socket changes it
+	 * under its own lock.
+	 */
+	atomic_t orphans;
 	/*
 	 * Hostile input: what a netns answers with, per second. The
 	 * challenge ACK budget (input.c) is read and written with
@@ -666,6 +723,8 @@ extern unsigned int xtcp_keepalive_time;
 extern unsigned int xtcp_keepalive_intvl;
 extern unsigned int xtcp_keepalive_probes;
 extern unsigned int xtcp_fin_timeout;
+extern unsigned int xtcp_max_orphans;
+extern unsigned int xtcp_notsent_lowat;
 extern struct proto xtcp_prot;
 
 /* sock.c APIs */
@@ -678,6 +737,10 @@ void xtcp_reset(struct sock *sk);
 void xtcp_abort(struct sock *sk, int err);
 void xtcp_write_space(struct sock *sk);
 u32 xtcp_inq(const struct sock *sk);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
+int xtcp_sock_io_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			    unsigned int optlen);
+int xtcp_sock_io_getsockopt(struct sock *sk, int optname);
 
 /* sockopt.c APIs */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -697,6 +760,7 @@ u32 xtcp_rcv_mss(const struct xtcp_sock *xs);
 struct sk_buff *xtcp_alloc_skb(struct sock *sk, unsigned int size, gfp_t gfp);
 void xtcp_write_xmit(struct sock *sk, int nonagle);
 void xtcp_output_set_cork(struct sock *sk, bool on);
+int xtcp_output_set_window_clamp(struct sock *sk, int val);
 void xtcp_output_push_queued(struct sock *sk);
 void xtcp_push(struct sock *sk, int msg_flags);
 void xtcp_mark_push(struct sock *sk);
@@ -774,6 +838,7 @@ void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
 /* options.c APIs */
 void xtcp_parse_options(const struct sk_buff *skb, struct xtcp_opts *opts);
 void xtcp_parse_timestamp(const struct sk_buff *skb, struct xtcp_skb_cb *cb);
+void xtcp_parse_sack_blocks(const struct sk_buff *skb, struct xtcp_opts *opts);
 unsigned int xtcp_options_size(const struct xtcp_out_opts *o);
 unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o);
 void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o);
@@ -925,6 +990,7 @@ void xtcp_keepalive(struct sock *sk, int val);
 void xtcp_timer_established(struct sock *sk);
 void xtcp_timer_init_child(const struct sock *lsk, struct sock *sk);
 int xtcp_fin_time(const struct sock *sk);
+bool xtcp_timer_orphan_oom(struct sock *sk, int shift);
 int xtcp_timer_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			  unsigned int optlen);
 int xtcp_timer_getsockopt(const struct sock *sk, int optname);
@@ -933,6 +999,8 @@ int xtcp_timer_getsockopt(const struct sock *sk, int optname);
 int xtcp_listen_init(void);
 void xtcp_listen_uninit(void);
 int xtcp_listen_start(struct sock *sk, int backlog);
+void xtcp_listen_set_defer(struct sock *sk, int secs);
+int xtcp_listen_get_defer(const struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
 void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_listen_timer(struct sock *sk);
@@ -964,7 +1032,8 @@ void xtcp_timewait_put(struct xtcp_tw *tw);
 /* demux.c APIs */
 int xtcp_demux_init(void);
 void xtcp_demux_uninit(void);
-struct sock *xtcp_demux_lookup(struct net *net, __be32 saddr, __be16 sport,
+struct sock *xtcp_demux_lookup(struct net *net, struct sk_buff *skb,
+			       __be32 saddr, __be16 sport,
 			       __be32 daddr, __be16 dport,
 			       struct xtcp_tw **twp);
 int xtcp_demux_hash(struct sock *sk);
@@ -1002,6 +1071,8 @@ int xtcp_link_dump(struct net *net, int skip,
 		   void *arg);
 int xtcp_link_route(struct net *net, __be32 daddr, __be32 *saddr,
 		    unsigned int *mtu);
+int xtcp_link_route_dev(struct net *net, int ifindex, __be32 daddr,
+			__be32 *saddr, unsigned int *mtu);
 bool xtcp_link_addr_is_local(struct net *net, __be32 addr);
 void xtcp_link_output(struct net *net, struct sk_buff *skb,
 		      const struct xtcp_ip_params *ipp);

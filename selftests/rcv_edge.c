@@ -1190,6 +1190,69 @@ TEST_F_TIMEOUT(edge, resend_echo, 120)
 }
 
 /*
+ * RFC 5961 10, tcp_oow_rate_limited(): bare ACKs far outside the window
+ * are answered once per tcp_invalid_ratelimit (500 ms), the rest counted
+ * as skipped. Three back to back draw one duplicate ACK at most (none if
+ * an earlier invalid segment was answered less than 500 ms before: the
+ * handshake's timing decides, so both are allowed), and all three are
+ * accounted for. Data outside the window is answered every time: a
+ * resend of what the receiver has is how a lost ACK shows. Once the
+ * interval has passed, the next bare ACK is answered again.
+ */
+TEST_F_TIMEOUT(edge, oow_ratelimit, 120)
+{
+	struct peer *p = &self->p;
+	unsigned char data[100];
+	long long skip0, skip1;
+	unsigned int acks, k;
+	uint32_t base;
+	int c;
+
+	SKIP_IF_NEEDED();
+	c = opts_connect(_metadata, self, &base);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(send_wait(p, base, 0, 100));
+	skip0 = stat_of(self, "TCPACKSkippedSeq", "TCPACKSkippedSeq");
+	ASSERT_LE(0, skip0);
+
+	peer_drain(p);
+	acks = p->acks;
+	for (k = 0; k < 3; k++)
+		ASSERT_EQ(0, peer_send(p, base + 0x40000000, TH_ACK, NULL, 0,
+				       NULL, 0));
+	/* what the three draw comes at once; give the host 200 ms */
+	while (peer_rx(p, scaled_ms(200)))
+		;
+	skip1 = stat_of(self, "TCPACKSkippedSeq", "TCPACKSkippedSeq");
+	TH_LOG("3 out-of-window ACKs: %u answered, %lld skipped",
+	       p->acks - acks, skip1 - skip0);
+	EXPECT_GE(acks + 1, p->acks);
+	EXPECT_LE(skip0 + 2, skip1);
+	EXPECT_EQ(3, p->acks - acks + skip1 - skip0);
+
+	/* out-of-window data, within the same 500 ms: answered */
+	fill(data, 0, sizeof(data));
+	acks = p->acks;
+	ASSERT_EQ(0, peer_send(p, base + 0x40000000, TH_ACK, NULL, 0, data,
+			       sizeof(data)));
+	EXPECT_TRUE(peer_wait_acks(p, acks, 3000))
+		TH_LOG("out-of-window data drew no ACK");
+	EXPECT_EQ(skip1, stat_of(self, "TCPACKSkippedSeq", "TCPACKSkippedSeq"));
+	EXPECT_EQ(base + 100, p->last_ack);
+
+	/* the interval is what is tested: wait it out, then one more */
+	usleep(1000 * 1000);
+	peer_drain(p);
+	acks = p->acks;
+	ASSERT_EQ(0, peer_send(p, base + 0x40000000, TH_ACK, NULL, 0, NULL, 0));
+	EXPECT_TRUE(peer_wait_acks(p, acks, 3000))
+		TH_LOG("no ACK 1 s after the burst");
+	EXPECT_EQ(skip1, stat_of(self, "TCPACKSkippedSeq", "TCPACKSkippedSeq"));
+	read_check(_metadata, c, 0, 100);
+	edge_close(c);
+}
+
+/*
  * The sender tests: this process on CPU 0 alone, and with it the softirq
  * work its packets cause and the timers it arms, so that the host sends
  * from one CPU and its segments reach the peer in the order it sent them

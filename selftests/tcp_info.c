@@ -13,11 +13,13 @@
  * receive MSS), byte counters (bytes_acked counts the SYN: 1 MiB + 1;
  * bytes_received the data), segment counters consistent with each other
  * and with what the other end counted, RTT within the RTO, the path MTU
- * of the veth, pacing rates. No data is resent on the clean veth
- * (bytes_retrans 0), asserted only at XTCP_TIMEOUT_SCALE 1: on a slowed
- * kernel either stack may time out or probe spuriously (see sock_api.c),
- * and only the consistency of the retransmission counters is checked
- * there. total_retrans itself is not asserted 0: a SYN resent once after
+ * of the veth, pacing rates. Nothing is lost on the clean veth: nothing
+ * arrives out of order, and any resend (a probe or an RTO that TCG's
+ * timing made spurious: Linux at both ends did it once) is reported back
+ * as a duplicate (D-SACK); asserted only at XTCP_TIMEOUT_SCALE 1: on a
+ * slowed kernel either stack may time out or probe spuriously (see
+ * sock_api.c), and only the consistency of the retransmission counters
+ * is checked there. total_retrans itself is not asserted 0: a SYN resent once after
  * a lost first SYN or SYN-ACK (seen in xtcp_tcp) counts there, as Linux
  * counts it.
  *
@@ -325,9 +327,18 @@ TEST_F(info, transfer)
 	EXPECT_LE(ci.tcpi_bytes_retrans,
 		  (unsigned long long)ci.tcpi_total_retrans * ci.tcpi_snd_mss);
 	if (xtcp_test_timeout_scale() == 1) {
-		EXPECT_EQ(0U, ci.tcpi_bytes_retrans);
-		EXPECT_EQ(0U, ci.tcpi_dsack_dups);
+		/*
+		 * Nothing lost: nothing came out of order, and a resend
+		 * (a probe or an RTO that TCG's timing made spurious, seen
+		 * once with Linux at both ends) was a duplicate the
+		 * receiver reported (D-SACK)
+		 */
 		EXPECT_EQ(0U, si.tcpi_rcv_ooopack);
+		if (ci.tcpi_bytes_retrans) {
+			EXPECT_LT(0U, ci.tcpi_dsack_dups);
+		} else {
+			EXPECT_EQ(0U, ci.tcpi_dsack_dups);
+		}
 	}
 
 	/* RTT in us, within the RTO; RFC 6298's 200 ms floor (Linux's) */

@@ -45,6 +45,8 @@
 #   socat         a shell behind socat EXEC, driven line by line: each
 #                 command's answer is read before the next is sent.
 #   cli           xtcp-run's usage (exit 2), LD_PRELOAD kept, -v.
+#   reuseport     two SO_REUSEPORT listeners on one port (python3): the
+#                 preload turns the option into SOL_XTCP XTCP_REUSEPORT.
 #   fallback      last: unloads xtcp.ko, as module_reload.sh does. Over
 #                 native TCP (kernel addresses this time) a server and a
 #                 client through xtcp-run still work, each printing the
@@ -486,6 +488,31 @@ test_cli() {
 		xtcp_lib_fail "-v does not set XTCP_DEBUG=1"
 }
 
+# SO_REUSEPORT through the preload: the socket layer refuses it for
+# AF_XTCP (EOPNOTSUPP), and the preload sets SOL_XTCP XTCP_REUSEPORT
+# instead; two XTCP listeners then share a port, and each reads
+# SO_REUSEPORT back as 1. (How they share it: sock_conf reuseport_spread.)
+test_reuseport() {
+	local port out fam
+	setup python3
+	port=$(xtcp_lib_port)
+	out=$(ip netns exec "$ns2" timeout "$TIMEOUT" "$RUN" python3 -c '
+import socket, sys
+ls = []
+for i in range(2):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind((sys.argv[1], int(sys.argv[2])))
+    s.listen()
+    ls.append(s)
+print(*[s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN) for s in ls],
+      *[s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in ls])
+' "$ADDR2" "$port") || xtcp_lib_fail "two SO_REUSEPORT listeners: $out"
+	read -r fam <"$XTCP_PARAMS/family"
+	[ "$out" = "$fam $fam 1 1" ] ||
+		xtcp_lib_fail "SO_DOMAIN, SO_REUSEPORT: '$out', not '$fam $fam 1 1'"
+}
+
 # What the module had, to load it again as it was.
 family=
 msl=
@@ -593,6 +620,7 @@ SUBTESTS=(
 	"sockperf test_sockperf"
 	"http_server test_http_server"
 	"socat test_socat"
+	"reuseport test_reuseport"
 	"fallback test_fallback"
 )
 

@@ -4,14 +4,17 @@
  * (tools/xtcp-run sets it), in the manner of smc-tools' smc_run and
  * mptcpize. Documentation/xtcp-run.md is the user's guide.
  *
- * It interposes socket() and nothing else. An IPv4 stream socket,
+ * It interposes socket() and setsockopt(). An IPv4 stream socket,
  * socket(AF_INET, SOCK_STREAM [| SOCK_NONBLOCK | SOCK_CLOEXEC], 0 or
  * IPPROTO_TCP), is created as socket(AF_XTCP, same type, same protocol):
  * XTCP takes sockaddr_in and the <netinet/tcp.h> options, and hands back
  * AF_INET addresses, so the program sees no difference past socket().
  * Every other call, socketpair() included, goes to the real socket()
  * untouched. accept() needs nothing: a listener's children are of its
- * family.
+ * family. setsockopt() passes every call through; only when
+ * SOL_SOCKET/SO_REUSEPORT fails with EOPNOTSUPP on an XTCP socket (Linux
+ * 6.1's socket layer allows it on AF_INET and AF_INET6 sockets alone) does
+ * it set the same flag through SOL_XTCP/XTCP_REUSEPORT instead.
  *
  * The real socket() is looked up once, with dlsym(RTLD_NEXT), and the
  * family number once, from /sys/module/xtcp/parameters/family (a module
@@ -69,10 +72,13 @@
 #define XTCP_RUN_FAMILY_PARAM "/sys/module/xtcp/parameters/family"
 
 typedef int (*xtcp_run_socket_fn)(int domain, int type, int protocol);
+typedef int (*xtcp_run_setsockopt_fn)(int fd, int level, int optname,
+				      const void *optval, socklen_t optlen);
 
 /* All set once by xtcp_run_init(), under xtcp_run_once; read-only after. */
 static pthread_once_t xtcp_run_once = PTHREAD_ONCE_INIT;
 static xtcp_run_socket_fn xtcp_run_real_socket;
+static xtcp_run_setsockopt_fn xtcp_run_real_setsockopt;
 static int xtcp_run_family = AF_XTCP;
 static bool xtcp_run_debug;
 static bool xtcp_run_strict;
@@ -86,6 +92,12 @@ static atomic_bool xtcp_run_warned;
 static int xtcp_run_sys_socket(int domain, int type, int protocol)
 {
 	return syscall(SYS_socket, domain, type, protocol);
+}
+
+static int xtcp_run_sys_setsockopt(int fd, int level, int optname,
+				   const void *optval, socklen_t optlen)
+{
+	return syscall(SYS_setsockopt, fd, level, optname, optval, optlen);
 }
 
 static bool xtcp_run_env_on(const char *name)
@@ -123,6 +135,10 @@ static void xtcp_run_init(void)
 	xtcp_run_real_socket = (xtcp_run_socket_fn)dlsym(RTLD_NEXT, "socket");
 	if (!xtcp_run_real_socket)
 		xtcp_run_real_socket = xtcp_run_sys_socket;
+	xtcp_run_real_setsockopt =
+		(xtcp_run_setsockopt_fn)dlsym(RTLD_NEXT, "setsockopt");
+	if (!xtcp_run_real_setsockopt)
+		xtcp_run_real_setsockopt = xtcp_run_sys_setsockopt;
 	xtcp_run_family = xtcp_run_read_family();
 	xtcp_run_debug = xtcp_run_env_on("XTCP_DEBUG");
 	xtcp_run_strict = xtcp_run_env_on("XTCP_STRICT");
@@ -198,4 +214,36 @@ int socket(int domain, int type, int protocol)
 		return -1;
 	atomic_store_explicit(&xtcp_run_absent, true, memory_order_relaxed);
 	return xtcp_run_fallback(domain, type, protocol);
+}
+
+/* Is fd an XTCP socket? */
+static bool xtcp_run_is_xtcp(int fd)
+{
+	socklen_t len = sizeof(int);
+	int domain;
+
+	return !getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) &&
+	       domain == xtcp_run_family;
+}
+
+int setsockopt(int fd, int level, int optname, const void *optval,
+	       socklen_t optlen)
+{
+	int ret, saved;
+
+	pthread_once(&xtcp_run_once, xtcp_run_init);
+	ret = xtcp_run_real_setsockopt(fd, level, optname, optval, optlen);
+	if (!ret || errno != EOPNOTSUPP || level != SOL_SOCKET ||
+	    optname != SO_REUSEPORT)
+		return ret;
+	saved = errno;
+	if (!xtcp_run_is_xtcp(fd)) {
+		errno = saved;
+		return ret;
+	}
+	if (xtcp_run_debug)
+		xtcp_run_log("fd %d: SO_REUSEPORT set as SOL_XTCP XTCP_REUSEPORT",
+			     fd);
+	return xtcp_run_real_setsockopt(fd, SOL_XTCP, XTCP_REUSEPORT, optval,
+					optlen);
 }

@@ -33,9 +33,40 @@ METRICS = {
     "loss10": ("goodput in Mbit/s of one flow, 10% loss each way", True),
     "delay50": ("goodput in Mbit/s of one flow, 50 ms delay each way", True),
     "burst": ("ms the receiver stalls on 10 lost segments (RTT 10 ms)", False),
+    "stream1tx": ("goodput in Mbit/s, 1 flow, the client sends (iperf3)", True),
+    "stream1rx": ("goodput in Mbit/s, 1 flow, the client receives (iperf3 -R)",
+                  True),
+    "stream8tx": ("goodput in Mbit/s, 8 flows, the client sends (iperf3 -P 8)",
+                  True),
+    "stream8rx": ("goodput in Mbit/s, 8 flows, the client receives "
+                  "(iperf3 -P 8 -R)", True),
+    "rr": ("transactions/s, 1 B request, 1 B response, one connection", True),
+    "rr-p50": ("median latency in us of an rr transaction", False),
+    "rr-p99": ("99th percentile latency in us of an rr transaction", False),
 }
 # decimals shown per metric (default 0)
-DIGITS = {"loss1": 1, "loss5": 1, "loss10": 1, "delay50": 1, "burst": 1}
+DIGITS = {"loss1": 1, "loss5": 1, "loss10": 1, "delay50": 1, "burst": 1,
+          "stream1tx": 1, "stream1rx": 1, "stream8tx": 1, "stream8rx": 1}
+
+
+def describe(metric):
+    """(description, higher is better) of a metric, the numbered
+    families (scaleN, scaleN-p99, memNk) included."""
+    if metric in METRICS:
+        return METRICS[metric]
+    if metric.startswith("scale") and metric.endswith("-p99"):
+        return (f"99th percentile latency in us, {metric[5:-4]} connections "
+                "(epoll)", False)
+    if metric.startswith("scale"):
+        return (f"aggregate transactions/s, 1 B request/response on "
+                f"{metric[5:]} connections (epoll)", True)
+    if metric.startswith("mem") and metric.endswith("-sock"):
+        return (f"bytes per connection in the socket caches (TCP, XTCP) "
+                f"alone, {metric[3:-5]} connections, both ends", False)
+    if metric.startswith("mem"):
+        return (f"kernel bytes per idle established connection, "
+                f"{metric[3:]} connections, both ends", False)
+    return (metric, True)
 
 
 def read_kv(path):
@@ -104,7 +135,7 @@ def summarise(samples):
 
 def table(summary):
     lines = []
-    hdr = (f"{'metric':<7} {'row':<15} {'native->native':>15} "
+    hdr = (f"{'metric':<13} {'row':<15} {'native->native':>15} "
            f"{'this row (median [min-max])':>30} {'ratio (median [min-max])':>26} "
            f"{'failed':>7}")
     lines.append(hdr)
@@ -117,11 +148,11 @@ def table(summary):
             vs = (f"{fmt(v[0], digits)} [{fmt(v[1], digits)}-{fmt(v[2], digits)}]"
                   if v else "-")
             rs = (f"{ra[0]:.2f} [{ra[1]:.2f}-{ra[2]:.2f}]" if ra else "-")
-            lines.append(f"{metric:<7} {row.replace('-', '->'):<15} "
+            lines.append(f"{metric:<13} {row.replace('-', '->'):<15} "
                          f"{fmt(anc, digits):>15} {vs:>30} {rs:>26} "
                          f"{r['failures']:>7}")
-        desc, more = METRICS.get(metric, ("", True))
-        lines.append(f"        ({desc}; {'higher' if more else 'lower'} is "
+        desc, more = describe(metric)
+        lines.append(f"{'':14}({desc}; {'higher' if more else 'lower'} is "
                      f"better; n={max(r['n'] for r in m['rows'].values())} "
                      f"repetitions)")
     return "\n".join(lines)
@@ -142,7 +173,7 @@ def chart(outdir, metric, m):
             colour = 1 if row == ANCHOR else 2
             f.write(f"\"{row.replace('-', '->')}\" {r['value'][0]} "
                     f"{r['value'][1]} {r['value'][2]} {colour}\n")
-    desc = METRICS.get(metric, (metric, True))[0]
+    desc = describe(metric)[0]
     script = f"""
 set terminal pngcairo size 800,500 noenhanced
 set output '{png}'

@@ -29,6 +29,16 @@
  * AF_INET so that inet_ntop() and friends work unchanged. Socket options at
  * SOL_TCP (IPPROTO_TCP) use the values of <netinet/tcp.h>.
  *
+ * SO_REUSEPORT: Linux 6.1's socket layer refuses
+ * setsockopt(SOL_SOCKET, SO_REUSEPORT) with EOPNOTSUPP for any family but
+ * AF_INET and AF_INET6, before XTCP sees the call. Set it with
+ *
+ *	setsockopt(fd, SOL_XTCP, XTCP_REUSEPORT, &one, sizeof(one));
+ *
+ * instead (tools/xtcp-run does that for the programs it runs);
+ * getsockopt(SOL_SOCKET, SO_REUSEPORT) reads it back. Listeners that all
+ * set it, as one user, share a port as on Linux.
+ *
  * The family number below is the default; the module parameter "family"
  * overrides it and /sys/module/xtcp/parameters/family shows the one in use.
  *
@@ -78,6 +88,10 @@
  * 65536, since sk_protocol is 16 bits wide. 0x5854 is "XT" in ASCII.
  */
 #define IPPROTO_XTCP	0x5854
+
+/* the socket option level of what XTCP offers beyond Linux's names */
+#define SOL_XTCP	IPPROTO_XTCP
+#define XTCP_REUSEPORT	1	/* int: SO_REUSEPORT, see above */
 
 #define XTCP_GENL_NAME		"xtcp"
 #define XTCP_GENL_VERSION	1
