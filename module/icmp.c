@@ -11,6 +11,27 @@
 #include "xtcp.h"
 #include "link.h"
 
+/* echo replies per second per netns */
+static unsigned int xtcp_echo_ratelimit = 1000;
+module_param_named(echo_ratelimit, xtcp_echo_ratelimit, uint, 0644);
+MODULE_PARM_DESC(echo_ratelimit,
+		 "ICMP echo replies per second per netns (default 1000; 0: no limit)");
+
+/*
+ * A ping flood must not make us send as much as it brings: echo replies
+ * are bounded per netns, counted when held back. Linux does not limit
+ * them by default (echo reply is outside icmp_ratemask); RFC 1122
+ * 3.2.2.6 does not require that every echo be answered.
+ */
+static bool icmp_echo_allowed(struct xtcp_link *link)
+{
+	if (xtcp_net_ratelimit(&xtcp_net(link->net)->echo_rs,
+			       READ_ONCE(xtcp_echo_ratelimit)))
+		return true;
+	XTCP_INC_STATS(link->net, OUTECHOLIMITED);
+	return false;
+}
+
 /*
  * RFC 1122 3.2.2.6: the reply carries the request's identifier, sequence
  * number and data. Built afresh rather than turned around in place, since
@@ -87,6 +108,10 @@ void xtcp_icmp_rcv(struct xtcp_link *link, struct sk_buff *skb)
 	case ICMP_ECHO:
 		if (icmph->code)
 			break;
+		if (!icmp_echo_allowed(link)) {
+			consume_skb(skb);
+			return;
+		}
 		icmp_echo(link, skb);
 		return;
 	case ICMP_DEST_UNREACH:

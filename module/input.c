@@ -10,6 +10,7 @@
  * bh_lock_sock() held, or in process context from the backlog while the
  * socket is owned.
  */
+#include <linux/prandom.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
@@ -76,10 +77,53 @@ static bool xtcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb,
 	return __xtcp_oow_rate_limited(sk, mib);
 }
 
-/* data or not: an RST or SYN with payload must not bypass the limit */
+/* challenge ACKs per second in a netns, as tcp_challenge_ack_limit */
+static unsigned int xtcp_challenge_ack_limit = 1000;
+module_param_named(challenge_ack_limit, xtcp_challenge_ack_limit, uint, 0644);
+MODULE_PARM_DESC(challenge_ack_limit,
+		 "challenge ACKs per second per netns, about (default 1000; >= 2^31-1: no limit)");
+
+/*
+ * RFC 5961 7, ACK throttling: a blind attacker's RSTs and SYNs must not
+ * draw unlimited ACKs out of a netns. Linux 6.1's
+ * tcp_challenge_ack_allowed(): each second's budget is drawn at random
+ * from [limit / 2, limit * 3 / 2), so that an off-path attacker cannot
+ * count the budget down and learn from what is left whether its guess
+ * hit a connection (CVE-2016-5696). XTCP's limit is a module parameter,
+ * the same for every netns, where Linux has a sysctl in each; the
+ * budget is each netns's own. Overflow is counted, which Linux does not.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	u32 limit = READ_ONCE(xtcp_challenge_ack_limit);
+	u32 now = jiffies / HZ, count;
+
+	if (limit >= INT_MAX)
+		return true;
+	if (now != READ_ONCE(xn->challenge_stamp)) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count,
+			   (limit + 1) / 2 + prandom_u32_max(limit));
+	}
+	count = READ_ONCE(xn->challenge_count);
+	if (!count) {
+		XTCP_INC_STATS(net, CHALLENGEACKLIMITED);
+		return false;
+	}
+	WRITE_ONCE(xn->challenge_count, count - 1);
+	return true;
+}
+
+/*
+ * Data or not: an RST or SYN with payload must not bypass the limits.
+ * The socket's first, then the netns's, as tcp_send_challenge_ack().
+ */
 static void xtcp_challenge_ack(struct sock *sk)
 {
 	if (__xtcp_oow_rate_limited(sk, XTCP_MIB_ACKSKIPPEDCHALLENGE))
+		return;
+	if (!xtcp_challenge_ack_allowed(sock_net(sk)))
 		return;
 	XTCP_INC_STATS(sock_net(sk), CHALLENGEACKS);
 	xtcp_send_ack(sk);
@@ -1108,6 +1152,17 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	verdict = xtcp_sequence_check(xs, cb);
 	if (verdict == XTCP_SEQ_BAD) {
 		XTCP_INC_STATS(sock_net(sk), DROP_SEQ);
+		/*
+		 * RFC 5961 4.2: a SYN is answered with a challenge ACK
+		 * "irrespective of the sequence number", and so falls under
+		 * its limit (tcp_validate_incoming()'s syn_challenge). A
+		 * duplicate ACK here gave a blind attacker one ACK per SYN.
+		 */
+		if ((cb->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ==
+		    XTCP_FLAG_SYN) {
+			xtcp_challenge_ack(sk);
+			goto discard;
+		}
 		if (!(cb->flags & XTCP_FLAG_RST) &&
 		    !xtcp_oow_rate_limited(sk, skb, XTCP_MIB_ACKSKIPPEDSEQ))
 			xtcp_send_dupack(sk, skb);

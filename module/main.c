@@ -85,6 +85,39 @@ struct proto xtcp_prot = {
 	.stream_memory_free = xtcp_stream_memory_free,
 };
 
+/*
+ * A per-netns limit on replies an attacker could draw out of us: a
+ * second's worth of burst, refilled each second (lib/ratelimit.c, as
+ * icmp_global_allow() is a token bucket for ICMP errors). Silent:
+ * overflow is counted by the caller, never logged.
+ */
+static void xtcp_net_ratelimit_init(struct ratelimit_state *rs)
+{
+	ratelimit_state_init(rs, HZ, 1);
+	ratelimit_set_flags(rs, RATELIMIT_MSG_ON_RELEASE);
+}
+
+/*
+ * true when a reply may go: at most @per_sec in a second, none held back
+ * when @per_sec is 0 (as icmp_ratelimit 0). The limit is a module
+ * parameter, read at each call so that a write takes effect at once.
+ * ___ratelimit() only trylocks: a reply racing another CPU's may be
+ * held back, which a limit on hostile traffic can afford.
+ */
+bool xtcp_net_ratelimit(struct ratelimit_state *rs, unsigned int per_sec)
+{
+	unsigned long flags;
+
+	if (!per_sec)
+		return true;
+	if (unlikely(READ_ONCE(rs->burst) != per_sec)) {
+		raw_spin_lock_irqsave(&rs->lock, flags);
+		rs->burst = per_sec;
+		raw_spin_unlock_irqrestore(&rs->lock, flags);
+	}
+	return __ratelimit(rs);
+}
+
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_net(net);
@@ -92,6 +125,8 @@ static int __net_init xtcp_net_init(struct net *net)
 
 	INIT_LIST_HEAD(&xn->links);
 	mutex_init(&xn->links_lock);
+	xtcp_net_ratelimit_init(&xn->rst_rs);
+	xtcp_net_ratelimit_init(&xn->echo_rs);
 	xtcp_timewait_net_init(net);
 	xn->mib = alloc_percpu(struct xtcp_mib);
 	if (!xn->mib)

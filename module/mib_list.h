@@ -156,3 +156,10 @@ XTCP_MIB(OUT_DROPS, "OutDrops")
  * TCPAbortOnMemory for tcp_max_orphans); its RST counts in RstAbort
  */
 XTCP_MIB(ABORTONMEMORY, "TCPAbortOnMemory")
+/* hostile input: replies the per-netns limits held back */
+/* a challenge ACK over challenge_ack_limit per second (RFC 5961 7) */
+XTCP_MIB(CHALLENGEACKLIMITED, "ChallengeAcksLimited")
+/* a RST to a segment no connection wants, over rst_ratelimit per second */
+XTCP_MIB(OUTRSTLIMITED, "OutRstsLimited")
+/* an ICMP echo reply over echo_ratelimit per second */
+XTCP_MIB(OUTECHOLIMITED, "OutEchoRepliesLimited")

@@ -1063,6 +1063,30 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp,
 	xtcp_link_output(sock_net(sk), skb, &ipp);
 }
 
+/* RSTs per second a netns sends in reply to segments nobody wants */
+static unsigned int xtcp_rst_ratelimit = 1000;
+module_param_named(rst_ratelimit, xtcp_rst_ratelimit, uint, 0644);
+MODULE_PARM_DESC(rst_ratelimit,
+		 "RSTs per second per netns to segments no connection wants (default 1000; 0: no limit)");
+
+/*
+ * A scan or flood at closed ports must not turn a netns into a RST
+ * cannon: Linux limits the ICMP errors it answers closed UDP ports with
+ * (icmp_global_allow(), icmp_msgs_per_sec) but sends TCP RSTs without
+ * limit; XTCP applies the same idea to its stateless RSTs, those that
+ * answer a segment no connection wants (RFC 9293 3.10.7.1, 3.10.7.2,
+ * an unacceptable ACK to a request). A RST a connection sends on its own
+ * account (xtcp_send_active_reset()) is never held back.
+ */
+static bool xtcp_rst_allowed(struct net *net)
+{
+	if (xtcp_net_ratelimit(&xtcp_net(net)->rst_rs,
+			       READ_ONCE(xtcp_rst_ratelimit)))
+		return true;
+	XTCP_INC_STATS(net, OUTRSTLIMITED);
+	return false;
+}
+
 /*
  * RST in answer to a segment no connection wants (RFC 9293 3.10.7.1):
  * if it carried an ACK, the RST takes its sequence number from it;
@@ -1079,6 +1103,8 @@ void xtcp_send_reset_reply(struct net *net, const struct sk_buff *in,
 	u8 flags = XTCP_FLAG_RST;
 
 	if (icb->flags & XTCP_FLAG_RST)
+		return;
+	if (!xtcp_rst_allowed(net))
 		return;
 	if (icb->flags & XTCP_FLAG_ACK) {
 		seq = icb->ack_seq;

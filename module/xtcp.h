@@ -32,6 +32,7 @@
 #include <linux/skbuff.h>
 #include <linux/timer.h>
 #include <linux/rbtree.h>
+#include <linux/ratelimit.h>
 #include <linux/netdevice.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
@@ -672,6 +673,18 @@ struct xtcp_net {
 	 * under its own lock.
 	 */
 	atomic_t orphans;
+	/*
+	 * Hostile input: what a netns answers with, per second. The
+	 * challenge ACK budget (input.c) is read and written with
+	 * READ_ONCE/WRITE_ONCE from any CPU without a lock, as Linux's
+	 * tcp_challenge_count: two CPUs may both take the last one. The
+	 * ratelimit_states (RSTs, output.c; echo replies, icmp.c) have
+	 * their own lock.
+	 */
+	u32 challenge_stamp;		/* jiffies / HZ of challenge_count */
+	u32 challenge_count;		/* challenge ACKs left this second */
+	struct ratelimit_state rst_rs;
+	struct ratelimit_state echo_rs;
 };
 
 extern unsigned int xtcp_net_id;
@@ -700,6 +713,7 @@ struct xtcp_link_info {
 };
 
 /* main.c */
+bool xtcp_net_ratelimit(struct ratelimit_state *rs, unsigned int per_sec);
 extern unsigned int xtcp_family;
 extern unsigned int xtcp_msl_ms;
 extern unsigned int xtcp_max_tw_buckets;
