@@ -86,6 +86,19 @@
  * shutdown_rd, shutdown_wr, shutdown_rdwr: read, write and the poll mask
  * after each, and the states the FIN leads to.
  *
+ * poll_idle, poll_synsent, poll_refused, poll_fin_wait1, poll_last_ack,
+ * poll_closed, poll_rst: the poll mask (every event a caller can ask
+ * for) of a socket in each state it can be in while a program holds it,
+ * beside the shutdown_* tests' FIN_WAIT2 and CLOSE_WAIT and sim_close's
+ * CLOSING: a fresh and a bound socket (HUP: it is closed; OUT, since
+ * tcp_poll() tests writability in CLOSE too), a listener with an empty
+ * and with a non-empty accept queue, SYN_SENT (nothing), ESTABLISHED
+ * idle, with data to read and with a full send buffer, FIN_WAIT1 (the
+ * FIN unacknowledged), LAST_ACK, the end left in CLOSE by TIME_WAIT, a
+ * connect refused, and a reset connection before and after SO_ERROR
+ * is read. Each mask is asserted exactly, so the tcp_tcp variant shows
+ * it is Linux's.
+ *
  * fork_dup: a socket held by dup() and by a fork()ed child sends no FIN
  * when one descriptor or the child's copy closes (ESTABLISHED, the peer
  * reads nothing for 300 ms); shutdown(SHUT_WR) on any descriptor sends
@@ -126,6 +139,10 @@
 #define NFD		8
 #define ALL_EVENTS	(POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | \
 			 POLLOUT | POLLWRNORM | POLLWRBAND | POLLRDHUP)
+/* the masks of a writable socket, a readable one, and one shut both ways */
+#define OUT_MASK	(POLLOUT | POLLWRNORM)
+#define IN_MASK		(POLLIN | POLLRDNORM)
+#define END_MASK	(IN_MASK | POLLRDHUP | OUT_MASK | POLLHUP)
 
 static const char * const dev[2] = { "veth0", "veth1" };
 
@@ -412,6 +429,7 @@ TEST_F_TIMEOUT(lc, sim_close, 60)
 						XTCP_TEST_CLOSING, 3000));
 	EXPECT_EQ(XTCP_TEST_CLOSING, wait_state(self, 1, rport, lport,
 						XTCP_TEST_CLOSING, 3000));
+	EXPECT_EQ(END_MASK, poll_mask(self->c, 0));
 	EXPECT_EQ(XTCP_TEST_TIME_WAIT, wait_state(self, 0, lport, rport,
 						  XTCP_TEST_TIME_WAIT, 3000));
 	EXPECT_EQ(XTCP_TEST_TIME_WAIT, wait_state(self, 1, rport, lport,
@@ -1073,6 +1091,206 @@ TEST_F(lc, shutdown_rdwr)
 	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
 	EXPECT_EQ(EPIPE, errno);
 	EXPECT_EQ(0, read(self->s, &x, 1));
+}
+
+/*
+ * The poll masks of the states a program can hold a socket in, as
+ * tcp_poll() gives them: every event of ALL_EVENTS asked for, the mask
+ * compared whole.
+ */
+
+TEST_F(lc, poll_idle)
+{
+	struct sockaddr_in sin;
+	int fresh, bound;
+
+	SKIP_IF_NEEDED();
+	/* CLOSE: hung up, and "writable", as tcp_poll() says of it */
+	fresh = side_socket(self, 0);
+	ASSERT_LE(0, fresh);
+	self->fd[0] = fresh;
+	EXPECT_EQ(OUT_MASK | POLLHUP, poll_mask(fresh, 0));
+	bound = side_socket(self, 0);
+	ASSERT_LE(0, bound);
+	self->fd[1] = bound;
+	xtcp_test_addr(&sin, XTCP_TEST_ADDR0, 0);
+	ASSERT_EQ(0, bind(bound, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(OUT_MASK | POLLHUP, poll_mask(bound, 0));
+
+	/* a listener is readable exactly when a child waits in accept() */
+	ASSERT_EQ(0, make_listener(self));
+	EXPECT_EQ(0, poll_mask(self->l, 0));
+	server_addr(self, &sin);
+	self->c = side_socket(self, 0);
+	ASSERT_LE(0, self->c);
+	ASSERT_EQ(0, connect(self->c, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(IN_MASK, poll_mask(self->l, 3000 * scale()));
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+	EXPECT_EQ(0, poll_mask(self->l, 0));
+
+	/* ESTABLISHED: writable; readable once a byte has come */
+	EXPECT_EQ(OUT_MASK, poll_mask(self->c, 0));
+	EXPECT_EQ(OUT_MASK, poll_mask(self->s, 0));
+	ASSERT_EQ(1, write(self->s, "d", 1));
+	ASSERT_TRUE(readable(self->c, 3000 * scale()));
+	EXPECT_EQ(IN_MASK | OUT_MASK, poll_mask(self->c, 0));
+}
+
+TEST_F_TIMEOUT(lc, poll_sndbuf_full, 60)
+{
+	int sndbuf = 16384, rounds = 0, m;
+	static char buf[65536];
+	ssize_t n;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_listener(self));
+	self->c = side_socket(self, 0);
+	ASSERT_LE(0, self->c);
+	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				sizeof(sndbuf)));
+	{
+		struct sockaddr_in sin;
+
+		server_addr(self, &sin);
+		ASSERT_EQ(0, connect(self->c, (struct sockaddr *)&sin,
+				     sizeof(sin)));
+	}
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+	fcntl(self->c, F_SETFL, O_NONBLOCK);
+	/*
+	 * Fill the peer's receive buffer and then ours: write until
+	 * EAGAIN, and again while ACKs still free room, until POLLOUT
+	 * stays away for half a second.
+	 */
+	do {
+		do
+			n = write(self->c, buf, sizeof(buf));
+		while (n > 0);
+		ASSERT_EQ(EAGAIN, errno);
+		m = poll_mask(self->c, 500 * scale());
+		ASSERT_LT(++rounds, 1000);
+	} while (m & POLLOUT);
+	EXPECT_EQ(0, m);
+	/* the reader drains it: writable again */
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+	while (!(poll_mask(self->c, 0) & POLLOUT)) {
+		n = read(self->s, buf, sizeof(buf));
+		if (n < 0) {
+			ASSERT_EQ(EAGAIN, errno);
+			ASSERT_TRUE(readable(self->s, 3000 * scale()));
+		}
+	}
+	EXPECT_EQ(OUT_MASK, poll_mask(self->c, 0));
+}
+
+TEST_F(lc, poll_synsent)
+{
+	struct sockaddr_in sin;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_listener(self));
+	ASSERT_EQ(0, blackhole(self, 1));
+	server_addr(self, &sin);
+	self->c = side_socket(self, 0);
+	ASSERT_LE(0, self->c);
+	fcntl(self->c, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(-1, connect(self->c, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(XTCP_TEST_SYN_SENT,
+		  state(self, 0, xtcp_test_local_port(self->c),
+			self->pair.port));
+	/* neither readable nor writable nor hung up while the SYN is out */
+	EXPECT_EQ(0, poll_mask(self->c, 0));
+	ASSERT_EQ(0, unblackhole(self, 1));
+	/* the resent SYN gets through: writable, and nothing else */
+	EXPECT_EQ(OUT_MASK, poll_mask(self->c, 5000 * scale()));
+	EXPECT_EQ(0, get_int(self->c, SOL_SOCKET, SO_ERROR));
+}
+
+TEST_F(lc, poll_refused)
+{
+	struct sockaddr_in sin;
+
+	SKIP_IF_NEEDED();
+	/* no listener on the port: the SYN is answered with a RST */
+	server_addr(self, &sin);
+	self->c = side_socket(self, 0);
+	ASSERT_LE(0, self->c);
+	fcntl(self->c, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(-1, connect(self->c, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_TRUE(readable(self->c, 3000 * scale()));
+	EXPECT_EQ(END_MASK | POLLERR, poll_mask(self->c, 0));
+	EXPECT_EQ(ECONNREFUSED, get_int(self->c, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(END_MASK, poll_mask(self->c, 0));
+}
+
+TEST_F(lc, poll_fin_wait1)
+{
+	uint16_t lport;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_conn(self));
+	lport = xtcp_test_local_port(self->c);
+	/* the FIN goes unacknowledged */
+	ASSERT_EQ(0, blackhole(self, 1));
+	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
+	EXPECT_EQ(XTCP_TEST_FIN_WAIT1, state(self, 0, lport,
+					     self->pair.port));
+	EXPECT_EQ(OUT_MASK, poll_mask(self->c, 0));
+}
+
+TEST_F(lc, poll_last_ack)
+{
+	uint16_t lport;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_conn(self));
+	lport = xtcp_test_local_port(self->c);
+	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
+	ASSERT_EQ(XTCP_TEST_CLOSE_WAIT,
+		  wait_state(self, 1, self->pair.port, lport,
+			     XTCP_TEST_CLOSE_WAIT, 3000));
+	/* the server's FIN goes unacknowledged: LAST_ACK holds */
+	ASSERT_EQ(0, blackhole(self, 0));
+	ASSERT_EQ(0, shutdown(self->s, SHUT_WR));
+	EXPECT_EQ(XTCP_TEST_LAST_ACK, state(self, 1, self->pair.port, lport));
+	EXPECT_EQ(END_MASK, poll_mask(self->s, 0));
+}
+
+TEST_F(lc, poll_closed)
+{
+	uint16_t lport;
+
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_conn(self));
+	lport = xtcp_test_local_port(self->c);
+	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
+	ASSERT_EQ(XTCP_TEST_FIN_WAIT2,
+		  wait_state(self, 0, lport, self->pair.port,
+			     XTCP_TEST_FIN_WAIT2, 3000));
+	ASSERT_EQ(0, close(self->s));
+	self->s = -1;
+	/* the peer's FIN: TIME_WAIT on the wire, CLOSE for the socket */
+	EXPECT_EQ(XTCP_TEST_TIME_WAIT,
+		  wait_state(self, 0, lport, self->pair.port,
+			     XTCP_TEST_TIME_WAIT, 3000));
+	EXPECT_EQ(END_MASK, poll_mask(self->c, 0));
+}
+
+TEST_F(lc, poll_rst)
+{
+	SKIP_IF_NEEDED();
+	ASSERT_EQ(0, make_conn(self));
+	close_abort(self->s);
+	self->s = -1;
+	ASSERT_TRUE(readable(self->c, 3000 * scale()));
+	EXPECT_EQ(END_MASK | POLLERR, poll_mask(self->c, 0));
+	EXPECT_EQ(ECONNRESET, get_int(self->c, SOL_SOCKET, SO_ERROR));
+	/* the error is reported once; the hang-up stays */
+	EXPECT_EQ(END_MASK, poll_mask(self->c, 0));
 }
 
 TEST_F(lc, fork_dup)
