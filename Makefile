@@ -124,7 +124,7 @@ check-debug: setup
 	$(MAKE) KDIR="$$kdir" all; \
 	VMRUN_APPEND="$${VMRUN_APPEND:-kasan_multi_shot acpi=noirq}" \
 	XTCP_TIMEOUT_SCALE=$${XTCP_TIMEOUT_SCALE:-10} \
-	XTCP_TEST_TIMEOUT=$${XTCP_TEST_TIMEOUT:-1200} \
+	XTCP_TEST_TIMEOUT=$${XTCP_TEST_TIMEOUT:-2400} \
 	KDIR="$$kdir" scripts/check.sh -k "$$bzimage" $(TESTS)
 
 debug-kernel:
