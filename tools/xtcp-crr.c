@@ -29,8 +29,6 @@
 #define _GNU_SOURCE	/* accept4() */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +65,6 @@ static const char usage_text[] =
 	"Prints \"crr tx N failed M seconds S tps T\". Exit 0 when it ran,\n"
 	"1 when the system refused to start, 2 on bad usage.\n";
 
-/* set by SIGINT, SIGTERM and SIGALRM; a lock-free atomic is signal safe */
-static atomic_int stop;
-
 /* the errno names that a CRR loop can meet; others print as numbers */
 static const struct {
 	int err;
@@ -87,31 +82,6 @@ static const struct {
 /* failures by cause: errno values, plus 0 for EOF before the response */
 #define NR_ERR_SLOTS 256
 static unsigned long err_count[NR_ERR_SLOTS];
-
-static _Noreturn void usage_exit(const char *msg, const char *arg)
-{
-	if (msg)
-		fprintf(stderr, PROG ": %s%s%s\n", msg, arg ? " " : "",
-			arg ? arg : "");
-	fputs(usage_text, stderr);
-	exit(2);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* exits with the usage on a name that is no family */
-static int family_from(const char *s)
-{
-	int family = xtcp_tool_family(s);
-
-	if (family < 0)
-		usage_exit("bad family", s);
-	return family;
-}
 
 static void count_err(int err)
 {
@@ -209,7 +179,7 @@ static int run_client(int family, const struct sockaddr_in *dst,
 	/* a call that hangs past the end is cut by EINTR and counted */
 	if (!count)
 		alarm(secs + 2 * IO_TIMEOUT_S);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		if (count ? tx + fails >= count : xtcp_tool_now() >= end)
 			break;
 		err = client_once(family, dst, wait_fin, &failed);
@@ -280,7 +250,7 @@ static int run_server(int family, const struct sockaddr_in *addr)
 	}
 	printf("crr listening\n");
 	fflush(stdout);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		n = epoll_wait(ep, evs, MAX_EVENTS, 1000);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd != lfd) {
@@ -318,9 +288,9 @@ int main(int argc, char **argv)
 	unsigned long port = 9000, secs = 10, count = 0;
 	const char *caddr = NULL, *baddr = NULL;
 	bool server = false, wait_fin = false;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int family = AF_INET, opt;
 
+	xtcp_tool_init(PROG, usage_text);
 	while ((opt = getopt(argc, argv, "lc:f:p:b:d:n:wh")) != -1) {
 		switch (opt) {
 		case 'l':
@@ -330,22 +300,22 @@ int main(int argc, char **argv)
 			caddr = optarg;
 			break;
 		case 'f':
-			family = family_from(optarg);
+			family = xtcp_tool_family_arg(optarg);
 			break;
 		case 'p':
 			if (!xtcp_tool_parse_ulong(optarg, 65535, &port) || !port)
-				usage_exit("bad port", optarg);
+				xtcp_tool_usage("bad port", optarg);
 			break;
 		case 'b':
 			baddr = optarg;
 			break;
 		case 'd':
 			if (!xtcp_tool_parse_ulong(optarg, 86400, &secs) || !secs)
-				usage_exit("bad duration", optarg);
+				xtcp_tool_usage("bad duration", optarg);
 			break;
 		case 'n':
 			if (!xtcp_tool_parse_ulong(optarg, ~0UL, &count) || !count)
-				usage_exit("bad count", optarg);
+				xtcp_tool_usage("bad count", optarg);
 			break;
 		case 'w':
 			wait_fin = true;
@@ -354,30 +324,25 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_exit(NULL, NULL);
+			xtcp_tool_usage(NULL, NULL);
 		}
 	}
 	if (optind != argc)
-		usage_exit("unexpected argument", argv[optind]);
+		xtcp_tool_usage("unexpected argument", argv[optind]);
 	if (server == !!caddr)
-		usage_exit("give exactly one of -l and -c ADDR", NULL);
+		xtcp_tool_usage("give exactly one of -l and -c ADDR", NULL);
 	if (server && (count || wait_fin))
-		usage_exit("-n and -w are client options", NULL);
+		xtcp_tool_usage("-n and -w are client options", NULL);
 	if (!server && baddr)
-		usage_exit("-b is a server option", NULL);
+		xtcp_tool_usage("-b is a server option", NULL);
 
 	sin.sin_port = htons((unsigned short)port);
 	if (caddr && inet_pton(AF_INET, caddr, &sin.sin_addr) != 1)
-		usage_exit("bad address", caddr);
+		xtcp_tool_usage("bad address", caddr);
 	if (baddr && inet_pton(AF_INET, baddr, &sin.sin_addr) != 1)
-		usage_exit("bad address", baddr);
+		xtcp_tool_usage("bad address", baddr);
 
-	/* no SA_RESTART: SIGALRM and SIGTERM must interrupt a blocked call */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	xtcp_tool_catch_stop(true);
 
 	if (server)
 		return run_server(family, &sin);

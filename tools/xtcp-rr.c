@@ -58,8 +58,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,9 +107,6 @@ static const char usage_text[] =
 	"p99_us D\". Exit 0 when it ran, 1 when the system refused to start,\n"
 	"2 on bad usage.\n";
 
-/* set by SIGINT and SIGTERM; a lock-free atomic is signal safe */
-static atomic_int stop;
-
 /* failures by cause: errno values, 0 for EOF, the last slot for the rest */
 static unsigned long err_count[NR_ERR_SLOTS];
 
@@ -139,21 +134,6 @@ static struct {
 	uint64_t *v;
 	size_t n, cap;
 } lat;
-
-static _Noreturn void usage_exit(const char *msg, const char *arg)
-{
-	if (msg)
-		fprintf(stderr, PROG ": %s%s%s\n", msg, arg ? " " : "",
-			arg ? arg : "");
-	fputs(usage_text, stderr);
-	exit(2);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void count_err(int err)
 {
@@ -357,7 +337,7 @@ static int run_echo_server(const struct rr_opts *o, int *lfds)
 	}
 	printf("rr listening\n");
 	fflush(stdout);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		n = epoll_wait(ep, evs, MAX_EVENTS, 1000);
 		for (k = 0; k < n; k++) {
 			uint64_t id = evs[k].data.u64;
@@ -412,7 +392,7 @@ static int run_hold_server(const struct rr_opts *o, int *lfds)
 	}
 	printf("rr listening\n");
 	fflush(stdout);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		n = poll(pfd, o->nports, 200);
 		if (n <= 0) {
 			if (accepted != said) {
@@ -522,7 +502,7 @@ static unsigned long rr_blocking(struct rr_conn *c, const struct rr_opts *o,
 	double t;
 
 	set_timeouts(c->fd);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		if (!send_req(c, req, o->size)) {
 			fails++;
 			break;
@@ -573,7 +553,7 @@ static unsigned long rr_epoll(struct rr_conn *cs, const struct rr_opts *o,
 		}
 		live++;
 	}
-	while (!stop && live) {
+	while (!xtcp_tool_stop && live) {
 		n = epoll_wait(ep, evs, MAX_EVENTS, 1000);
 		t = xtcp_tool_now();
 		for (k = 0; k < n; k++) {
@@ -691,7 +671,7 @@ static int run_hold_client(const struct rr_opts *o)
 		return 1;
 	}
 	start = xtcp_tool_now();
-	while (!stop && (started < o->hold || inflight)) {
+	while (!xtcp_tool_stop && (started < o->hold || inflight)) {
 		while (started < o->hold && inflight < HOLD_WINDOW) {
 			fd = connect_one(o, started % o->nports, SOCK_NONBLOCK);
 			started++;
@@ -724,7 +704,7 @@ static int run_hold_client(const struct rr_opts *o)
 	       xtcp_tool_now() - start);
 	print_errors();
 	fflush(stdout);
-	while (!stop)
+	while (!xtcp_tool_stop)
 		pause();
 	return 0;
 }
@@ -736,12 +716,12 @@ int main(int argc, char **argv)
 		.family = AF_INET, .nports = 1, .conns = 1, .secs = 10,
 		.size = 1,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *caddr = NULL, *baddr = NULL;
 	unsigned long port = 9500;
 	bool server = false, hold = false;
 	int opt;
 
+	xtcp_tool_init(PROG, usage_text);
 	while ((opt = getopt(argc, argv, "lc:f:p:P:b:C:d:s:eH::h")) != -1) {
 		switch (opt) {
 		case 'l':
@@ -751,18 +731,16 @@ int main(int argc, char **argv)
 			caddr = optarg;
 			break;
 		case 'f':
-			o.family = xtcp_tool_family(optarg);
-			if (o.family < 0)
-				usage_exit("bad family", optarg);
+			o.family = xtcp_tool_family_arg(optarg);
 			break;
 		case 'p':
 			if (!xtcp_tool_parse_ulong(optarg, 65535, &port) || !port)
-				usage_exit("bad port", optarg);
+				xtcp_tool_usage("bad port", optarg);
 			break;
 		case 'P':
 			if (!xtcp_tool_parse_ulong(optarg, MAX_PORTS, &o.nports) ||
 			    !o.nports)
-				usage_exit("bad number of ports", optarg);
+				xtcp_tool_usage("bad number of ports", optarg);
 			break;
 		case 'b':
 			baddr = optarg;
@@ -770,17 +748,17 @@ int main(int argc, char **argv)
 		case 'C':
 			if (!xtcp_tool_parse_ulong(optarg, 60000, &o.conns) ||
 			    !o.conns)
-				usage_exit("bad number of connections", optarg);
+				xtcp_tool_usage("bad number of connections", optarg);
 			break;
 		case 'd':
 			if (!xtcp_tool_parse_ulong(optarg, 86400, &o.secs) ||
 			    !o.secs)
-				usage_exit("bad duration", optarg);
+				xtcp_tool_usage("bad duration", optarg);
 			break;
 		case 's':
 			if (!xtcp_tool_parse_ulong(optarg, MAX_MSG, &o.size) ||
 			    !o.size)
-				usage_exit("bad size", optarg);
+				xtcp_tool_usage("bad size", optarg);
 			break;
 		case 'e':
 			o.use_epoll = true;
@@ -793,40 +771,36 @@ int main(int argc, char **argv)
 			if (optarg &&
 			    (!xtcp_tool_parse_ulong(optarg, 1000000, &o.hold) ||
 			     !o.hold))
-				usage_exit("bad number of connections", optarg);
+				xtcp_tool_usage("bad number of connections", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_exit(NULL, NULL);
+			xtcp_tool_usage(NULL, NULL);
 		}
 	}
 	if (optind != argc)
-		usage_exit("unexpected argument", argv[optind]);
+		xtcp_tool_usage("unexpected argument", argv[optind]);
 	if (server == !!caddr)
-		usage_exit("give exactly one of -l and -c ADDR", NULL);
+		xtcp_tool_usage("give exactly one of -l and -c ADDR", NULL);
 	if (server && o.hold)
-		usage_exit("a server's -H takes no count", NULL);
+		xtcp_tool_usage("a server's -H takes no count", NULL);
 	if (!server && hold && !o.hold)
-		usage_exit("a client's -H needs a count", NULL);
+		xtcp_tool_usage("a client's -H needs a count", NULL);
 	if (!server && baddr)
-		usage_exit("-b is a server option", NULL);
+		xtcp_tool_usage("-b is a server option", NULL);
 	if (port + o.nports - 1 > 65535)
-		usage_exit("ports beyond 65535", NULL);
+		xtcp_tool_usage("ports beyond 65535", NULL);
 	o.hold_server = server && hold;
 
 	o.addr.sin_port = htons((unsigned short)port);
 	if (caddr && inet_pton(AF_INET, caddr, &o.addr.sin_addr) != 1)
-		usage_exit("bad address", caddr);
+		xtcp_tool_usage("bad address", caddr);
 	if (baddr && inet_pton(AF_INET, baddr, &o.addr.sin_addr) != 1)
-		usage_exit("bad address", baddr);
+		xtcp_tool_usage("bad address", baddr);
 
-	/* no SA_RESTART: SIGTERM must interrupt a blocked call */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	xtcp_tool_catch_stop(false);
 
 	if (server)
 		return run_server(&o);

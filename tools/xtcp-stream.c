@@ -37,8 +37,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,34 +70,6 @@ static const char usage_text[] =
 	"Server prints \"stream rx BYTES seconds S mbps M maxgap_ms G gap_end O\"\n"
 	"per connection, the client \"stream tx BYTES seconds S\".\n";
 
-/* set by SIGINT and SIGTERM; a lock-free atomic is signal safe */
-static atomic_int stop;
-
-static _Noreturn void usage_exit(const char *msg, const char *arg)
-{
-	if (msg)
-		fprintf(stderr, PROG ": %s%s%s\n", msg, arg ? " " : "",
-			arg ? arg : "");
-	fputs(usage_text, stderr);
-	exit(2);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* exits with the usage on a name that is no family */
-static int family_from(const char *s)
-{
-	int family = xtcp_tool_family(s);
-
-	if (family < 0)
-		usage_exit("bad family", s);
-	return family;
-}
-
 /* waits up to ms for events on fd; false on timeout or a signal */
 static bool wait_fd(int fd, short events, int ms)
 {
@@ -124,7 +94,7 @@ static void serve(int fd, unsigned long secs, char *buf)
 	ssize_t n;
 	int ms;
 
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		ms = 1000;
 		if (secs && first) {
 			t = xtcp_tool_now();
@@ -188,7 +158,7 @@ static int run_server(int family, const struct sockaddr_in *addr,
 	}
 	printf("stream listening\n");
 	fflush(stdout);
-	while (!stop) {
+	while (!xtcp_tool_stop) {
 		if (!wait_fd(lfd, POLLIN, 1000))
 			continue;
 		fd = accept(lfd, NULL, NULL);
@@ -228,7 +198,7 @@ static int run_client(int family, const struct sockaddr_in *dst,
 	}
 	start = xtcp_tool_now();
 	end = start + secs;
-	while (!stop && (count ? sent < count : xtcp_tool_now() < end)) {
+	while (!xtcp_tool_stop && (count ? sent < count : xtcp_tool_now() < end)) {
 		/* poll, so that a -d client notices its end while blocked */
 		if (!wait_fd(fd, POLLOUT, 100))
 			continue;
@@ -251,7 +221,7 @@ static int run_client(int family, const struct sockaddr_in *dst,
 			goto out;
 		}
 		end = xtcp_tool_now() + LINGER_S;
-		while (!stop && xtcp_tool_now() < end) {
+		while (!xtcp_tool_stop && xtcp_tool_now() < end) {
 			if (!wait_fd(fd, POLLIN, 100))
 				continue;
 			n = recv(fd, buf, BUF_LEN, MSG_DONTWAIT);
@@ -274,10 +244,10 @@ int main(int argc, char **argv)
 	unsigned long port = 9300, secs = 0, v;
 	unsigned long long count = 0;
 	const char *caddr = NULL, *baddr = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int family = AF_INET, opt;
 	bool server = false;
 
+	xtcp_tool_init(PROG, usage_text);
 	while ((opt = getopt(argc, argv, "lc:f:p:b:d:n:g:h")) != -1) {
 		switch (opt) {
 		case 'l':
@@ -287,61 +257,57 @@ int main(int argc, char **argv)
 			caddr = optarg;
 			break;
 		case 'f':
-			family = family_from(optarg);
+			family = xtcp_tool_family_arg(optarg);
 			break;
 		case 'p':
 			if (!xtcp_tool_parse_ulong(optarg, 65535, &port) || !port)
-				usage_exit("bad port", optarg);
+				xtcp_tool_usage("bad port", optarg);
 			break;
 		case 'b':
 			baddr = optarg;
 			break;
 		case 'd':
 			if (!xtcp_tool_parse_ulong(optarg, 86400, &secs) || !secs)
-				usage_exit("bad duration", optarg);
+				xtcp_tool_usage("bad duration", optarg);
 			break;
 		case 'n':
 			if (!xtcp_tool_parse_ulong(optarg, ~0UL, &v) || !v)
-				usage_exit("bad count", optarg);
+				xtcp_tool_usage("bad count", optarg);
 			count = v;
 			break;
 		case 'g':
 			if (sscanf(optarg, "%llu,%llu", &hole.from, &hole.to) != 2 ||
 			    hole.from >= hole.to)
-				usage_exit("bad -g FROM,TO", optarg);
+				xtcp_tool_usage("bad -g FROM,TO", optarg);
 			hole.on = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			usage_exit(NULL, NULL);
+			xtcp_tool_usage(NULL, NULL);
 		}
 	}
 	if (optind != argc)
-		usage_exit("unexpected argument", argv[optind]);
+		xtcp_tool_usage("unexpected argument", argv[optind]);
 	if (server == !!caddr)
-		usage_exit("give exactly one of -l and -c ADDR", NULL);
+		xtcp_tool_usage("give exactly one of -l and -c ADDR", NULL);
 	if (server && count)
-		usage_exit("-n is a client option", NULL);
+		xtcp_tool_usage("-n is a client option", NULL);
 	if (!server && hole.on)
-		usage_exit("-g is a server option", NULL);
+		xtcp_tool_usage("-g is a server option", NULL);
 	if (!server && !!secs == !!count)
-		usage_exit("a client needs exactly one of -d and -n", NULL);
+		xtcp_tool_usage("a client needs exactly one of -d and -n", NULL);
 	if (!server && baddr)
-		usage_exit("-b is a server option", NULL);
+		xtcp_tool_usage("-b is a server option", NULL);
 
 	sin.sin_port = htons((unsigned short)port);
 	if (caddr && inet_pton(AF_INET, caddr, &sin.sin_addr) != 1)
-		usage_exit("bad address", caddr);
+		xtcp_tool_usage("bad address", caddr);
 	if (baddr && inet_pton(AF_INET, baddr, &sin.sin_addr) != 1)
-		usage_exit("bad address", baddr);
+		xtcp_tool_usage("bad address", baddr);
 
-	/* no SA_RESTART: SIGTERM must interrupt a blocked call */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	xtcp_tool_catch_stop(false);
 
 	if (server)
 		return run_server(family, &sin, secs);

@@ -2,6 +2,7 @@
 /* What the benchmark tools share (xtcp-tool.h). */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,4 +54,52 @@ int xtcp_tool_family(const char *s)
 	if (!xtcp_tool_parse_ulong(s, AF_MAX - 1, &v) || !v)
 		return -1;
 	return (int)v;
+}
+
+static const char *tool_prog = "xtcp-tool";
+static const char *tool_usage = "";
+
+void xtcp_tool_init(const char *prog, const char *usage)
+{
+	tool_prog = prog;
+	tool_usage = usage;
+}
+
+void xtcp_tool_usage(const char *msg, const char *arg)
+{
+	if (msg)
+		fprintf(stderr, "%s: %s%s%s\n", tool_prog, msg,
+			arg ? " " : "", arg ? arg : "");
+	fputs(tool_usage, stderr);
+	exit(2);
+}
+
+int xtcp_tool_family_arg(const char *s)
+{
+	int family = xtcp_tool_family(s);
+
+	if (family < 0)
+		xtcp_tool_usage("bad family", s);
+	return family;
+}
+
+/* a lock-free atomic is signal safe */
+atomic_int xtcp_tool_stop;
+
+static void xtcp_tool_on_signal(int sig)
+{
+	(void)sig;
+	xtcp_tool_stop = 1;
+}
+
+void xtcp_tool_catch_stop(bool alarm)
+{
+	struct sigaction sa = { .sa_handler = xtcp_tool_on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (alarm)
+		sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
