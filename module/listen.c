@@ -7,8 +7,13 @@
  * when the handshake's last ACK arrives (RFC 9293 3.5), as Linux does with
  * request_sock. Unlike Linux, requests are not in the global demux table;
  * the listener keeps them in a small hash of its own, which a segment
- * reaches through the listener lookup. SYN cookies will slot in at
- * xtcp_listen_syn() when the queue is full.
+ * reaches through the listener lookup.
+ *
+ * SYN cookies (RFC 4987 3.6, syncookie.c) take over when the SYN queue is
+ * full, or for every SYN with syncookies=2, as Linux's tcp_conn_request():
+ * the SYN-ACK carries its request in its ISS and TSval, and nothing is
+ * queued. The ACK that echoes a valid cookie rebuilds the request on the
+ * stack (xtcp_listen_cookie_ack()) and makes the child as any ACK does.
  *
  * A SYN with a valid TCP Fast Open cookie (RFC 7413, fastopen.c) skips
  * the request: xtcp_listen_fastopen() makes the child at once, in
@@ -26,6 +31,7 @@
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include "xtcp.h"
+#include "syncookie.h"
 
 /*
  * Bounds on the buckets of a listener's SYN hash, which has one bucket per
@@ -56,7 +62,14 @@ struct xtcp_request {
 	 * ACK completed the handshake and was dropped for the deferral.
 	 */
 	u8 timeouts;
-	u8 acked:1;
+	u8 acked:1,
+	   /*
+	    * never queued: a cookie SYN-ACK's, or one rebuilt from the
+	    * cookie an ACK echoes (no RTT sample, no Fast Open)
+	    */
+	   syncookie:1;
+	/* a cookie SYN-ACK's TSval, before tsoffset (xtcp_syncookie_tsval()) */
+	u32 cookie_tsval;
 	u32 ts_recent;			/* the SYN's TSval, if tstamp_ok */
 	u32 tsoffset;			/* our TSval clock's, as the child's */
 	u32 iss;
@@ -72,6 +85,14 @@ struct xtcp_listen {
 	spinlock_t lock;
 	unsigned int syn_qlen;
 	struct list_head accept_queue;	/* children, oldest first */
+	/*
+	 * jiffies of the last cookie sent, valid if cookie_sent: ACKs are
+	 * checked for a cookie only within XTCP_SYNCOOKIE_VALID of it, as
+	 * Linux's tcp_synq_no_recent_overflow(), so that a listener that is
+	 * not flooded offers no cookie to guess. Listener's socket lock.
+	 */
+	unsigned long cookie_stamp;
+	bool cookie_sent;
 	struct rcu_head rcu;
 	unsigned int syn_mask;		/* buckets - 1; set at listen() */
 	struct hlist_head syn_hash[];
@@ -89,6 +110,7 @@ static hsiphash_key_t xtcp_synq_key __ro_after_init;
 int xtcp_listen_init(void)
 {
 	get_random_bytes(&xtcp_synq_key, sizeof(xtcp_synq_key));
+	xtcp_syncookie_init();
 	xtcp_request_cache = KMEM_CACHE(xtcp_request, 0);
 	return xtcp_request_cache ? 0 : -ENOMEM;
 }
@@ -144,7 +166,8 @@ static void xtcp_listen_send_synack(struct sock *lsk,
 		.ws = req->rcv_wscale,
 		.sack_perm = req->sack_ok,
 		.ts = req->tstamp_ok,
-		.tsval = xtcp_ts_now() + req->tsoffset,
+		.tsval = (req->syncookie ? req->cookie_tsval : xtcp_ts_now()) +
+			 req->tsoffset,
 		.tsecr = req->ts_recent,
 		.tfo_cookie = cookie,
 		.tfo_len = cookie ? cookie_len : -1,
@@ -341,7 +364,7 @@ static struct sock *xtcp_listen_child(struct sock *lsk,
 		xs->snd_wl2 = cb->ack_seq;
 		/* the SYN-ACK's delivery, as tcp_rcv_state_process() counts */
 		xs->info.delivered = 1;
-		if (!req->retries)
+		if (!req->retries && !req->syncookie)
 			xtcp_timer_rtt_sample(sk, max_t(u32, xtcp_clock_us() -
 							req->sent_us, 1));
 	}
@@ -437,6 +460,43 @@ static bool xtcp_listen_defer(struct sock *lsk, struct xtcp_request *req,
 	return true;
 }
 
+/*
+ * The ACK of @req's handshake is good: the child takes it and goes on
+ * the accept queue. False, with skb left to the caller, when the accept
+ * queue is full or no child could be made; @req is the caller's either
+ * way (a queued request stays for the peer's next try, as
+ * tcp_check_req() leaves it on a full queue).
+ */
+static bool xtcp_listen_complete(struct sock *lsk,
+				 const struct xtcp_request *req,
+				 struct sk_buff *skb)
+{
+	struct net *net = sock_net(lsk);
+	struct sock *child;
+
+	if (sk_acceptq_is_full(lsk)) {
+		XTCP_INC_STATS(net, LISTENOVERFLOWS);
+		XTCP_INC_STATS(net, LISTENDROPS);
+		return false;
+	}
+	child = xtcp_listen_child(lsk, req, skb);
+	if (!child) {
+		XTCP_INC_STATS(net, DROP_NOMEM);
+		XTCP_INC_STATS(net, LISTENDROPS);
+		return false;
+	}
+
+	/* the ACK may carry data or even a FIN: the child takes it */
+	xtcp_rcv_state_process(child, skb);
+	bh_unlock_sock(child);
+
+	list_add_tail(&xtcp_sk(child)->accept_node,
+		      &xtcp_sk(lsk)->listen->accept_queue);
+	sk_acceptq_added(lsk);
+	lsk->sk_data_ready(lsk);
+	return true;
+}
+
 /* a segment for a request in the SYN queue (RFC 9293 3.10.7.4, SYN-RECEIVED) */
 static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 				struct sk_buff *skb)
@@ -444,7 +504,6 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 	struct xtcp_sock *lxs = xtcp_sk(lsk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(lsk);
-	struct sock *child;
 
 	if (cb->flags & XTCP_FLAG_RST) {
 		if (cb->seq == req->irs + 1)
@@ -470,28 +529,10 @@ static void xtcp_listen_req_rcv(struct sock *lsk, struct xtcp_request *req,
 	}
 	if (xtcp_listen_defer(lsk, req, skb))
 		goto discard;
-	if (sk_acceptq_is_full(lsk)) {
-		/* keep the request: the peer's retransmission retries */
-		XTCP_INC_STATS(net, LISTENOVERFLOWS);
-		XTCP_INC_STATS(net, LISTENDROPS);
+	/* else keep the request: the peer's retransmission retries */
+	if (!xtcp_listen_complete(lsk, req, skb))
 		goto discard;
-	}
-
-	child = xtcp_listen_child(lsk, req, skb);
-	if (!child) {
-		XTCP_INC_STATS(net, DROP_NOMEM);
-		XTCP_INC_STATS(net, LISTENDROPS);
-		goto discard;
-	}
 	xtcp_listen_drop_req(lxs->listen, req);
-
-	/* the ACK may carry data or even a FIN: the child takes it */
-	xtcp_rcv_state_process(child, skb);
-	bh_unlock_sock(child);
-
-	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->listen->accept_queue);
-	sk_acceptq_added(lsk);
-	lsk->sk_data_ready(lsk);
 	return;
 
 discard:
@@ -499,8 +540,151 @@ discard:
 }
 
 /*
- * a SYN for the listener: a new request (RFC 9293 3.10.7.2), or a Fast
- * Open child at once. Returns true when skb was taken.
+ * What a request takes from its SYN's options (@opts) and from the route
+ * (@mtu), alike for a queued request, a cookie SYN-ACK's and one rebuilt
+ * from a cookie, whose @opts are what the cookie kept.
+ */
+static void xtcp_listen_req_init(const struct sock *lsk,
+				 struct xtcp_request *req,
+				 const struct sk_buff *skb,
+				 const struct xtcp_opts *opts, unsigned int mtu)
+{
+	const struct xtcp_sock *lxs = xtcp_sk(lsk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u16 peer_mss;
+
+	req->laddr = cb->daddr;
+	req->raddr = cb->saddr;
+	req->rport = tcp_hdr(skb)->source;
+	req->wscale_ok = opts->wscale_ok;
+	if (opts->wscale_ok) {
+		req->snd_wscale = opts->wscale;
+		req->rcv_wscale = xtcp_choose_wscale(lsk);
+	}
+	req->advmss = mtu - XTCP_IP_HDR_LEN - XTCP_HDR_LEN;
+	if (lxs->user_mss)
+		req->advmss = min(req->advmss, lxs->user_mss);
+	peer_mss = opts->mss ? : XTCP_DEFAULT_MSS;
+	req->mss = clamp_t(u16, peer_mss, XTCP_MIN_MSS, req->advmss);
+	/* RFC 2018 2 and RFC 7323 3.2: only what the SYN offered */
+	req->sack_ok = opts->sack_ok && READ_ONCE(xtcp_sack_enabled);
+	if (opts->saw_tstamp && READ_ONCE(xtcp_timestamps_enabled)) {
+		req->tstamp_ok = 1;
+		req->ts_recent = opts->tsval;
+		req->tsoffset = xtcp_demux_ts_off(req->laddr, req->raddr);
+		/* each segment carries the option: room for it, as Linux */
+		req->mss = max_t(int, req->mss - XTCP_TS_ALIGNED_LEN,
+				 XTCP_MIN_MSS);
+	}
+	req->rcv_wnd = xtcp_initial_window(lsk);
+}
+
+/*
+ * A SYN answered with a cookie, as tcp_conn_request() with want_cookie:
+ * nothing is kept. Without timestamps the cookie has no room for window
+ * scale and SACK-permitted, so the SYN-ACK offers neither (Linux clears
+ * the SYN's options then too), and never Fast Open. The MSS the child
+ * will use is the peer's rounded down to the cookie's table.
+ */
+static void xtcp_listen_send_cookie(struct sock *lsk, struct sk_buff *skb,
+				    struct xtcp_opts *opts, unsigned int mtu)
+{
+	struct xtcp_listen *l = xtcp_sk(lsk)->listen;
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_request req = {};
+	u16 peer_mss = opts->mss ? : XTCP_DEFAULT_MSS;
+
+	if (!opts->saw_tstamp || !READ_ONCE(xtcp_timestamps_enabled)) {
+		opts->saw_tstamp = 0;
+		opts->wscale_ok = 0;
+		opts->sack_ok = 0;
+	}
+	xtcp_listen_req_init(lsk, &req, skb, opts, mtu);
+	req.syncookie = 1;
+	req.irs = cb->seq;
+	req.iss = xtcp_syncookie_iss(req.laddr, req.raddr, htons(lsk->sk_num),
+				     req.rport, req.irs, &peer_mss);
+	if (req.tstamp_ok)
+		req.cookie_tsval = xtcp_syncookie_tsval(xtcp_ts_now(),
+							req.wscale_ok,
+							req.snd_wscale,
+							req.sack_ok);
+	l->cookie_stamp = jiffies;
+	l->cookie_sent = true;
+	XTCP_INC_STATS(sock_net(lsk), SYNCOOKIESSENT);
+	xtcp_listen_send_synack(lsk, &req, NULL, 0);
+}
+
+/*
+ * An ACK that matches no request: the handshake's last ACK for a cookie
+ * SYN-ACK, if SEG.ACK - 1 is a cookie for this 4-tuple and SEG.SEQ - 1,
+ * as cookie_v4_check(). Looked at only while the listener sends cookies
+ * or did within a cookie's life. A valid cookie rebuilds the request on
+ * the stack from what it and the echoed TSval kept, and the child is made
+ * as for any request (no TCP_DEFER_ACCEPT wait: Linux makes the child at
+ * once too). Returns false when the ACK is no cookie's, for the caller's
+ * RST (RFC 9293 3.10.7.2, as Linux answers a failed cookie); true when
+ * it took skb (a child, or dropped: accept queue full, no route).
+ */
+static bool xtcp_listen_cookie_ack(struct sock *lsk, struct sk_buff *skb)
+{
+	struct xtcp_listen *l = xtcp_sk(lsk)->listen;
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct net *net = sock_net(lsk);
+	struct xtcp_opts ack_opts, opts = {};
+	struct xtcp_request req = {};
+	__be32 laddr = cb->daddr;
+	unsigned int mtu;
+	bool ws_ok, sack_ok;
+	u8 ws;
+
+	if (!xtcp_syncookies() || !l->cookie_sent ||
+	    time_after(jiffies, l->cookie_stamp + XTCP_SYNCOOKIE_VALID))
+		return false;
+	opts.mss = xtcp_syncookie_check(cb->daddr, cb->saddr, th->dest,
+					th->source, cb->seq - 1,
+					cb->ack_seq - 1);
+	if (!opts.mss) {
+		XTCP_INC_STATS(net, SYNCOOKIESFAILED);
+		return false;
+	}
+	XTCP_INC_STATS(net, SYNCOOKIESRECV);
+
+	xtcp_parse_options(skb, &ack_opts);
+	if (ack_opts.saw_tstamp) {
+		/* timestamps turned off since: the peer still sends them */
+		if (!READ_ONCE(xtcp_timestamps_enabled))
+			return false;
+		if (!xtcp_syncookie_ts_decode(ack_opts.tsecr -
+					      xtcp_demux_ts_off(cb->daddr,
+								cb->saddr),
+					      &ws_ok, &ws, &sack_ok))
+			return false;
+		opts.saw_tstamp = 1;
+		opts.tsval = ack_opts.tsval;
+		opts.wscale_ok = ws_ok;
+		opts.wscale = ws;
+		opts.sack_ok = sack_ok;
+	}
+	if (xtcp_link_route(net, cb->saddr, &laddr, &mtu)) {
+		XTCP_INC_STATS(net, DROP_NOROUTE);
+		goto discard;
+	}
+	xtcp_listen_req_init(lsk, &req, skb, &opts, mtu);
+	req.syncookie = 1;
+	req.irs = cb->seq - 1;
+	req.iss = cb->ack_seq - 1;
+	if (xtcp_listen_complete(lsk, &req, skb))
+		return true;
+discard:
+	kfree_skb(skb);
+	return true;
+}
+
+/*
+ * a SYN for the listener: a new request (RFC 9293 3.10.7.2), a cookie
+ * SYN-ACK, or a Fast Open child at once. Returns true when skb was taken.
  */
 static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 {
@@ -508,16 +692,27 @@ static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 	struct xtcp_listen *l = lxs->listen;
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct net *net = sock_net(lsk);
+	unsigned int mode = xtcp_syncookies();
 	u8 cookie[XTCP_FASTOPEN_COOKIE_LEN];
 	struct xtcp_request *req;
 	unsigned int cookie_len = 0;
+	bool want_cookie = false;
 	struct xtcp_opts opts;
 	__be32 laddr = cb->daddr;
 	unsigned int mtu;
-	u16 peer_mss;
 
-	if (l->syn_qlen >= max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 8) ||
-	    sk_acceptq_is_full(lsk)) {
+	/* as tcp_conn_request() and tcp_syn_flood_action() */
+	if (mode == 2 ||
+	    l->syn_qlen >= max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 8)) {
+		if (!mode) {
+			XTCP_INC_STATS(net, REQQFULLDROP);
+			XTCP_INC_STATS(net, LISTENDROPS);
+			return false;
+		}
+		XTCP_INC_STATS(net, REQQFULLDOCOOKIES);
+		want_cookie = true;
+	}
+	if (sk_acceptq_is_full(lsk)) {
 		XTCP_INC_STATS(net, LISTENOVERFLOWS);
 		XTCP_INC_STATS(net, LISTENDROPS);
 		return false;
@@ -526,40 +721,21 @@ static bool xtcp_listen_syn(struct sock *lsk, struct sk_buff *skb)
 		XTCP_INC_STATS(net, DROP_NOROUTE);
 		return false;
 	}
+	xtcp_parse_options(skb, &opts);
+	if (want_cookie) {
+		xtcp_listen_send_cookie(lsk, skb, &opts, mtu);
+		return false;
+	}
 	req = kmem_cache_zalloc(xtcp_request_cache, GFP_ATOMIC);
 	if (!req) {
 		XTCP_INC_STATS(net, DROP_NOMEM);
 		return false;
 	}
-	xtcp_parse_options(skb, &opts);
-	req->laddr = cb->daddr;
-	req->raddr = cb->saddr;
-	req->rport = tcp_hdr(skb)->source;
+	xtcp_listen_req_init(lsk, req, skb, &opts, mtu);
 	req->irs = cb->seq;
 	req->iss = xtcp_demux_isn(req->laddr, req->raddr, htons(lsk->sk_num),
 				  req->rport);
 	req->snd_wnd = cb->window;
-	req->wscale_ok = opts.wscale_ok;
-	if (opts.wscale_ok) {
-		req->snd_wscale = opts.wscale;
-		req->rcv_wscale = xtcp_choose_wscale(lsk);
-	}
-	req->advmss = mtu - XTCP_IP_HDR_LEN - XTCP_HDR_LEN;
-	if (lxs->user_mss)
-		req->advmss = min(req->advmss, lxs->user_mss);
-	peer_mss = opts.mss ? : XTCP_DEFAULT_MSS;
-	req->mss = clamp_t(u16, peer_mss, XTCP_MIN_MSS, req->advmss);
-	/* RFC 2018 2 and RFC 7323 3.2: only what the SYN offered */
-	req->sack_ok = opts.sack_ok && READ_ONCE(xtcp_sack_enabled);
-	if (opts.saw_tstamp && READ_ONCE(xtcp_timestamps_enabled)) {
-		req->tstamp_ok = 1;
-		req->ts_recent = opts.tsval;
-		req->tsoffset = xtcp_demux_ts_off(req->laddr, req->raddr);
-		/* each segment carries the option: room for it, as Linux */
-		req->mss = max_t(int, req->mss - XTCP_TS_ALIGNED_LEN,
-				 XTCP_MIN_MSS);
-	}
-	req->rcv_wnd = xtcp_initial_window(lsk);
 	req->sent_us = xtcp_clock_us();
 	req->expires = jiffies + XTCP_TIMEOUT_INIT;
 
@@ -675,6 +851,9 @@ void xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	if (cb->flags & XTCP_FLAG_RST)
 		goto discard;
 	if (cb->flags & XTCP_FLAG_ACK) {
+		if (!(cb->flags & XTCP_FLAG_SYN) &&
+		    xtcp_listen_cookie_ack(lsk, skb))
+			return;
 		/* RFC 9293 3.10.7.2: an ACK to a listener gets a RST */
 		xtcp_send_reset_reply(sock_net(lsk), skb,
 				      XTCP_MIB_RSTLISTENACK);

@@ -163,3 +163,14 @@ XTCP_MIB(CHALLENGEACKLIMITED, "ChallengeAcksLimited")
 XTCP_MIB(OUTRSTLIMITED, "OutRstsLimited")
 /* an ICMP echo reply over echo_ratelimit per second */
 XTCP_MIB(OUTECHOLIMITED, "OutEchoRepliesLimited")
+/* SYN cookies (syncookie.c, listen.c), as Linux's TcpExt counters */
+/* SYN-ACKs sent with a cookie for their ISS */
+XTCP_MIB(SYNCOOKIESSENT, "SyncookiesSent")
+/* ACKs whose cookie checked out (a child, unless the accept queue is full) */
+XTCP_MIB(SYNCOOKIESRECV, "SyncookiesRecv")
+/* ACKs to a listener that sent cookies lately whose cookie did not check */
+XTCP_MIB(SYNCOOKIESFAILED, "SyncookiesFailed")
+/* a SYN found the SYN queue full (or syncookies is 2): a cookie instead */
+XTCP_MIB(REQQFULLDOCOOKIES, "TCPReqQFullDoCookies")
+/* a SYN found the SYN queue full with syncookies 0: dropped */
+XTCP_MIB(REQQFULLDROP, "TCPReqQFullDrop")
