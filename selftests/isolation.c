@@ -615,9 +615,9 @@ FIXTURE_TEARDOWN(perm)
 	}								\
 } while (0)
 
-static int write_file(const char *path, const char *s)
+static int write_file_at(int dirfd, const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
@@ -674,11 +674,22 @@ static void perm_child(const char *ns)
 	struct genl old, own;
 	struct link_list l;
 	char map[64];
-	int fd;
+	int fd, rootfd;
 
 	/* as root: into ns[0], and a genl socket there */
 	CHECK(0, xtcp_test_ns_enter(ns));
 	CHECK(0, genl_open(&old));
+	/*
+	 * The test VM runs us chrooted, and unshare(CLONE_NEWUSER) refuses
+	 * a chrooted caller (EPERM). Step out to PID 1's root for the
+	 * unshare, and back in afterwards: chroot() is allowed to the owner
+	 * of a user namespace. Outside a chroot this changes nothing.
+	 */
+	rootfd = open("/", O_DIRECTORY | O_CLOEXEC);
+	CHECK(1, rootfd >= 0);
+	if (!chdir("/proc/1/root") && chroot("."))
+		fprintf(stderr, "# chroot to PID 1's root: %s\n",
+			strerror(errno));
 	/* drop to nobody, every capability with it */
 	CHECK(0, setgroups(0, NULL));
 	CHECK(0, setresgid(65534, 65534, 65534));
@@ -700,10 +711,14 @@ static void perm_child(const char *ns)
 			strerror(errno));
 		_exit(CHILD_SKIP);
 	}
-	CHECK(0, write_file("/proc/self/setgroups", "deny"));
+	CHECK(0, write_file_at(rootfd, "proc/self/setgroups", "deny"));
 	snprintf(map, sizeof(map), "0 %d 1", 65534);
-	CHECK(0, write_file("/proc/self/uid_map", map));
-	CHECK(0, write_file("/proc/self/gid_map", map));
+	CHECK(0, write_file_at(rootfd, "proc/self/uid_map", map));
+	CHECK(0, write_file_at(rootfd, "proc/self/gid_map", map));
+	CHECK(0, fchdir(rootfd));
+	CHECK(0, chroot("."));
+	CHECK(0, chdir("/"));
+	close(rootfd);
 
 	/* our own netns: our own devices, attached and detached */
 	CHECK(0, veth_here("u0", "u1"));
