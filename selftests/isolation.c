@@ -606,7 +606,10 @@ FIXTURE_TEARDOWN(perm)
 
 /* in the child: report and exit with the line of a failed check */
 #define CHECK(want, expr) do {						\
-	long __got = (long)(expr);					\
+	long __got;							\
+									\
+	fprintf(stderr, "# child: %s\n", #expr);			\
+	__got = (long)(expr);						\
 									\
 	if (__got != (long)(want)) {					\
 		fprintf(stderr, "# child line %d: %s = %ld, wanted %ld\n", \
@@ -751,10 +754,12 @@ static void perm_child(const char *ns)
 	_exit(CHILD_OK);
 }
 
-TEST_F(perm, unprivileged)
+TEST_F_TIMEOUT(perm, unprivileged, 120)
 {
 	int lfd, c, s, status, one = 1;
 	struct sockaddr_in sin;
+	long long t0;
+	pid_t ret;
 	struct link_list l;
 	char byte;
 	pid_t pid;
@@ -768,13 +773,23 @@ TEST_F(perm, unprivileged)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		perm_child(self->net.ns[0]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* a child stuck somewhere is named by its last "# child:" line */
+	t0 = xtcp_test_now_ms();
+	while (!(ret = waitpid(pid, &status, WNOHANG)) &&
+	       xtcp_test_now_ms() < t0 + 30000 * xtcp_test_timeout_scale())
+		xtcp_test_msleep(20);
+	if (!ret) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	ASSERT_EQ(pid, ret) TH_LOG("the child did not finish");
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == CHILD_SKIP)
 		SKIP(return, "no unprivileged user namespaces");
 	ASSERT_EQ(CHILD_OK, WEXITSTATUS(status));
 
 	/* ns[0]'s link is still there, and still carries a connection */
+	TH_LOG("child done (%d); checking ns[0]", WEXITSTATUS(status));
 	ASSERT_EQ(0, ns_links(self->net.ns[0], &l));
 	ASSERT_EQ(1, l.n);
 	ASSERT_STREQ("veth0", l.name[0]);
