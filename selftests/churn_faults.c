@@ -15,8 +15,11 @@
  * other than those are failures, as are a connect() that has not finished
  * within 20 s (scaled), a mismatched byte and a run with too few
  * connections. At the end every socket is closed and the teardown waits
- * for /proc/net/xtcp of each XTCP side to drain (TIME_WAIT is 400 ms with
- * msl_ms 200, orphans must finish their FIN exchange through the loss).
+ * up to 30 s (scaled) for /proc/net/xtcp of each XTCP side to drain, and
+ * shows what is left if it does not: TIME_WAIT is 400 ms with msl_ms 200,
+ * orphans must finish their FIN exchange through the loss, and an orphan
+ * in FIN_WAIT_2 whose peer's RST was lost waits fin_timeout, set to 3 s
+ * here (60 s by default, as Linux's tcp_fin_timeout).
  * Variants: the four of xtcp_pair.h, tcp_tcp being the reference.
  *
  * Not deterministic (threads, netem's randomness); the seed of the
@@ -376,15 +379,28 @@ static void *server_main(void *arg)
 
 FIXTURE(churnf) {
 	struct xtcp_test_pair pair;
+	int old_fin;
 };
+
+#define FIN_TIMEOUT	"/sys/module/xtcp/parameters/fin_timeout"
 
 XTCP_PAIR_VARIANTS(churnf);
 
 FIXTURE_SETUP(churnf)
 {
 	signal(SIGPIPE, SIG_IGN);
+	self->old_fin = -1;
 	XTCP_PAIR_SETUP("xtcp-churnf", variant->client_xtcp,
 			variant->server_xtcp);
+	/*
+	 * An orphan in FIN_WAIT_2 whose peer's RST was lost waits
+	 * fin_timeout (60 s, Linux's tcp_fin_timeout) for a FIN that never
+	 * comes: 3 s, so that the drain below means something.
+	 */
+	if (variant->client_xtcp || variant->server_xtcp) {
+		self->old_fin = xtcp_test_int_file(FIN_TIMEOUT, -1);
+		ASSERT_EQ(3, xtcp_test_int_file(FIN_TIMEOUT, 3));
+	}
 #ifndef CHURN_NO_NETEM
 	ASSERT_EQ(0, xtcp_test_run("ip netns exec %s tc qdisc replace dev veth0 root netem " NETEM,
 				   self->pair.net.ns[0]));
@@ -395,7 +411,20 @@ FIXTURE_SETUP(churnf)
 
 FIXTURE_TEARDOWN(churnf)
 {
-	XTCP_PAIR_TEARDOWN(60000 * xtcp_test_timeout_scale());
+	int i;
+
+	/* what is left after the deadline, before the teardown takes it */
+	for (i = 0; i < 2 && !self->pair.skip; i++) {
+		if (!self->pair.net.xtcp[i] ||
+		    !xtcp_test_wait_drained(self->pair.net.ns[i],
+					    30000 * xtcp_test_timeout_scale()))
+			continue;
+		fprintf(stderr, "# left in ns[%d]:\n", i);
+		xtcp_test_proc_dump(self->pair.net.ns[i], "xtcp", stderr);
+	}
+	XTCP_PAIR_TEARDOWN(1000);
+	if (self->old_fin >= 0)
+		xtcp_test_int_file(FIN_TIMEOUT, self->old_fin);
 }
 
 TEST_F_TIMEOUT(churnf, random_ops, 240)
