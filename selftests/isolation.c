@@ -139,7 +139,8 @@ static int nl_request(struct mnl_socket *nl, unsigned int *seqp,
 	int ret;
 
 	nlh->nlmsg_seq = ++*seqp;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	/* NLM_F_DUMP is two bits, one of them NLM_F_EXCL's */
+	if ((nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
