@@ -86,18 +86,6 @@ struct link_list {
 	char name[LIST_MAX][IFNAMSIZ];
 };
 
-static int family_attr_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
-	    !mnl_attr_validate(attr, MNL_TYPE_U16))
-		*(uint16_t *)data = mnl_attr_get_u16(attr);
-	return MNL_CB_OK;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, GENL_HDRLEN, family_attr_cb, data);
-}
 
 static int link_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -171,7 +159,7 @@ static int genl_open(struct genl *g)
 	}
 	nlh = genl_put(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, XTCP_GENL_NAME);
-	ret = nl_request(g->nl, &g->seq, nlh, family_cb, &g->family);
+	ret = nl_request(g->nl, &g->seq, nlh, xtcp_test_genl_family_cb, &g->family);
 	if (!ret && !g->family)
 		ret = -ENOENT;
 	if (ret)

@@ -475,7 +475,7 @@ static int genl_family_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int genl_family_msg_cb(const struct nlmsghdr *nlh, void *data)
+int xtcp_test_genl_family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	return mnl_attr_parse(nlh, GENL_HDRLEN, genl_family_cb, data);
 }
@@ -514,7 +514,7 @@ static int xtcp_link(const char *ns, const char *dev, bool add,
 		return -1;
 	nlh = genl_msg(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, XTCP_GENL_NAME);
-	if (nl_talk(nl, nlh, genl_family_msg_cb, &family) || !family) {
+	if (nl_talk(nl, nlh, xtcp_test_genl_family_cb, &family) || !family) {
 		fail("genl family", XTCP_GENL_NAME);
 		goto out;
 	}

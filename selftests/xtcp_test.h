@@ -102,6 +102,13 @@ int xtcp_test_tso(const char *ns, const char *dev, bool on);
  * xtcp_test_capture_drops: frames it missed since the last call, or -1.
  */
 int xtcp_test_capture(const char *ns, const char *dev);
+
+struct nlmsghdr;
+/*
+ * An mnl callback for the reply to CTRL_CMD_GETFAMILY: stores the
+ * family's id in the uint16_t at data.
+ */
+int xtcp_test_genl_family_cb(const struct nlmsghdr *nlh, void *data);
 int xtcp_test_capture_drops(int fd);
 /*
  * A black hole: a tc ingress filter on DEV in NS dropping every IP packet
