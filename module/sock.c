@@ -1398,8 +1398,14 @@ found:
 		*seq += used;
 		copied += used;
 		if (want_ts && skb->tstamp) {
+			/*
+			 * A clone, not a reference: the last reference to a
+			 * queued skb uncharges sk_forward_alloc (sock_rfree()),
+			 * which only the lock holder may touch, and tskb is
+			 * freed after release_sock().
+			 */
 			kfree_skb(tskb);
-			tskb = skb_get(skb);
+			tskb = skb_clone(skb, sk->sk_allocation);
 		}
 		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
