@@ -171,9 +171,9 @@ FIXTURE_VARIANT_ADD(mem, tcp_tcp) {
 	.xtcp = false,
 };
 
-static const char *limit_path(const FIXTURE_VARIANT(mem) *variant)
+static const char *limit_path(bool xtcp)
 {
-	return variant->xtcp ? XTCP_TCP_MEM : LINUX_TCP_MEM;
+	return xtcp ? XTCP_TCP_MEM : LINUX_TCP_MEM;
 }
 
 FIXTURE_SETUP(mem)
@@ -186,7 +186,7 @@ FIXTURE_SETUP(mem)
 	self->restore = false;
 	XTCP_PAIR_SETUP("xtcp-mem", variant->xtcp, variant->xtcp);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	ASSERT_EQ(0, read_limits(limit_path(variant), self->saved));
+	ASSERT_EQ(0, read_limits(limit_path(variant->xtcp), self->saved));
 	self->restore = true;
 	self->n = n;
 	self->c = calloc((size_t)n + 1, sizeof(*self->c));
@@ -207,59 +207,57 @@ FIXTURE_TEARDOWN(mem)
 		free(self->c);
 	}
 	if (self->restore)
-		write_limits(limit_path(variant), self->saved);
+		write_limits(limit_path(variant->xtcp), self->saved);
 	XTCP_PAIR_TEARDOWN(60000);
 }
 
 /* the account's total in pages; XTCP's counts every cpu's reserve too */
-static long mem_pages(const FIXTURE_VARIANT(mem) *variant, const char *ns)
+static long mem_pages(bool xtcp, const char *ns)
 {
 	bool pressure;
 	long mem;
 
-	if (variant->xtcp)
+	if (xtcp)
 		return (long)xtcp_test_counter(ns, "MemoryPages");
 	if (proto_line("TCP", &mem, &pressure))
 		return -1;
 	return mem;
 }
 
-static bool under_pressure(const FIXTURE_VARIANT(mem) *variant)
+static bool under_pressure(bool xtcp)
 {
 	bool pressure = false;
 	long mem;
 
-	proto_line(variant->xtcp ? "XTCP" : "TCP", &mem, &pressure);
+	proto_line(xtcp ? "XTCP" : "TCP", &mem, &pressure);
 	return pressure;
 }
 
-static long long counter(const FIXTURE_VARIANT(mem) *variant,
-			 const char *ns, const char *xname, const char *lname)
+static long long counter(bool xtcp, const char *ns, const char *xname,
+			 const char *lname)
 {
-	if (variant->xtcp)
+	if (xtcp)
 		return xtcp_test_counter(ns, xname);
 	return xtcp_test_netstat(ns, lname);
 }
 
 /* both namespaces' sum of a counter */
-static long long counter2(const FIXTURE_VARIANT(mem) *variant,
-			  FIXTURE_DATA(mem) *self, const char *xname,
-			  const char *lname)
+static long long counter2(bool xtcp, const struct xtcp_test_pair *pair,
+			  const char *xname, const char *lname)
 {
-	return counter(variant, self->pair.net.ns[0], xname, lname) +
-	       counter(variant, self->pair.net.ns[1], xname, lname);
+	return counter(xtcp, pair->net.ns[0], xname, lname) +
+	       counter(xtcp, pair->net.ns[1], xname, lname);
 }
 
-static void log_counters(struct __test_metadata *_metadata,
-			 const FIXTURE_VARIANT(mem) *variant,
-			 FIXTURE_DATA(mem) *self)
+static void log_counters(struct __test_metadata *_metadata, bool xtcp,
+			 const struct xtcp_test_pair *pair)
 {
 	TH_LOG("TCPMemoryPressures %lld PruneCalled %lld RcvPruned %lld TCPRcvQDrop %lld OfoPrune(d) %lld",
-	       counter2(variant, self, "TCPMemoryPressures", "TCPMemoryPressures"),
-	       counter2(variant, self, "PruneCalled", "PruneCalled"),
-	       counter2(variant, self, "RcvPruned", "RcvPruned"),
-	       counter2(variant, self, "TCPRcvQDrop", "TCPRcvQDrop"),
-	       counter2(variant, self, "OfoPrune", "OfoPruned"));
+	       counter2(xtcp, pair, "TCPMemoryPressures", "TCPMemoryPressures"),
+	       counter2(xtcp, pair, "PruneCalled", "PruneCalled"),
+	       counter2(xtcp, pair, "RcvPruned", "RcvPruned"),
+	       counter2(xtcp, pair, "TCPRcvQDrop", "TCPRcvQDrop"),
+	       counter2(xtcp, pair, "OfoPrune", "OfoPruned"));
 }
 
 /* write connection i's stream until EAGAIN; the bytes written */
@@ -301,7 +299,7 @@ static ssize_t drain(struct conn *c, int i)
 	}
 }
 
-static int conn_open(FIXTURE_DATA(mem) *self, int l, bool xtcp,
+static int conn_open(const struct xtcp_test_pair *pair, int l, bool xtcp,
 		     struct conn *c)
 {
 	struct sockaddr_in sin;
@@ -309,7 +307,7 @@ static int conn_open(FIXTURE_DATA(mem) *self, int l, bool xtcp,
 
 	c->hs = FNV0;
 	c->hr = FNV0;
-	c->cfd = xtcp_test_socket(self->pair.net.ns[0],
+	c->cfd = xtcp_test_socket(pair->net.ns[0],
 				  xtcp_test_sock_family(xtcp), SOCK_STREAM);
 	if (c->cfd < 0)
 		return -1;
@@ -357,15 +355,15 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 	/* the connections, then the limit: the handshakes need no memory */
 	t0 = xtcp_test_now_ms();
 	for (i = 0; i <= n; i++)
-		ASSERT_EQ(0, conn_open(self, l, variant->xtcp, &self->c[i]))
+		ASSERT_EQ(0, conn_open(&self->pair, l, variant->xtcp, &self->c[i]))
 			TH_LOG("connection %d: errno %d", i, errno);
 	close(l);
 	live = &self->c[n];
 	TH_LOG("%d connections (and one live) in %lld ms", n,
 	       xtcp_test_now_ms() - t0);
-	press0 = counter2(variant, self, "TCPMemoryPressures",
+	press0 = counter2(variant->xtcp, &self->pair, "TCPMemoryPressures",
 			  "TCPMemoryPressures");
-	ASSERT_EQ(0, write_limits(limit_path(variant), lim));
+	ASSERT_EQ(0, write_limits(limit_path(variant->xtcp), lim));
 	TH_LOG("tcp_mem %ld %ld %ld pages, slack %ld (%d cpus)",
 	       lim[0], lim[1], lim[2], slack, ncpu);
 
@@ -380,12 +378,12 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 			ASSERT_LE(0, w) TH_LOG("conn %d: send errno %d", i, errno);
 			sweep += (uint64_t)w;
 			if (i % 1000 == 999) {
-				pages = mem_pages(variant, ns0);
+				pages = mem_pages(variant->xtcp, ns0);
 				if (pages > max_pages)
 					max_pages = pages;
 			}
 		}
-		pages = mem_pages(variant, ns0);
+		pages = mem_pages(variant->xtcp, ns0);
 		if (pages > max_pages)
 			max_pages = pages;
 		idle = sweep ? 0 : idle + 1;
@@ -395,8 +393,8 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 		/* what is in flight settles before the next sweep */
 		xtcp_test_msleep(200);
 	}
-	end_pages = mem_pages(variant, ns0);
-	pressure = under_pressure(variant);
+	end_pages = mem_pages(variant->xtcp, ns0);
+	pressure = under_pressure(variant->xtcp);
 	{
 		uint64_t total = 0;
 
@@ -408,10 +406,10 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 	}
 	TH_LOG("account: %ld pages at the end (%ld bytes per connection), highest sample %ld, high %ld",
 	       end_pages, end_pages * 4096 / n, max_pages, lim[2]);
-	log_counters(_metadata, variant, self);
+	log_counters(_metadata, variant->xtcp, &self->pair);
 	ASSERT_LE(max_pages, lim[2] + slack);
 	ASSERT_LE(end_pages, lim[2] + slack);
-	ASSERT_LT(press0, counter2(variant, self, "TCPMemoryPressures",
+	ASSERT_LT(press0, counter2(variant->xtcp, &self->pair, "TCPMemoryPressures",
 				   "TCPMemoryPressures"));
 	ASSERT_TRUE(pressure) TH_LOG("not under pressure at the end of the fill");
 
@@ -437,7 +435,7 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 	ASSERT_EQ(live->hs, live->hr);
 	TH_LOG("live connection: %d bytes in %lld ms under pressure (%s)",
 	       LIVE_BYTES, xtcp_test_now_ms() - t0,
-	       under_pressure(variant) ? "still" : "no longer");
+	       under_pressure(variant->xtcp) ? "still" : "no longer");
 
 	/* the readers drain everything: every byte, in order, hashed */
 	ep = epoll_create1(0);
@@ -481,7 +479,7 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 	}
 	deadline = xtcp_test_now_ms() + 60000LL * xtcp_test_timeout_scale();
 	for (;;) {
-		pages = mem_pages(variant, ns0);
+		pages = mem_pages(variant->xtcp, ns0);
 		if (variant->xtcp ? pages == 0 :
 		    labs(pages) <= (long)PCPU_RSV_PAGES * ncpu)
 			break;
