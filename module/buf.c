@@ -347,14 +347,19 @@ void xtcp_buf_proc_show(struct seq_file *seq)
 		   percpu_counter_sum_positive(&xtcp_sockets_allocated));
 }
 
-/* tcp_mem's defaults (tcp_init_mem()) and the sockets_allocated counter */
+/*
+ * tcp_mem's defaults (tcp_init_mem()), unless insmod set it, and the
+ * sockets_allocated counter
+ */
 int __init xtcp_buf_init(void)
 {
 	unsigned long limit = max(nr_free_buffer_pages() / 16, 128UL);
 
-	xtcp_mem[0] = limit / 4 * 3;
-	xtcp_mem[1] = limit;
-	xtcp_mem[2] = xtcp_mem[0] * 2;
+	if (!xtcp_mem[2]) {
+		xtcp_mem[0] = limit / 4 * 3;
+		xtcp_mem[1] = limit;
+		xtcp_mem[2] = xtcp_mem[0] * 2;
+	}
 	return percpu_counter_init(&xtcp_sockets_allocated, 0, GFP_KERNEL);
 }
 
