@@ -76,7 +76,15 @@
  * connections); the test turns TSO off so that segments are MTU-sized.
  */
 #define PCPU_RSV_PAGES	256
-#define FORCED_PER_CONN	4
+/*
+ * Measured with TSO off, 10000 connections, high 60000 pages: Linux ends
+ * the fill at 174813 pages, XTCP at 183743, 11 and 12 pages a connection
+ * over high: senders keep what they queued before their sndbuf was cut,
+ * as __sk_mem_raise_allocated() never refuses a stream sender at or over
+ * its sndbuf. 16 pages covers that; the assertion is that the account is
+ * bounded as Linux's is, not that high is a hard cap (it is not in Linux).
+ */
+#define FORCED_PER_CONN	16
 
 #define XTCP_TCP_MEM	"/sys/module/xtcp/parameters/tcp_mem"
 #define LINUX_TCP_MEM	"/proc/sys/net/ipv4/tcp_mem"
