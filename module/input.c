@@ -605,6 +605,7 @@ static bool xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		if (skb->tstamp)
 			tail->tstamp = skb->tstamp;
 		atomic_add(delta, &sk->sk_rmem_alloc);
+		sk_mem_charge(sk, delta);
 		kfree_skb_partial(skb, fragstolen);
 		XTCP_INC_STATS(sock_net(sk), RCVCOALESCE);
 		return true;
@@ -733,6 +734,7 @@ static bool xtcp_ofo_coalesce(struct sock *sk, struct sk_buff *to,
 	if (linked)
 		rb_erase(&from->rbnode, &xtcp_sk(sk)->ofo_root);
 	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
 	tcb->end_seq = fcb->end_seq;
 	tcb->flags |= fcb->flags;
 	kfree_skb_partial(from, fragstolen);
@@ -868,6 +870,17 @@ static bool xtcp_rmem_over(const struct sock *sk)
 }
 
 /*
+ * May skb be charged to sk? Within the socket's bound, and if the memory
+ * account (tcp_mem, buf.c) gives sk_forward_alloc the room:
+ * sk_rmem_schedule() may enter memory pressure, and refuses above the
+ * high mark, or under pressure past tcp_rmem[0] and the fair share.
+ */
+static bool xtcp_rmem_fits(struct sock *sk, struct sk_buff *skb)
+{
+	return !xtcp_rmem_over(sk) && sk_rmem_schedule(sk, skb, skb->truesize);
+}
+
+/*
  * Make room for skb by dropping out-of-order data from its far end, the
  * bytes the sender will come to last, like tcp_prune_ofo_queue(). Nothing
  * at or below skb's own sequence number goes: when skb would itself be
@@ -877,15 +890,15 @@ static bool xtcp_rmem_over(const struct sock *sk)
  * cumulatively ACKed. Our SACK blocks then forget everything, as
  * tcp_prune_ofo_queue() resets them, so that no ACK reports data we no
  * longer hold; the next out-of-order segments build them again. Each
- * pruned skb counts in OfoPrune. Returns true when there is room now.
+ * pruned skb counts in OfoPrune. Returns true when skb fits now.
  */
-static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
+static bool xtcp_prune_ofo(struct sock *sk, struct sk_buff *in)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 seq = XTCP_SKB_CB(in)->seq;
 	struct rb_node *node;
 
-	while (xtcp_rmem_over(sk) && (node = rb_last(&xs->ofo_root))) {
+	while (!xtcp_rmem_fits(sk, in) && (node = rb_last(&xs->ofo_root))) {
 		struct sk_buff *skb = rb_to_skb(node);
 
 		if (xtcp_before(XTCP_SKB_CB(skb)->seq, seq))
@@ -897,28 +910,47 @@ static bool xtcp_prune_ofo(struct sock *sk, const struct sk_buff *in)
 	}
 	node = rb_last(&xs->ofo_root);
 	xs->ofo_last = node ? rb_to_skb(node) : NULL;
-	return !xtcp_rmem_over(sk);
+	return xtcp_rmem_fits(sk, in);
 }
 
 /*
- * May skb's text be charged to the receive buffer? In-window data is
- * accepted up to xtcp_rmem_over(); past it, like tcp_data_queue() with
- * tcp_try_rmem_schedule():
- * - in-order data is taken anyway while the receive queue is empty.
- *   Otherwise an out-of-order queue that fills the budget would keep out
- *   the very segment that fills the hole in front of it, and with nothing
- *   for the application to read, nothing would ever free room: the
- *   connection would be wedged for good;
- * - else out-of-order data beyond skb is pruned to make room.
+ * May skb be queued, in order or out of order? Like tcp_data_queue() with
+ * tcp_try_rmem_schedule() and tcp_prune_queue():
+ * - in-order data is taken while the receive queue is empty, charged
+ *   whatever the socket's bound and the memory account say
+ *   (xtcp_buf_forced_schedule()): it is what a reader may be waiting for,
+ *   and otherwise an out-of-order queue that fills the budget would keep
+ *   out the very segment that fills the hole in front of it, and with
+ *   nothing for the application to read, nothing would ever free room;
+ * - else skb is taken when it fits (xtcp_rmem_fits());
+ * - else out-of-order data beyond skb is pruned to make room (PruneCalled;
+ *   RcvPruned when that is not enough, and TCPRcvQDrop for in-order
+ *   data, which then waits for the reader to make room and the sender to
+ *   resend). Linux first collapses its queues; XTCP coalesces on arrival
+ *   instead and has nothing left to collapse.
+ * Under memory pressure the window we offer shrinks too
+ * (xtcp_buf_window_limit()), so that a peer respecting it rarely sends
+ * what gets here.
  */
-static bool xtcp_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_rmem_schedule(struct sock *sk, struct sk_buff *skb)
 {
-	if (!xtcp_rmem_over(sk))
+	bool in_order = !xtcp_after(XTCP_SKB_CB(skb)->seq,
+				    xtcp_sk(sk)->rcv_nxt);
+
+	if (in_order && skb_queue_empty(&sk->sk_receive_queue)) {
+		xtcp_buf_forced_schedule(sk, skb->truesize);
 		return true;
-	if (!xtcp_after(XTCP_SKB_CB(skb)->seq, xtcp_sk(sk)->rcv_nxt) &&
-	    skb_queue_empty(&sk->sk_receive_queue))
+	}
+	if (xtcp_rmem_fits(sk, skb))
 		return true;
-	return xtcp_prune_ofo(sk, skb);
+	XTCP_INC_STATS(sock_net(sk), PRUNECALLED);
+	sk_mem_reclaim(sk);
+	if (xtcp_prune_ofo(sk, skb))
+		return true;
+	XTCP_INC_STATS(sock_net(sk), RCVPRUNED);
+	if (in_order)
+		XTCP_INC_STATS(sock_net(sk), RCVQDROP);
+	return false;
 }
 
 /*
@@ -935,7 +967,9 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 
 	/* a D-SACK block reports this segment's duplicate only, as Linux */
 	xs->dsack = 0;
-	if (skb->len && !xtcp_rmem_schedule(sk, skb)) {
+	/* a bare FIN out of order is queued, and charged, too */
+	if ((skb->len || xtcp_after(cb->seq, xs->rcv_nxt)) &&
+	    !xtcp_rmem_schedule(sk, skb)) {
 		XTCP_INC_STATS(sock_net(sk), DROP_RCVBUF);
 		*ack_now = true;
 		return false;

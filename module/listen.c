@@ -425,6 +425,8 @@ static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
 		/* as tcp_fastopen_add_skb() counts the SYN's data */
 		xs->info.bytes_received = skb->len;
 		xs->info.syn_data_acked = 1;
+		/* charged whatever the memory account says, as there */
+		xtcp_buf_forced_schedule(child, skb->truesize);
 		skb_set_owner_r(skb, child);
 		__skb_queue_tail(&child->sk_receive_queue, skb);
 	} else {

@@ -83,6 +83,16 @@ struct proto xtcp_prot = {
 	.release_cb	= xtcp_release_cb,
 	.keepalive	= xtcp_keepalive,
 	.stream_memory_free = xtcp_stream_memory_free,
+	/* the socket core's memory account, as tcp_prot's (buf.c) */
+	.enter_memory_pressure	= xtcp_buf_enter_memory_pressure,
+	.leave_memory_pressure	= xtcp_buf_leave_memory_pressure,
+	.memory_allocated	= &xtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &xtcp_memory_per_cpu_fw_alloc,
+	.memory_pressure	= &xtcp_memory_pressure,
+	.sockets_allocated	= &xtcp_sockets_allocated,
+	.sysctl_mem		= xtcp_mem,
+	.sysctl_wmem		= xtcp_wmem,
+	.sysctl_rmem		= xtcp_rmem,
 };
 
 /*
@@ -185,9 +195,12 @@ static int __init xtcp_init(void)
 	err = xtcp_cong_module_init();
 	if (err)
 		goto err_timewait;
-	err = proto_register(&xtcp_prot, 1);
+	err = xtcp_buf_init();
 	if (err)
 		goto err_cong;
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_buf;
 	err = register_pernet_subsys(&xtcp_net_ops);
 	if (err)
 		goto err_proto;
@@ -211,6 +224,8 @@ err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
 err_proto:
 	proto_unregister(&xtcp_prot);
+err_buf:
+	xtcp_buf_uninit();
 err_cong:
 	xtcp_cong_module_exit();
 err_timewait:
@@ -236,6 +251,7 @@ static void __exit xtcp_exit(void)
 	 */
 	rcu_barrier();
 	proto_unregister(&xtcp_prot);
+	xtcp_buf_uninit();
 	xtcp_cong_module_exit();
 	xtcp_timewait_uninit();
 	xtcp_listen_uninit();

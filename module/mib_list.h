@@ -174,3 +174,14 @@ XTCP_MIB(SYNCOOKIESFAILED, "SyncookiesFailed")
 XTCP_MIB(REQQFULLDOCOOKIES, "TCPReqQFullDoCookies")
 /* a SYN found the SYN queue full with syncookies 0: dropped */
 XTCP_MIB(REQQFULLDROP, "TCPReqQFullDrop")
+/* memory accounting (buf.c, input.c), Linux's names */
+/* the account went over tcp_mem's pressure mark (not under pressure yet) */
+XTCP_MIB(MEMORYPRESSURES, "TCPMemoryPressures")
+/* milliseconds spent under memory pressure, added as it ends */
+XTCP_MIB(MEMORYPRESSURESCHRONO, "TCPMemoryPressuresChrono")
+/* a segment found no room: the queues were pruned (tcp_prune_queue()) */
+XTCP_MIB(PRUNECALLED, "PruneCalled")
+/* pruning did not make room: the segment was dropped */
+XTCP_MIB(RCVPRUNED, "RcvPruned")
+/* in-order data dropped for memory behind a non-empty receive queue */
+XTCP_MIB(RCVQDROP, "TCPRcvQDrop")

@@ -145,8 +145,9 @@ u32 xtcp_window_offer(const struct sock *sk)
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 max_win = 65535U << xs->rcv_wscale;
 	/* TCP_WINDOW_CLAMP bounds what we offer, not what we offered */
-	u32 limit = xs->window_clamp ? min(max_win, xs->window_clamp) :
-		    max_win;
+	u32 limit = xtcp_buf_window_limit(sk, xs->window_clamp ?
+					  min(max_win, xs->window_clamp) :
+					  max_win);
 	u32 full = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, limit);
 	u32 step = min_t(u32, full / 2, xs->advmss);
 	u32 cur = xtcp_receive_window(xs);
@@ -423,12 +424,6 @@ static int xtcp_skb_unclone(struct sk_buff *skb)
 	return err;
 }
 
-static void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
-{
-	sk_wmem_queued_add(sk, -skb->truesize);
-	__kfree_skb(skb);
-}
-
 /*
  * Cut skb at len bytes, putting the tail in a new skb right after it.
  * Like tcp_fragment(); the FIN and PSH flags travel with the tail, so
@@ -467,6 +462,7 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	if (!buff)
 		return -ENOMEM;
 	/* the new skb's own overhead is new memory; its bytes just move */
+	xtcp_buf_wqueue_charge(sk, buff, true);
 	sk_wmem_queued_add(sk, buff->truesize);
 	nlen = skb->len - len;
 	skb_split(skb, buff, len);
@@ -869,7 +865,7 @@ u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as)
 			break;
 		xtcp_info_delivered(sk, skb, false);
 		__skb_unlink(skb, &sk->sk_write_queue);
-		xtcp_wmem_free_skb(sk, skb);
+		xtcp_buf_wqueue_free(sk, skb);
 		freed++;
 	}
 	return freed;
@@ -918,6 +914,8 @@ static void xtcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	/* a SYN or a FIN: queued whatever the memory account says */
+	xtcp_buf_wqueue_charge(sk, skb, true);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
 	if (!xs->send_head)

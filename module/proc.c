@@ -59,6 +59,7 @@ static int xtcp_proc_stat_show(struct seq_file *seq, void *v)
 	xtcp_stats_fold(seq_file_single_net(seq), vals);
 	for (i = 0; i < __XTCP_MIB_MAX; i++)
 		seq_printf(seq, "%-32s\t%llu\n", xtcp_mib_names[i], vals[i]);
+	xtcp_buf_proc_show(seq);
 	return 0;
 }
 

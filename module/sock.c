@@ -49,10 +49,8 @@ static void xtcp_write_queue_purge(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		__kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		xtcp_buf_wqueue_free(sk, skb);
 	xs->send_head = NULL;
 }
 
@@ -71,6 +69,7 @@ static void xtcp_sock_destruct(struct sock *sk)
 		put_page(sk->sk_frag.page);
 		sk->sk_frag.page = NULL;
 	}
+	xtcp_buf_sock_destruct(sk);
 }
 
 /* a fresh TCB: for socket(), and for children of a listener */
@@ -104,6 +103,7 @@ void xtcp_sock_init_tcb(struct sock *sk)
 	xtcp_cong_init(sk);
 	xtcp_recovery_init(sk);
 	xtcp_timer_init(sk);
+	xtcp_buf_sock_init(sk);
 }
 
 /*
@@ -986,6 +986,10 @@ static struct sk_buff *xtcp_sendmsg_new_skb(struct sock *sk)
 	skb = xtcp_alloc_skb(sk, 0, sk->sk_allocation);
 	if (!skb)
 		return NULL;
+	if (!xtcp_buf_wqueue_schedule(sk, skb)) {
+		__kfree_skb(skb);
+		return NULL;
+	}
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->flags = XTCP_FLAG_ACK;
@@ -1030,6 +1034,18 @@ static int xtcp_sendmsg_copy(struct sock *sk, struct msghdr *msg,
 
 	copy = min_t(int, size_goal - skb->len, msg_data_left(msg));
 	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	/* skb_copy_to_page_nocache() charges what this schedules */
+	copy = xtcp_buf_wmem_schedule(sk, copy);
+	if (!copy) {
+		/* a new skb left empty goes (tcp_remove_empty_skb()) */
+		if (!skb->len) {
+			if (xs->send_head == skb)
+				xs->send_head = NULL;
+			__skb_unlink(skb, &sk->sk_write_queue);
+			xtcp_buf_wqueue_free(sk, skb);
+		}
+		return -EAGAIN;
+	}
 	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
 				       pfrag->offset, copy);
 	if (err)
@@ -1382,8 +1398,14 @@ found:
 		*seq += used;
 		copied += used;
 		if (want_ts && skb->tstamp) {
+			/*
+			 * A clone, not a reference: the last reference to a
+			 * queued skb uncharges sk_forward_alloc (sock_rfree()),
+			 * which only the lock holder may touch, and tskb is
+			 * freed after release_sock().
+			 */
 			kfree_skb(tskb);
-			tskb = skb_get(skb);
+			tskb = skb_clone(skb, sk->sk_allocation);
 		}
 		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);

@@ -973,6 +973,28 @@ int xtcp_buf_rmem(int which);
 int xtcp_buf_wmem(int which);
 void xtcp_buf_rcv_adjust(struct sock *sk);
 void xtcp_buf_snd_expand(struct sock *sk);
+/* buf.c: the proto-level memory account (tcp_mem) */
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+extern unsigned long xtcp_memory_pressure;
+extern struct percpu_counter xtcp_sockets_allocated;
+extern long xtcp_mem[3];
+extern int xtcp_rmem[3];
+extern int xtcp_wmem[3];
+void xtcp_buf_enter_memory_pressure(struct sock *sk);
+void xtcp_buf_leave_memory_pressure(struct sock *sk);
+void xtcp_buf_sock_init(struct sock *sk);
+void xtcp_buf_sock_destruct(struct sock *sk);
+void xtcp_buf_forced_schedule(struct sock *sk, int size);
+void xtcp_buf_wqueue_charge(struct sock *sk, struct sk_buff *skb, bool force);
+bool xtcp_buf_wqueue_schedule(struct sock *sk, struct sk_buff *skb);
+int xtcp_buf_wmem_schedule(struct sock *sk, int copy);
+void xtcp_buf_wqueue_free(struct sock *sk, struct sk_buff *skb);
+u32 xtcp_buf_window_limit(const struct sock *sk, u32 limit);
+struct seq_file;
+void xtcp_buf_proc_show(struct seq_file *seq);
+int xtcp_buf_init(void);
+void xtcp_buf_uninit(void);
 
 /* timer.c APIs */
 void xtcp_timer_init(struct sock *sk);
