@@ -26,7 +26,8 @@
  * The figures (pages at the end of the fill, the highest sample, per
  * connection, and the prune and drop counters) are logged.
  *
- * XTCP_MEMLIMIT_CONNS overrides NCONNS (for a quick look). Deterministic in
+ * XTCP_MEMLIMIT_CONNS overrides NCONNS (for a quick look); the debug
+ * kernel runs NCONNS / XTCP_TIMEOUT_SCALE (nconns()). Deterministic in
  * what it asserts; the figures vary with timing.
  */
 #define _GNU_SOURCE
@@ -114,11 +115,19 @@ static const unsigned char *data_at(int i, uint64_t off)
 	return blk + (off + (uint64_t)i * 4099) % BLK;
 }
 
+/*
+ * The debug kernel (XTCP_TIMEOUT_SCALE 10) runs a tenth of the
+ * connections: it looks for leaks and bad accounting, which a thousand
+ * connections under the same limit per connection show as well, and
+ * 10,000 would outlast check-debug's time per program.
+ */
 static int nconns(void)
 {
 	const char *s = getenv("XTCP_MEMLIMIT_CONNS");
 
-	return s && atoi(s) > 0 ? atoi(s) : NCONNS;
+	if (s && atoi(s) > 0)
+		return atoi(s);
+	return NCONNS / xtcp_test_timeout_scale();
 }
 
 static int read_limits(const char *path, long v[3])
