@@ -76,11 +76,14 @@ int xtcp_buf_wmem(int which)
 	return READ_ONCE(xtcp_wmem[which]);
 }
 
-/* "min default max": three positive ints, blanks or commas between */
-static int xtcp_buf_param_set(const char *val, const struct kernel_param *kp)
+/*
+ * Three positive numbers, ascending, blanks or commas between: the form
+ * of tcp_rmem, tcp_wmem and tcp_mem, as the sysctls take them
+ */
+static int xtcp_buf_parse3(const char *val, long v[3])
 {
-	int *triple = kp->arg, v[3], n = 0, err = 0;
 	char *buf, *cur, *tok;
+	int n = 0, err = 0;
 
 	buf = kstrdup(val, GFP_KERNEL);
 	if (!buf)
@@ -89,18 +92,29 @@ static int xtcp_buf_param_set(const char *val, const struct kernel_param *kp)
 	while ((tok = strsep(&cur, " ,\t\n"))) {
 		if (!*tok)
 			continue;
-		if (n == 3 || kstrtoint(tok, 0, &v[n]) || v[n] <= 0) {
+		if (n == 3 || kstrtol(tok, 0, &v[n]) || v[n] <= 0) {
 			err = -EINVAL;
 			break;
 		}
 		n++;
 	}
 	kfree(buf);
-	if (!err && (n != 3 || v[0] > v[1] || v[1] > v[2] ||
-		     v[2] > INT_MAX / 2))
+	if (!err && (n != 3 || v[0] > v[1] || v[1] > v[2]))
 		err = -EINVAL;
+	return err;
+}
+
+/* "min default max" in bytes; the maximum doubled must fit an int */
+static int xtcp_buf_param_set(const char *val, const struct kernel_param *kp)
+{
+	int *triple = kp->arg, n, err;
+	long v[3];
+
+	err = xtcp_buf_parse3(val, v);
 	if (err)
 		return err;
+	if (v[2] > INT_MAX / 2)
+		return -EINVAL;
 	for (n = 0; n < 3; n++)
 		WRITE_ONCE(triple[n], v[n]);
 	return 0;
@@ -136,29 +150,13 @@ unsigned long xtcp_memory_pressure;	/* cmpxchg/xchg, READ_ONCE */
 struct percpu_counter xtcp_sockets_allocated;
 long xtcp_mem[3];			/* READ_ONCE, set at load */
 
-/* "low pressure high" in pages: three positive longs, ascending */
+/* "low pressure high" in pages */
 static int xtcp_buf_mem_set(const char *val, const struct kernel_param *kp)
 {
 	long v[3];
-	char *buf, *cur, *tok;
-	int n = 0, err = 0;
+	int n, err;
 
-	buf = kstrdup(val, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	cur = buf;
-	while ((tok = strsep(&cur, " ,\t\n"))) {
-		if (!*tok)
-			continue;
-		if (n == 3 || kstrtol(tok, 0, &v[n]) || v[n] <= 0) {
-			err = -EINVAL;
-			break;
-		}
-		n++;
-	}
-	kfree(buf);
-	if (!err && (n != 3 || v[0] > v[1] || v[1] > v[2]))
-		err = -EINVAL;
+	err = xtcp_buf_parse3(val, v);
 	if (err)
 		return err;
 	for (n = 0; n < 3; n++)
