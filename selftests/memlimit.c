@@ -26,6 +26,10 @@
  * The figures (pages at the end of the fill, the highest sample, per
  * connection, and the prune and drop counters) are logged.
  *
+ * params_refused: the module parameters tcp_mem, tcp_rmem and tcp_wmem
+ * refuse what is not three positive numbers, ascending (EINVAL, the value
+ * kept), and take blanks or commas between them.
+ *
  * XTCP_MEMLIMIT_CONNS overrides NCONNS (for a quick look); the debug
  * kernel runs NCONNS / XTCP_TIMEOUT_SCALE (nconns()). Deterministic in
  * what it asserts; the figures vary with timing.
@@ -516,5 +520,71 @@ TEST_F_TIMEOUT(mem, no_reader, 1100)
 	}
 	TH_LOG("after close: %ld pages", pages);
 }
+
+/*
+ * tcp_mem, tcp_rmem and tcp_wmem take three positive numbers, ascending
+ * (one parser in buf.c): anything else is EINVAL and leaves the value as
+ * it was. XTCP only: Linux's sysctls take any three ints (tcp_mem does
+ * not check the order), so there is no native reference to hold it to.
+ */
+static int param_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void param_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/* TEST() leaves the harness's variant argument unused */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+TEST(params_refused)
+{
+	static const char *const names[] = { "tcp_mem", "tcp_rmem", "tcp_wmem" };
+	static const char *const bad[] = {
+		"1 2", "1 2 3 4", "3 2 1", "1 3 2", "0 1 2", "-1 2 3", "a b c",
+		"1 2 3x", "", "\n",
+	};
+	char path[96], saved[64], now[64];
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "/sys/module/xtcp/parameters/%s",
+			 names[i]);
+		param_read(path, saved, sizeof(saved));
+		ASSERT_NE('\0', saved[0]);
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			EXPECT_EQ(EINVAL, param_write(path, bad[j]))
+				TH_LOG("%s <- \"%s\"", names[i], bad[j]);
+			param_read(path, now, sizeof(now));
+			EXPECT_STREQ(saved, now);
+		}
+		/* a buffer size doubled must fit an int; pages need not */
+		EXPECT_EQ(i ? EINVAL : 0,
+			  param_write(path, "4096 8192 1073741824"));
+		/* commas and blanks both separate, as the sysctls' writers use */
+		EXPECT_EQ(0, param_write(path, "4096,8192  16384\n"));
+		param_read(path, now, sizeof(now));
+		EXPECT_STREQ("4096\t8192\t16384\n", now);
+		EXPECT_EQ(0, param_write(path, saved));
+		param_read(path, now, sizeof(now));
+		EXPECT_STREQ(saved, now);
+	}
+}
+#pragma GCC diagnostic pop
 
 TEST_HARNESS_MAIN
