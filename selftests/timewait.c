@@ -101,6 +101,12 @@ struct peer {
 	unsigned int passed;
 	/* tw_as_client(): our SYN-ACK again once the host's FIN is in */
 	bool synack_again;
+	/*
+	 * tw_as_client(): our FIN's TSval, whatever came before it (a SYN
+	 * the host sent again while the VM was slow gets a SYN-ACK too)
+	 */
+	bool fin_tsval_set;
+	uint32_t fin_tsval;
 	/* timestamps: offered, our clock, the host's last TSval */
 	bool ts;
 	uint32_t tsval, last_tsval;
@@ -411,6 +417,8 @@ static int tw_as_client(struct __test_metadata *_metadata,
 	    peer_send(p, PEER_ISN, TH_SYN | TH_ACK, mss, sizeof(mss)))
 		goto fail;
 	p->rcv_nxt = p->end_seq;
+	if (p->fin_tsval_set)
+		p->tsval = p->fin_tsval;
 	if (peer_send(p, p->snd_nxt, TH_ACK | TH_FIN, NULL, 0))
 		goto fail;
 	p->snd_nxt++;
@@ -847,6 +855,8 @@ TEST_F_TIMEOUT(tw, ts_zero, 120)
 	SKIP_IF_NEEDED();
 	p->ts = true;
 	p->tsval = 0xffffffffu;	/* peer_send() counts one a segment */
+	p->fin_tsval_set = true;	/* the FIN's is 0, SYN-ACKs before it */
+	p->fin_tsval = 0;
 	c = tw_as_client(_metadata, self);
 	ASSERT_LE(0, c);
 	ASSERT_TRUE(p->saw_ts) TH_LOG("timestamps were not negotiated");
