@@ -35,7 +35,7 @@
  * detector needs RTT samples (xtcp_cong_rtt_sample()): one per ACK that
  * acknowledges or SACKs new data, with or without timestamps.
  *
- * Per-connection state: struct xtcp_cubic, 56 bytes of the 64 in
+ * Per-connection state: struct xtcp_cubic, 52 bytes of the 56 in
  * xtcp_sock.cong_priv (Linux's struct bictcp is 64 of 104).
  */
 #include <linux/math64.h>

@@ -502,7 +502,7 @@ void xtcp_fastopen_synack(struct sock *sk, const struct xtcp_opts *opts,
 	if (req->syn_data) {
 		if (ack == xs->iss + 1 + req->syn_data) {
 			XTCP_INC_STATS(net, FASTOPENACTIVE);
-			xs->info.syn_data_acked = 1;
+			xs->syn_data_acked = 1;
 		} else {
 			XTCP_INC_STATS(net, FASTOPENACTIVEFAIL);
 			XTCP_INC_STATS(net, RETRANSSEGS);

@@ -165,7 +165,7 @@ static void xtcp_info_options(struct sock *sk, struct tcp_info *info,
 		info->tcpi_snd_wscale = xs->snd_wscale;
 		info->tcpi_rcv_wscale = xs->rcv_wscale;
 	}
-	if (xs->info.syn_data_acked)
+	if (xs->syn_data_acked)
 		info->tcpi_options |= TCPI_OPT_SYN_DATA;
 }
 
@@ -290,7 +290,10 @@ int xtcp_info_getsockopt(struct sock *sk, char __user *optval,
 /* a new connection on this socket starts its counters again */
 void xtcp_info_reset(struct sock *sk)
 {
-	memset(&xtcp_sk(sk)->info, 0, sizeof(xtcp_sk(sk)->info));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	memset(&xs->info, 0, sizeof(xs->info));
+	xs->syn_data_acked = 0;
 }
 
 /*

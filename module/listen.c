@@ -424,7 +424,7 @@ static bool xtcp_listen_fastopen(struct sock *lsk, struct xtcp_request *req,
 		xs->rcv_nxt = cb->end_seq;
 		/* as tcp_fastopen_add_skb() counts the SYN's data */
 		xs->info.bytes_received = skb->len;
-		xs->info.syn_data_acked = 1;
+		xs->syn_data_acked = 1;
 		/* charged whatever the memory account says, as there */
 		xtcp_buf_forced_schedule(child, skb->truesize);
 		skb_set_owner_r(skb, child);

@@ -66,7 +66,11 @@ enum {
 	XTCP_TS_ALIGNED_LEN	= 12,		/* NOP NOP TS, RFC 7323 App. A */
 	XTCP_PAWS_WINDOW	= 1,		/* ticks, Linux's TCP_PAWS_WINDOW */
 	XTCP_CA_NAME_MAX	= 16,		/* TCP_CA_NAME_MAX */
-	XTCP_CA_PRIV_SIZE	= 64,		/* xtcp_sock.cong_priv, bytes */
+	/*
+	 * xtcp_sock.cong_priv, bytes: the largest algorithm's state rounded
+	 * up to u64s (CUBIC's 52, cubic.c checks it), not Linux's 104.
+	 */
+	XTCP_CA_PRIV_SIZE	= 56,
 };
 
 #define XTCP_RTO_MIN		(HZ / 5)	/* Linux's 200 ms, not RFC's 1 s */
@@ -198,7 +202,6 @@ struct xtcp_info_stats {
 	u32 lrcvtime;		/* jiffies: in-order data came, 0: none */
 	u32 rcv_rtt_us;		/* receiver's RTT estimate, 0: none */
 	u32 rcv_rtt_tsecr;	/* the TSecr of its last sample */
-	u8 syn_data_acked;	/* Fast Open: the SYN's data was acked */
 };
 
 struct xtcp_cong_ops;
@@ -250,6 +253,12 @@ enum {
  * lock_sock() by processes and as bh_lock_sock() by softirq input and
  * timers, which defer to the backlog or to release_cb when a process owns
  * the socket. Exceptions say so.
+ *
+ * Layout: what every segment touches (sequence space, ACK, RTT and
+ * congestion state, then the scoreboard) comes first, in the cache lines
+ * right after struct sock; listener, option and TCP_INFO state last. The
+ * members are ordered so that pahole -C xtcp_sock shows almost no holes:
+ * the size is held by the static_assert below the struct (issue 13).
  */
 struct xtcp_sock {
 	struct sock sk;		/* must be first: sk_state uses TCP_* */
@@ -286,8 +295,16 @@ struct xtcp_sock {
 	    * RFC 7323 3.2). In SYN-SENT: what our SYN offers.
 	    */
 	   sack_ok:1,
-	   tstamp_ok:1;
+	   tstamp_ok:1,
+	   /*
+	    * Fast Open: the SYN's data was acked (TCPI_OPT_SYN_DATA), a
+	    * bit as tcp_sock's; cleared with info by xtcp_info_reset().
+	    */
+	   syn_data_acked:1;
 	u8 dupacks;
+	/* the SACK blocks below: counts, here to fill the word */
+	u8 num_sacks;
+	u8 dsack;
 
 	/*
 	 * RFC 7323 timestamps. Our TSval is a millisecond clock plus
@@ -306,8 +323,6 @@ struct xtcp_sock {
 	 */
 	struct xtcp_sack_block selective_acks[XTCP_MAX_SACKS];
 	struct xtcp_sack_block dsack_block;
-	u8 num_sacks;
-	u8 dsack;
 
 	/*
 	 * When the receiver ACKs (input.c, xtcp_ack_snd_check()), as
@@ -332,6 +347,12 @@ struct xtcp_sock {
 	u8 probes;		/* zero-window probes without answer */
 	u8 syn_retries;		/* TCP_SYNCNT, 0: XTCP_SYN_RETRIES */
 	u8 rtx_event;		/* XTCP_EV_*: what rtx_timer is armed for */
+	/*
+	 * Of the congestion control below, here to share the word with the
+	 * u8s above rather than leave holes (issue 13's size target).
+	 */
+	u8 in_recovery;		/* XTCP_CA_*: xtcp_cong_set_state() */
+	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
 	u32 min_rtt_us;		/* lowest RTT sample, 0: none (RACK) */
 	u32 min_rtt_stamp;	/* jiffies of min_rtt_us */
 
@@ -340,19 +361,24 @@ struct xtcp_sock {
 	u32 snd_ssthresh;
 	u32 snd_cwnd_cnt;
 	u32 recover;		/* NewReno: snd_nxt when recovery began */
-	u8 in_recovery;		/* XTCP_CA_*: xtcp_cong_set_state() */
-	const struct xtcp_cong_ops *cong;
 
 	/*
 	 * Congestion control ops and buffer autotuning (cong.c, cubic.c,
-	 * buf.c). Socket lock. cong above is the algorithm, chosen at
+	 * buf.c). Socket lock. cong below is the algorithm, chosen at
 	 * socket() from the congestion_control parameter, by TCP_CONGESTION,
 	 * or inherited from the listener; it stays across disconnect().
+	 * cong_user is with the u8s above.
 	 */
-	u8 cong_user;		/* TCP_CONGESTION chose cong: children keep it */
 	u32 lsndtime;		/* jiffies of the last data sent, 0: none */
+	/*
+	 * jiffies: the last acceptable ACK came. Of the keepalive group
+	 * below (timer.c reads it), but written per ACK: here, by the
+	 * other per-segment state, and so that no hole is left before cong.
+	 */
+	u32 rcv_tstamp;
 	u32 rcvq_seq;		/* DRS: copied_seq when the period began */
 	u32 rcvq_space;		/* DRS: most bytes copied in one period */
+	const struct xtcp_cong_ops *cong;
 	u64 rcvq_time_us;	/* DRS: start of the period, 0: not yet */
 	/* the algorithm's own state (struct xtcp_cubic...), zeroed by init */
 	u64 cong_priv[XTCP_CA_PRIV_SIZE / sizeof(u64)];
@@ -391,27 +417,43 @@ struct xtcp_sock {
 	/* TLP (RFC 8985 7) */
 	u8 tlp_retrans;		/* the probe was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt at the probe, 0: no probe out */
+	/* socket lock; here, not by ofo_last, to fill the word */
+	u32 last_oow_ack;	/* jiffies of the last rate-limited ACK */
 
 	/* sk_write_queue holds sent-but-unacked data, then unsent data */
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
 	struct rb_root ofo_root;	/* out-of-order data by seq */
 	struct sk_buff *ofo_last;	/* its highest skb, or NULL */
-	u32 last_oow_ack;	/* jiffies of the last rate-limited ACK */
 
 	struct timer_list rtx_timer;	/* RTO, SYN, probes; SYN-ACKs */
 	struct timer_list delack_timer;
 	unsigned long deferred;		/* XTCP_DEFER_*, atomic bitops */
 
 	struct xtcp_listen *listen;	/* LISTEN: SYN and accept queues */
-	/*
-	 * TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts, 0: off
-	 * (listen.c). Written under the socket lock with WRITE_ONCE, read
-	 * by the listener's RX and timer under it, and by getsockopt()
-	 * without it.
-	 */
-	u8 defer_accept;
 	struct hlist_node listen_node;	/* LISTEN: in demux.c's lhash */
 	struct list_head accept_node;	/* child: in the accept queue */
+
+	/*
+	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
+	 * tfo_pending is atomic: a listener counts its children in
+	 * SYN-RECEIVED that came from a SYN with a valid cookie, and each
+	 * child gives its slot back under its own lock.
+	 */
+	struct xtcp_fastopen_ctx *tfo_ctx;	/* TCP_FASTOPEN_KEY's keys */
+	struct xtcp_fastopen_req *tfo_req;	/* client: the SYN's cookie */
+	struct sock *tfo_listener;	/* child: holds a slot of its qlen */
+	u32 tfo_qlen;			/* listener: TCP_FASTOPEN */
+	atomic_t tfo_pending;		/* listener: children holding a slot */
+	u8 tfo_connect;			/* TCP_FASTOPEN_CONNECT */
+	u8 tfo_defer;			/* connect() left the SYN to write() */
+
+	/*
+	 * TCP_CORK (output.c xtcp_output_set_cork()), socket lock: a
+	 * partial last segment waits, as with MSG_MORE on every write.
+	 * Accepted children keep the listener's, as sk_clone_lock() keeps
+	 * tp->nonagle.
+	 */
+	u8 corked;
 
 	/*
 	 * The local port came from connect()'s autobind, so that another
@@ -421,6 +463,13 @@ struct xtcp_sock {
 	 * as the socket joins the bind hash and reads it under that lock.
 	 */
 	bool port_by_connect;
+	/*
+	 * TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts, 0: off
+	 * (listen.c). Written under the socket lock with WRITE_ONCE, read
+	 * by the listener's RX and timer under it, and by getsockopt()
+	 * without it.
+	 */
+	u8 defer_accept;
 
 	/*
 	 * The IPv4 header of what this socket sends (SOL_IP options, see
@@ -446,47 +495,24 @@ struct xtcp_sock {
 	 */
 	u32 port_range;
 
-	/*
-	 * TCP Fast Open (RFC 7413, fastopen.c). Socket lock, except that
-	 * tfo_pending is atomic: a listener counts its children in
-	 * SYN-RECEIVED that came from a SYN with a valid cookie, and each
-	 * child gives its slot back under its own lock.
-	 */
-	struct xtcp_fastopen_ctx *tfo_ctx;	/* TCP_FASTOPEN_KEY's keys */
-	struct xtcp_fastopen_req *tfo_req;	/* client: the SYN's cookie */
-	struct sock *tfo_listener;	/* child: holds a slot of its qlen */
-	u32 tfo_qlen;			/* listener: TCP_FASTOPEN */
-	atomic_t tfo_pending;		/* listener: children holding a slot */
-	u8 tfo_connect;			/* TCP_FASTOPEN_CONNECT */
-	u8 tfo_defer;			/* connect() left the SYN to write() */
-
-	/*
-	 * TCP_CORK (output.c xtcp_output_set_cork()), socket lock: a
-	 * partial last segment waits, as with MSG_MORE on every write.
-	 * Accepted children keep the listener's, as sk_clone_lock() keeps
-	 * tp->nonagle.
-	 */
-	u8 corked;
-
 	/* TCP_INFO's counters and clocks (info.c); socket lock */
 	struct xtcp_info_stats info;
 
 	/*
 	 * Keepalive, TCP_USER_TIMEOUT and the orphaned FIN_WAIT_2 timeout
 	 * (timer.c), as Linux's tcp_sock keepalive_time/_intvl/_probes,
-	 * linger2, rcv_tstamp, retrans_stamp and icsk_user_timeout. Socket
-	 * lock; the options' values are written with WRITE_ONCE for
-	 * getsockopt(), which reads them without it. Kept across
-	 * disconnect(), inherited by accepted children.
+	 * linger2, rcv_tstamp (above), retrans_stamp and
+	 * icsk_user_timeout. Socket lock; the options' values are written
+	 * with WRITE_ONCE for getsockopt(), which reads them without it.
+	 * Kept across disconnect(), inherited by accepted children.
 	 */
 	u32 keepalive_time;	/* TCP_KEEPIDLE, jiffies; 0: keepalive_time */
 	u32 keepalive_intvl;	/* TCP_KEEPINTVL, jiffies; 0: the parameter */
-	u8 keepalive_probes;	/* TCP_KEEPCNT; 0: keepalive_probes */
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms; 0: none */
 	/* TCP_LINGER2, jiffies: 0 fin_timeout, < 0 reset instead */
 	int linger2;
-	u32 rcv_tstamp;		/* jiffies: the last acceptable ACK came */
 	u32 retrans_stamp;	/* jiffies: the first RTO of this episode */
+	u8 keepalive_probes;	/* TCP_KEEPCNT; 0: keepalive_probes */
 
 	/*
 	 * The orphan limit (timer.c xtcp_timer_orphan_oom(), as Linux's
@@ -495,6 +521,7 @@ struct xtcp_sock {
 	 * lock.
 	 */
 	u8 orphan_counted;
+	u8 recvmsg_inq;		/* TCP_INQ: a TCP_CM_INQ cmsg per read */
 
 	/*
 	 * Options of the data path (sock.c, output.c), as tcp_sock's
@@ -502,11 +529,21 @@ struct xtcp_sock {
 	 * with WRITE_ONCE where poll() and getsockopt() read them without
 	 * it. Kept across disconnect(), inherited by accepted children
 	 * (xtcp_output_init_child()), as sk_clone_lock() copies them.
+	 * recvmsg_inq is with orphan_counted above, not to leave holes.
 	 */
 	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the parameter */
 	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
-	u8 recvmsg_inq;		/* TCP_INQ: a TCP_CM_INQ cmsg per read */
 };
+
+/*
+ * Issue 13's memory target: an XTCP socket's slab object at most 1,472
+ * bytes, 0.64x of Linux's 2,304-byte TCP socket. proto_register() makes
+ * the cache with SLAB_HWCACHE_ALIGN, so the object is sizeof() rounded up
+ * to a cache line: 1,472 is 23 lines of 64 bytes, and one byte more costs
+ * a whole line. A new member must fit a hole that pahole -C xtcp_sock
+ * shows, or something else must shrink.
+ */
+static_assert(sizeof(struct xtcp_sock) <= 1472);
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {

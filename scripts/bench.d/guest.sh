@@ -320,22 +320,32 @@ perf_top() {
 # perf_crr ROW: a cpu-clock profile of the whole VM during one more CRR
 # run of ROW (not one of the measured ones: perf costs CPU under TCG).
 perf_crr() {
-	local r=$1 name data rep
+	local r=$1
+
+	perf_run crr "$r" '^crr tx' "$D" ip netns exec "$NS_C" taskset -c "$CLI_CPU" \
+		"$CRR" -f "$(family "$(row_cstack "$r")")" \
+		-c "10.99.$(row_idx "$r").2" -p "$CRR_PORT" -d "$D"
+}
+
+# perf_run METRIC ROW PATTERN SECONDS CMD...: a cpu-clock profile of the
+# whole VM while CMD, one more run of METRIC's ROW, runs; the report,
+# headed by CMD's output lines that match PATTERN, goes to
+# $OUT/perf-METRIC-ROWNAME.txt
+perf_run() {
+	local metric=$1 r=$2 pat=$3 secs=$4 name data rep
+	shift 4
 
 	name=$(row_name "$r")
-	data=/tmp/perf-crr-$name.data
-	rep=$OUT/perf-crr-$name.txt
+	data=/tmp/perf-$metric-$name.data
+	rep=$OUT/perf-$metric-$name.txt
 	command -v perf >/dev/null || { log "# PERF=1 but no perf (apt-get install linux-perf)"; return 0; }
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	echo -1 >/proc/sys/kernel/perf_event_paranoid
-	log "[bench crr] perf record -e cpu-clock -a -g during $name, $D s"
-	perf record -q -e cpu-clock -a -g -o "$data" -- \
-		ip netns exec "$NS_C" taskset -c "$CLI_CPU" "$CRR" \
-		-f "$(family "$(row_cstack "$r")")" -c "10.99.$(row_idx "$r").2" \
-		-p "$CRR_PORT" -d "$D" >/tmp/perf-crr.out 2>&1 ||
-		{ cat /tmp/perf-crr.out; log "# perf record failed"; return 0; }
+	log "[bench $metric] perf record -e cpu-clock -a -g during $name, $secs s"
+	perf record -q -e cpu-clock -a -g -o "$data" -- "$@" >/tmp/perf-run.out 2>&1 ||
+		{ cat /tmp/perf-run.out; log "# perf record failed"; return 0; }
 	{
-		echo "# perf record -e cpu-clock -a -g, $name crr, $D s: $(grep '^crr tx' /tmp/perf-crr.out)"
+		echo "# perf record -e cpu-clock -a -g, $name $metric, $secs s: $(grep -E "$pat" /tmp/perf-run.out | tr '\n' ' ')"
 		echo "# self time by symbol (all CPUs; idle is the CPU not in the loop)"
 		perf_top "$data" 0.1 | head -120
 		echo
@@ -348,7 +358,7 @@ perf_crr() {
 			-g callee,0.5 --percent-limit 2 2>/dev/null |
 			grep -v -e '^$' -e 'tips.txt' | head -300
 	} >"$rep"
-	log "[bench crr] top symbols (the whole report is $rep):"
+	log "[bench $metric] top symbols (the whole report is $rep):"
 	perf_top "$data" 0.5 | head -25
 }
 
@@ -814,6 +824,14 @@ metric_stream() {
 			done
 		done
 	done
+	if [ "$PERF" = 1 ]; then
+		# one flow into XTCP (it receives), and native's same row
+		for r in nx nn; do
+			perf_run stream1tx "$r" 'receiver$' "$SD" ip netns exec "$NS_C" \
+				taskset -c "$CLI_CPU" iperf3 -c "10.99.$(row_idx "$r").2" \
+				-p "$STREAM_PORT" -t "$SD" -P 1
+		done
+	fi
 	for r in "${ROWS[@]}"; do
 		server_stop "${spid[$r]}"
 	done
@@ -889,6 +907,13 @@ metric_rr() {
 			per=$(((per + $(date +%s) - t0 + 1) / 2))
 		done
 	done
+	if [ "$PERF" = 1 ]; then
+		for r in xx nn; do
+			perf_run rr "$r" '^rr conns' "$D" ip netns exec "$NS_C" \
+				taskset -c "$CLI_CPU" "$RR" -f "$(family "$(row_cstack "$r")")" \
+				-c "10.99.$(row_idx "$r").2" -p "$RR_PORT" -C 1 -d "$D"
+		done
+	fi
 	rr_servers_stop
 }
 
