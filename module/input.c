@@ -366,10 +366,10 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		xtcp_recovery_rtt(sk, skb, &as);
 	xtcp_recovery_on_ack(sk, skb, &as);
 	xtcp_info_on_ack(sk, &as);
-	if (as.una_advanced) {
+	if (as.rearm)
 		xtcp_timer_on_ack(sk);
+	if (as.una_advanced)
 		xtcp_check_space(sk);
-	}
 	return true;
 }
 
