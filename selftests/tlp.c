@@ -9,16 +9,19 @@
  *                                     root: netem delay 100 ms (its ACKs)
  *                                     ingress: matchall drop (IP), later
  *
- * probe_restarts_rto: the handshake gives the client an RTT of about
- * 100 ms, so an RTO of about 300 ms (SRTT + the 200 ms floor on the
- * variance term) and a probe timeout of 2 * SRTT + 2 ms. Then the peer
- * turns into a black hole and the client writes three segments at once.
- * The probe timer fires first (RFC 8985 7.2) and resends the last
- * segment. Linux then restarts the RTO from the probe
- * (tcp_send_loss_probe() clears icsk_pending before tcp_rearm_rto()):
- * the timer standing just after the probe has about a whole RTO left.
- * XTCP did count it from the head's transmission, leaving RTO - PTO,
- * about 100 ms. The test polls the client's TCPLossProbes counter and,
+ * probe_restarts_rto: the handshake gives the client an RTT of at least
+ * 100 ms (about 200 ms in practice: the SYN also waits for the peer's
+ * ARP reply, which the netem delays too), so an RTO of SRTT plus at
+ * least 200 ms (the floor on the variance term) and a probe timeout of
+ * 2 * SRTT + 2 ms. Then the peer turns into a black hole and the client
+ * writes three segments at once. The probe timer fires first (RFC 8985
+ * 7.2) and resends the last segment. Linux then restarts the RTO from
+ * the probe (tcp_send_loss_probe() clears icsk_pending before
+ * tcp_rearm_rto()): the timer standing just after the probe has about a
+ * whole RTO left. XTCP did count it from the head's transmission,
+ * leaving RTO - PTO, less than RTO - SRTT (a run on the old module:
+ * 180 ms left of an RTO of 644 ms; native and the fix: 600-610 ms of
+ * 608-616 ms). The test polls the client's TCPLossProbes counter and,
  * as soon as the probe is counted, reads the timer's time left in
  * /proc/net/xtcp (or /proc/net/tcp) and asserts it is more than
  * RTO - SRTT (TCP_INFO), which an RTO counted from the head cannot be.
