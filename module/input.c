@@ -260,6 +260,17 @@ static void xtcp_check_space(struct sock *sk)
 }
 
 /*
+ * tcp_data_snd_check(): send what an ACK let go; what was just sent may
+ * have brought the unsent bytes under TCP_NOTSENT_LOWAT, even on an ACK
+ * that only opened the window
+ */
+static void xtcp_data_snd_check(struct sock *sk)
+{
+	xtcp_push(sk, 0);
+	xtcp_check_space(sk);
+}
+
+/*
  * A duplicate ACK from a peer without SACK: RFC 5681 3.2's three
  * duplicate ACKs. With SACK, RACK judges losses from the blocks instead
  * (recovery.c), as Linux does by default.
@@ -366,10 +377,10 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 		xtcp_recovery_rtt(sk, skb, &as);
 	xtcp_recovery_on_ack(sk, skb, &as);
 	xtcp_info_on_ack(sk, &as);
-	if (as.una_advanced) {
+	if (as.rearm)
 		xtcp_timer_on_ack(sk);
+	if (as.una_advanced)
 		xtcp_check_space(sk);
-	}
 	return true;
 }
 
@@ -1302,13 +1313,9 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	/* closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed */
 	if (sk->sk_state != TCP_CLOSE) {
-		xtcp_push(sk, 0);
-		/*
-		 * as tcp_data_snd_check(): what was just sent may have brought
-		 * the unsent bytes under TCP_NOTSENT_LOWAT, even on an ACK
-		 * that only opened the window
-		 */
-		xtcp_check_space(sk);
+		/* from the backlog, xtcp_backlog_rcv() sends once BH is on */
+		if (!sock_owned_by_user(sk))
+			xtcp_data_snd_check(sk);
 		xtcp_ack_snd_check(sk, ack_now);
 	}
 discard:
@@ -1317,17 +1324,30 @@ discard:
 
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	bool listen = sk->sk_state == TCP_LISTEN;
+
 	/*
 	 * From release_sock() this runs with BH enabled, but the listener
 	 * path locks children with bh_lock_sock_nested(), which softirq
 	 * takes too.
 	 */
 	local_bh_disable();
-	if (sk->sk_state == TCP_LISTEN)
+	if (listen)
 		xtcp_listen_rcv(sk, skb);
 	else
 		xtcp_rcv_state_process(sk, skb);
 	local_bh_enable();
+	/*
+	 * What the ACK let go is sent with BH on, as Linux's
+	 * tcp_v4_do_rcv() runs from __release_sock(): each segment's
+	 * dev_queue_xmit() then runs the softirq that delivers it, so a
+	 * veth peer takes (and ACKs) the segments one by one as they go.
+	 * Sent with BH off, a whole cwnd reached a Linux receiver in one
+	 * softirq pass and drew one ACK (issue 17). The socket is still
+	 * ours: release_sock() has not let go of it.
+	 */
+	if (!listen && sk->sk_state != TCP_CLOSE)
+		xtcp_data_snd_check(sk);
 	return 0;
 }
 

@@ -807,9 +807,9 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
  * The tail loss probe (RFC 8985 7.3, tcp_send_loss_probe()): one segment
  * of new data if the peer's window takes it, whatever cwnd says; else
  * the last MSS sent, again. Either way the ACK it draws lets SACK and
- * RACK see a lost tail without waiting for the RTO.
+ * RACK see a lost tail without waiting for the RTO. True when it went.
  */
-void xtcp_send_loss_probe(struct sock *sk)
+bool xtcp_send_loss_probe(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = xs->send_head;
@@ -818,27 +818,28 @@ void xtcp_send_loss_probe(struct sock *sk)
 		u32 room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 
 		if (xtcp_xmit_new(sk, skb, min3(skb->len, room, (u32)xs->mss)))
-			return;
+			return false;
 		xs->tlp_retrans = 0;
 	} else {
 		skb = skb ? skb->prev : skb_peek_tail(&sk->sk_write_queue);
 		if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue ||
 		    (XTCP_SKB_CB(skb)->sacked & XTCP_SACKED_ACKED) ||
 		    !xtcp_after(XTCP_SKB_CB(skb)->end_seq, xs->snd_una))
-			return;
+			return false;
 		/* only its last MSS */
 		if (skb->len > xs->mss) {
 			if (xtcp_fragment(sk, skb,
 					  rounddown(skb->len - 1, xs->mss)))
-				return;
+				return false;
 			skb = xtcp_write_queue_next(sk, skb);
 		}
 		if (__xtcp_retransmit_skb(sk, skb, xs->mss))
-			return;
+			return false;
 		xs->tlp_retrans = 1;
 	}
 	xs->tlp_high_seq = xs->snd_nxt;
 	XTCP_INC_STATS(sock_net(sk), LOSSPROBES);
+	return true;
 }
 
 /*

@@ -556,19 +556,24 @@ static u32 xtcp_rack_detect_loss(struct sock *sk)
 	return wait;
 }
 
-/* run RACK when the ACK moved it; arm the reorder timer (RFC 8985 6.3) */
-static void xtcp_rack_mark_lost(struct sock *sk)
+/*
+ * Run RACK when the ACK moved it; arm the reorder timer (RFC 8985 6.3).
+ * True when it did: the ACK then leaves the timer alone, as
+ * tcp_identify_packet_loss() clears FLAG_SET_XMIT_TIMER.
+ */
+static bool xtcp_rack_mark_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 wait;
 
 	if (!xs->rack_advanced)
-		return;
+		return false;
 	xs->rack_advanced = 0;
 	wait = xtcp_rack_detect_loss(sk);
 	if (wait)
 		xtcp_timer_arm(sk, XTCP_EV_REO,
 			       jiffies + usecs_to_jiffies(wait) + 1);
+	return wait;
 }
 
 /* tcp_init_undo(): what an episode may restore */
@@ -717,8 +722,29 @@ static void xtcp_recovery_done(struct sock *sk, const struct xtcp_skb_cb *cb)
 }
 
 /*
+ * A SACK-only ACK restarts the RTO (or the probe timer) when its RTT
+ * sample comes from data sent before the head's last transmission, as
+ * tcp_clean_rtx_queue() sets FLAG_SET_XMIT_TIMER: the head was resent
+ * after the SACKed data left, so the path delivers and the resend is
+ * owed a whole RTO. SACKs of data sent after the head do not, or a
+ * stream of them would put off the RTO of a lost head without end.
+ */
+static bool xtcp_sack_rearms(const struct sock *sk,
+			     const struct xtcp_ack_state *as)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (as->sack_rtt_us < 0 || !head || head == xs->send_head)
+		return false;
+	return as->sack_rtt_us > (s64)(as->now_us - XTCP_SKB_CB(head)->xmit_us);
+}
+
+/*
  * What an ACK means for loss recovery, after the scoreboard and SND.UNA
  * took it in; tcp_fastretrans_alert() and tcp_cong_control() in one.
+ * It says in as->rearm whether the ACK restarts the RTO or probe timer
+ * (xtcp_timer_on_ack()).
  */
 void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 			  struct xtcp_ack_state *as)
@@ -730,10 +756,12 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 	u32 prior_lost = xs->lost_out;
 
 	sock_owned_by_me(sk);
+	as->rearm = as->una_advanced || xtcp_sack_rearms(sk, as);
 	xtcp_tlp_ack(sk, cb->ack_seq, as);
 	if (xs->sack_ok) {
 		xtcp_rack_update_reo_wnd(xs, as);
-		xtcp_rack_mark_lost(sk);
+		if (xtcp_rack_mark_lost(sk))
+			as->rearm = 0;
 	}
 	/* tcp_cwnd_reduction()'s newly_lost */
 	if (xs->lost_out > prior_lost)
@@ -838,7 +866,7 @@ void xtcp_recovery_on_rto(struct sock *sk)
  * counting from that segment's last transmission, as tcp_rearm_rto()
  * does with tcp_rto_delta_us(), not from now.
  */
-static u32 xtcp_rto_left(const struct sock *sk)
+u32 xtcp_recovery_rto_left(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
@@ -873,43 +901,62 @@ void xtcp_recovery_reo_timeout(struct sock *sk)
 		xtcp_timer_arm(sk, XTCP_EV_REO,
 			       jiffies + usecs_to_jiffies(wait) + 1);
 	else
-		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));
+		xtcp_timer_arm(sk, XTCP_EV_RTO,
+			       jiffies + xtcp_recovery_rto_left(sk));
 }
 
 /*
  * RFC 8985 7.2, tcp_schedule_loss_probe(): when a probe would be due,
- * if one may be armed now. Only in the open state with SACK, one probe
- * at a time: PTO = 2 * SRTT, plus the peer's worst delayed ACK when a
- * single segment is out, never later than the RTO would fire.
+ * if one may be armed now. Only in the open state with SACK: PTO = 2 *
+ * SRTT, plus the peer's worst delayed ACK when a single segment is out
+ * (else 2 ms, TCP_TIMEOUT_MIN_US), never later than the RTO would fire:
+ * the RTO as it stands (from the head's last transmission), or, when
+ * the caller restarts the RTO (an ACK, advancing_rto), a whole RTO from
+ * now. As in Linux, a probe already out does not stop the timer being
+ * armed: when it expires xtcp_recovery_tlp_fire() sends no second probe
+ * and arms the RTO instead (RFC 8985 7.3 allows one probe at a time).
  */
-bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when)
+bool xtcp_recovery_tlp_timeout(struct sock *sk, bool advancing_rto,
+			       unsigned long *when)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 pto;
 
 	if (!xs->sack_ok || xs->in_recovery != XTCP_CA_OPEN ||
-	    xs->tlp_high_seq || xs->snd_una == xs->snd_nxt ||
+	    xs->snd_una == xs->snd_nxt ||
 	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
 				     TCPF_LAST_ACK)))
 		return false;
 	if (xs->srtt_us) {
-		pto = usecs_to_jiffies(2 * xs->srtt_us);
-		pto += xtcp_packets_out_bytes(xs) <= xs->mss ? XTCP_RTO_MIN : 2;
+		u32 extra = xtcp_packets_out_bytes(xs) <= xs->mss ?
+			    jiffies_to_usecs(XTCP_RTO_MIN) : 2 * USEC_PER_MSEC;
+
+		pto = usecs_to_jiffies(2 * xs->srtt_us + extra);
 	} else {
 		pto = XTCP_TIMEOUT_INIT;
 	}
-	*when = jiffies + min(pto, xtcp_rto_left(sk));
+	*when = jiffies + min(pto, advancing_rto ? xs->rto :
+				   xtcp_recovery_rto_left(sk));
 	return true;
 }
 
-/* RFC 8985 7.3: the probe timer expired */
+/*
+ * RFC 8985 7.3: the probe timer expired. A probe sent restarts the RTO
+ * from now, as tcp_send_loss_probe() does: the probe is the newest
+ * transmission and its ACK needs a round trip, maybe a delayed ACK
+ * too. With a probe still out, or none possible, the RTO counts from
+ * the head's last transmission (tcp_rearm_rto()).
+ */
 void xtcp_recovery_tlp_fire(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	sock_owned_by_me(sk);
-	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq)
-		xtcp_send_loss_probe(sk);
-	xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xtcp_rto_left(sk));
+	if (xs->in_recovery == XTCP_CA_OPEN && !xs->tlp_high_seq &&
+	    xtcp_send_loss_probe(sk))
+		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+	else
+		xtcp_timer_arm(sk, XTCP_EV_RTO,
+			       jiffies + xtcp_recovery_rto_left(sk));
 }

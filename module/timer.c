@@ -37,26 +37,33 @@ void xtcp_timer_arm(struct sock *sk, u8 event, unsigned long when)
 	sk_reset_timer(sk, &xs->rtx_timer, when);
 }
 
-/* the RTO, or the tail loss probe where it may go first (recovery.c) */
-static void xtcp_timer_rearm(struct sock *sk)
+/*
+ * tcp_rearm_rto(): the RTO from now; but where the probe timer or the
+ * RACK reorder timer stood in for it, from the head's last transmission
+ * (tcp_rto_delta_us()), so that neither puts the RTO off.
+ */
+static void xtcp_timer_rearm_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned long when;
 
-	if (xtcp_recovery_tlp_timeout(sk, &when))
-		xtcp_timer_arm(sk, XTCP_EV_TLP, when);
+	if (timer_pending(&xs->rtx_timer) && xs->rtx_event != XTCP_EV_RTO)
+		xtcp_timer_arm(sk, XTCP_EV_RTO,
+			       jiffies + xtcp_recovery_rto_left(sk));
 	else
 		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
 }
 
 /*
- * New data went out (tcp_event_new_data_sent() and the end of
- * tcp_write_xmit()). RFC 6298 5.1 starts the RTO only when it is not
- * running, or when nothing was in flight before; but the tail loss
- * probe moves with every send (RFC 8985 7.2: the PTO counts from the
- * last transmission), so that a flight sent after an ACK of everything
- * has a probe behind it and not a bare RTO. The RACK reorder timer keeps
- * its deadline.
+ * New data went out: tcp_event_new_data_sent() for each segment, then
+ * tcp_schedule_loss_probe() at the end of tcp_write_xmit(). Wherever a
+ * probe is allowed (the open state, SACK, recovery.c), the probe timer
+ * takes the timer over, whatever it stood for before, the reorder timer
+ * too: RFC 8985 7.2 counts the PTO from the last transmission, and a
+ * flight whose ACKs all go missing is then repaired by a probe 2 * SRTT
+ * on, not by an RTO at least 200 ms on. Otherwise, as RFC 6298 5.1, the
+ * RTO starts only when nothing was in flight (or not running); a probe
+ * timer that may no longer stand becomes the RTO it stood in for, and
+ * the reorder timer (in recovery) keeps its deadline.
  */
 void xtcp_timer_on_send(struct sock *sk, bool was_idle)
 {
@@ -64,29 +71,33 @@ void xtcp_timer_on_send(struct sock *sk, bool was_idle)
 	bool pending = timer_pending(&xs->rtx_timer);
 	unsigned long when;
 
-	if (pending && xs->rtx_event == XTCP_EV_REO)
-		return;
-	if (xtcp_recovery_tlp_timeout(sk, &when))
+	if (xtcp_recovery_tlp_timeout(sk, false, &when))
 		xtcp_timer_arm(sk, XTCP_EV_TLP, when);
-	else if (!pending || was_idle || xs->rtx_event == XTCP_EV_TLP)
+	else if (!pending || was_idle)
 		xtcp_timer_arm(sk, XTCP_EV_RTO, jiffies + xs->rto);
+	else if (xs->rtx_event == XTCP_EV_TLP)
+		xtcp_timer_rearm_rto(sk);
 }
 
 /*
- * RFC 6298 5.2 and 5.3: stop the timer when all data is acknowledged,
- * restart it on an ACK of new data (as a probe timer when a TLP may go
- * first, RFC 8985 7.2), unless the RACK reorder timer waits. With unsent
- * data held back by a closed window it stays on as the probe timer.
+ * An ACK that restarts the timer (as->rearm, tcp_set_xmit_timer()):
+ * one of new data, or a SACK as recovery.c's xtcp_sack_rearms() says,
+ * and RACK armed no reorder timer on it. RFC 6298 5.2 and 5.3: stop the
+ * timer when all data is acknowledged, else restart it; as the probe
+ * timer wherever a probe is allowed (RFC 8985 7.2), even after a probe
+ * or the reorder timer had re-armed it as the RTO. With unsent data held
+ * back by a closed window it stays on as the persist timer.
  */
 void xtcp_timer_on_ack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when;
 
 	if (xs->snd_una != xs->snd_nxt) {
-		if (xs->rtx_event == XTCP_EV_REO &&
-		    timer_pending(&xs->rtx_timer))
-			return;
-		xtcp_timer_rearm(sk);
+		if (xtcp_recovery_tlp_timeout(sk, true, &when))
+			xtcp_timer_arm(sk, XTCP_EV_TLP, when);
+		else
+			xtcp_timer_rearm_rto(sk);
 	} else if (!xs->send_head) {
 		sk_stop_timer(sk, &xs->rtx_timer);
 	} else if (xs->rtx_event != XTCP_EV_RTO &&

@@ -831,7 +831,7 @@ u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, struct xtcp_ack_state *as);
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
-void xtcp_send_loss_probe(struct sock *sk);
+bool xtcp_send_loss_probe(struct sock *sk);
 
 /*
  * recovery.c APIs: what one ACK did (filled by xtcp_sacktag() and
@@ -851,7 +851,8 @@ struct xtcp_ack_state {
 	   una_advanced:1,
 	   retrans_acked:1,	/* a resent skb acked cumulatively */
 	   dupack:1,		/* a duplicate ACK (RFC 5681 2) */
-	   reord:1;		/* it showed reordering (TCP_INFO) */
+	   reord:1,		/* it showed reordering (TCP_INFO) */
+	   rearm:1;		/* it restarts the RTO or probe timer */
 };
 
 void xtcp_recovery_init(struct sock *sk);
@@ -868,7 +869,9 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 void xtcp_recovery_on_rto(struct sock *sk);
 void xtcp_recovery_reo_timeout(struct sock *sk);
 void xtcp_recovery_tlp_fire(struct sock *sk);
-bool xtcp_recovery_tlp_timeout(struct sock *sk, unsigned long *when);
+bool xtcp_recovery_tlp_timeout(struct sock *sk, bool advancing_rto,
+			       unsigned long *when);
+u32 xtcp_recovery_rto_left(const struct sock *sk);
 void xtcp_recovery_retransmitted(struct sock *sk, struct sk_buff *skb,
 				 u32 segs, u32 tsval);
 
