@@ -245,14 +245,7 @@ static int proc_cwnd(const char *ns, bool xtcp, uint16_t lport,
 /* the three numbers of net.ipv4.tcp_rmem (or any such file) in ns */
 static int read_triple(const char *ns, const char *path, long v[3])
 {
-	FILE *f = ns_fopen(ns, path);
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%ld %ld %ld", &v[0], &v[1], &v[2]);
-	fclose(f);
-	return n == 3 ? 0 : -1;
+	return xtcp_test_read_triple(ns_fopen(ns, path), v);
 }
 
 /* net.core.rmem_max: global, so only the initial netns shows it */

@@ -136,14 +136,7 @@ static int nconns(void)
 
 static int read_limits(const char *path, long v[3])
 {
-	FILE *f = fopen(path, "r");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%ld %ld %ld", &v[0], &v[1], &v[2]);
-	fclose(f);
-	return n == 3 ? 0 : -1;
+	return xtcp_test_read_triple(fopen(path, "r"), v);
 }
 
 static int write_limits(const char *path, const long v[3])

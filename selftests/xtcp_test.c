@@ -1049,6 +1049,17 @@ int xtcp_test_int_file(const char *path, int val)
 	return cur;
 }
 
+int xtcp_test_read_triple(FILE *f, long v[3])
+{
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%ld %ld %ld", &v[0], &v[1], &v[2]);
+	fclose(f);
+	return n == 3 ? 0 : -1;
+}
+
 int xtcp_test_msl(int ms)
 {
 	return xtcp_test_int_file("/sys/module/xtcp/parameters/msl_ms", ms);

@@ -208,6 +208,11 @@ long long xtcp_test_snmp(const char *ns, const char *proto, const char *name);
  * >= 0 and returns it, else returns what the file holds; -1 on error.
  */
 int xtcp_test_int_file(const char *path, int val);
+/*
+ * Three numbers from f (tcp_rmem, tcp_mem and their like), which it
+ * closes; f may be NULL (a failed fopen()). 0, or -1.
+ */
+int xtcp_test_read_triple(FILE *f, long v[3]);
 /* /sys/module/xtcp/parameters/msl_ms: read, or write when ms >= 0 */
 int xtcp_test_msl(int ms);
 
