@@ -541,9 +541,13 @@ struct xtcp_sock {
  * the cache with SLAB_HWCACHE_ALIGN, so the object is sizeof() rounded up
  * to a cache line: 1,472 is 23 lines of 64 bytes, and one byte more costs
  * a whole line. A new member must fit a hole that pahole -C xtcp_sock
- * shows, or something else must shrink.
+ * shows, or something else must shrink. Held on a production config
+ * only: lockdep (CONFIG_LOCKDEP, as in the debug kernel of make
+ * check-debug) and spinlock debugging grow struct sock and every timer.
  */
+#if !IS_ENABLED(CONFIG_LOCKDEP) && !IS_ENABLED(CONFIG_DEBUG_SPINLOCK)
 static_assert(sizeof(struct xtcp_sock) <= 1472);
+#endif
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
