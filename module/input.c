@@ -1062,7 +1062,8 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
- * Answer now or later (see XTCP_MAX_QUICKACKS above): at once when asked,
+ * Answer now or later (see XTCP_MAX_QUICKACKS above): at once when asked
+ * (ack_now, unless what we sent since carried the ACK),
  * when more than one full segment (rcv_mss) is unacknowledged, so for at
  * least every second one, or in quick-ACK mode; else with the delayed-ACK
  * timer. Something is owed when data or a FIN came since our last ACK,
@@ -1071,12 +1072,12 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
  * __tcp_ack_snd_check(), without its test that the right edge of the
  * window moves (XTCP's window offer is output.c's).
  */
-static void xtcp_ack_snd_check(struct sock *sk, bool ack_now)
+static void xtcp_ack_snd_check(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 owed = xs->rcv_nxt - xs->rcv_wup;
 
-	if (ack_now ||
+	if (xs->ack_now ||
 	    (owed && (owed > xtcp_rcv_mss(xs) || xtcp_in_quickack(xs))))
 		xtcp_send_ack(sk);
 	else if (owed)
@@ -1311,15 +1312,28 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 
-	/* closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed */
-	if (sk->sk_state != TCP_CLOSE) {
-		/* from the backlog, xtcp_backlog_rcv() sends once BH is on */
-		if (!sock_owned_by_user(sk))
-			xtcp_data_snd_check(sk);
-		xtcp_ack_snd_check(sk, ack_now);
-	}
+	/*
+	 * Closed, maybe into TIME_WAIT: xtcp_fin() sent the ACK owed. Else
+	 * the caller answers, with xtcp_rcv_snd_check().
+	 */
+	if (ack_now && sk->sk_state != TCP_CLOSE)
+		xs->ack_now = 1;
 discard:
 	kfree_skb(skb);
+}
+
+/*
+ * After a segment: send what its ACK let go, then the ACK it is owed if
+ * that data did not carry it, in tcp_rcv_established()'s order. A pure
+ * ACK sent first would be one more segment on the wire, and to a peer
+ * without SACK a false duplicate ACK.
+ */
+void xtcp_rcv_snd_check(struct sock *sk)
+{
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	xtcp_data_snd_check(sk);
+	xtcp_ack_snd_check(sk);
 }
 
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
@@ -1344,10 +1358,11 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	 * veth peer takes (and ACKs) the segments one by one as they go.
 	 * Sent with BH off, a whole cwnd reached a Linux receiver in one
 	 * softirq pass and drew one ACK (issue 17). The socket is still
-	 * ours: release_sock() has not let go of it.
+	 * ours: release_sock() has not let go of it. From softirq
+	 * (xtcp_rcv_deliver()) BH stays off, as it must.
 	 */
-	if (!listen && sk->sk_state != TCP_CLOSE)
-		xtcp_data_snd_check(sk);
+	if (!listen)
+		xtcp_rcv_snd_check(sk);
 	return 0;
 }
 

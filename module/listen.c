@@ -490,6 +490,7 @@ static bool xtcp_listen_complete(struct sock *lsk,
 
 	/* the ACK may carry data or even a FIN: the child takes it */
 	xtcp_rcv_state_process(child, skb);
+	xtcp_rcv_snd_check(child);
 	bh_unlock_sock(child);
 
 	list_add_tail(&xtcp_sk(child)->accept_node,

@@ -382,6 +382,7 @@ static void xtcp_sock_forget(struct sock *sk)
 	xs->quickack = 0;
 	xs->pingpong = 0;
 	xs->ack_pending = 0;
+	xs->ack_now = 0;
 	xs->fin_sent = 0;
 	xs->dupacks = 0;
 

@@ -145,6 +145,7 @@ void xtcp_timer_ack_sent(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->ack_pending = 0;
+	xs->ack_now = 0;
 	if (xs->quickack)
 		xs->quickack--;
 }
@@ -736,4 +737,5 @@ void xtcp_timer_clear(struct sock *sk)
 	sk_stop_timer(sk, &xs->delack_timer);
 	sk_stop_timer(sk, &sk->sk_timer);
 	xs->ack_pending = 0;
+	xs->ack_now = 0;
 }

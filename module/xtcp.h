@@ -289,6 +289,11 @@ struct xtcp_sock {
 	u8 nodelay:1,		/* TCP_NODELAY */
 	   wscale_ok:1,		/* both sides sent the option */
 	   ack_pending:1,	/* an ACK is owed (delack timer armed) */
+	   /*
+	    * A segment asked for an ACK at once; any segment we send
+	    * carries it (xtcp_timer_ack_sent()), as Linux's ICSK_ACK_NOW
+	    */
+	   ack_now:1,
 	   fin_sent:1,		/* our FIN has a sequence number */
 	   /*
 	    * Both sides sent SACK-permitted, or timestamps (RFC 2018 2,
@@ -794,6 +799,7 @@ int xtcp_rcv(struct sk_buff *skb);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_deliver(struct sock *sk, struct sk_buff *skb, int subclass);
 void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_rcv_snd_check(struct sock *sk);
 void xtcp_ofo_purge(struct sock *sk);
 u32 xtcp_rcv_mss(const struct xtcp_sock *xs);
 
