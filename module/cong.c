@@ -361,7 +361,7 @@ int xtcp_cong_set(struct sock *sk, const char *name)
 	return 0;
 }
 
-void xtcp_cong_on_ack(struct sock *sk, u32 acked)
+void xtcp_cong_on_ack(struct sock *sk, u32 acked, u64 now_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
@@ -369,7 +369,7 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 	if (xs->in_recovery != XTCP_CA_RECOVERY)
 		xs->cong->cong_avoid(sk, acked);
 	if (xs->cong->pkts_acked)
-		xs->cong->pkts_acked(sk, acked);
+		xs->cong->pkts_acked(sk, acked, now_us);
 	xtcp_buf_snd_expand(sk);
 }
 
@@ -430,12 +430,12 @@ void xtcp_cong_on_timeout(struct sock *sk)
  * newest such skb (recovery.c, xtcp_recovery_rtt()), for algorithms that
  * watch delay: HyStart's delay increase, as Linux's pkts_acked() sees.
  */
-void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us)
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us, u64 now_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->cong->rtt_sample && rtt_us)
-		xs->cong->rtt_sample(sk, rtt_us);
+		xs->cong->rtt_sample(sk, rtt_us, now_us);
 }
 
 /*

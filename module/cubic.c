@@ -77,9 +77,15 @@ struct xtcp_cubic {
 	u8 in_round;		/* round_* are valid */
 };
 
+/*
+ * The epoch's clock: jiffies in milliseconds, as bictcp_update() counts
+ * with tcp_jiffies32. Per-ACK work reads no clock source, which may be
+ * slow to read (a VM's HPET); a tick (4 ms at HZ=250) is fine enough for
+ * a curve that spans seconds.
+ */
 static u32 xtcp_cubic_now_ms(void)
 {
-	u32 now = div_u64(xtcp_clock_us(), USEC_PER_MSEC);
+	u32 now = jiffies_to_msecs(jiffies);
 
 	return now ? : 1;	/* 0 means "no epoch" */
 }
@@ -324,14 +330,13 @@ static void xtcp_cubic_hystart_exit(struct sock *sk, struct xtcp_cubic *ca,
 }
 
 /* HyStart's ACK train, on every ACK of new data in slow start */
-static void xtcp_cubic_pkts_acked(struct sock *sk, u32 acked)
+static void xtcp_cubic_pkts_acked(struct sock *sk, u32 acked, u64 now_us)
 {
 	struct xtcp_cubic *ca = xtcp_cubic(sk);
-	u32 now;
+	u32 now = (u32)now_us;
 
 	if (!xtcp_cubic_hystart_on(sk, ca))
 		return;
-	now = (u32)xtcp_clock_us();
 	xtcp_cubic_round(sk, ca, now);
 	if (xtcp_sk(sk)->snd_cwnd < HYSTART_LOW_WINDOW || !ca->delay_min)
 		return;
@@ -344,7 +349,7 @@ static void xtcp_cubic_pkts_acked(struct sock *sk, u32 acked)
 }
 
 /* the minimum RTT, and HyStart's delay increase */
-static void xtcp_cubic_rtt_sample(struct sock *sk, u32 rtt_us)
+static void xtcp_cubic_rtt_sample(struct sock *sk, u32 rtt_us, u64 now_us)
 {
 	struct xtcp_cubic *ca = xtcp_cubic(sk);
 	u32 thresh;
@@ -357,7 +362,7 @@ static void xtcp_cubic_rtt_sample(struct sock *sk, u32 rtt_us)
 		ca->delay_min = rtt_us;
 	if (!xtcp_cubic_hystart_on(sk, ca))
 		return;
-	xtcp_cubic_round(sk, ca, (u32)xtcp_clock_us());
+	xtcp_cubic_round(sk, ca, (u32)now_us);
 	if (xtcp_sk(sk)->snd_cwnd < HYSTART_LOW_WINDOW)
 		return;
 	ca->curr_rtt = min(ca->curr_rtt, rtt_us);

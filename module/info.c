@@ -358,7 +358,7 @@ void xtcp_info_data_recv(struct sock *sk, const struct sk_buff *skb)
 	    cb->tsecr == st->rcv_rtt_tsecr || skb->len < xs->rcv_mss)
 		return;
 	st->rcv_rtt_tsecr = cb->tsecr;
-	delta = xtcp_ts_now() + xs->tsoffset - cb->tsecr;
+	delta = xtcp_ts_of(cb->rcv_us) + xs->tsoffset - cb->tsecr;
 	if (delta < 0 || delta >= INT_MAX / USEC_PER_MSEC)
 		return;
 	sample = max_t(s32, delta, 1) * USEC_PER_MSEC;

@@ -318,12 +318,13 @@ static void xtcp_ack_new_data(struct sock *sk, const struct sk_buff *skb,
 
 /* what xtcp_ack() starts from */
 static void xtcp_ack_state_init(const struct xtcp_sock *xs,
+				const struct sk_buff *skb,
 				struct xtcp_ack_state *as)
 {
 	memset(as, 0, sizeof(*as));
 	as->prior_una = xs->snd_una;
 	as->prior_fack = xs->sacked_out ? xs->highest_sack : xs->snd_una;
-	as->now_us = xtcp_clock_us();
+	as->now_us = XTCP_SKB_CB(skb)->rcv_us;
 	as->rtt_us = -1;
 	as->sack_rtt_us = -1;
 	as->ca_rtt_us = -1;
@@ -359,7 +360,7 @@ static bool xtcp_ack(struct sock *sk, const struct sk_buff *skb)
 
 	/* RFC 1122 4.2.2.17: a peer that answers probes is alive */
 	xs->probes = 0;
-	xtcp_ack_state_init(xs, &as);
+	xtcp_ack_state_init(xs, skb, &as);
 	if (xs->sack_ok)
 		xtcp_sacktag(sk, skb, &as);
 	if (xtcp_after(ack, prior_una)) {
@@ -1135,7 +1136,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		u32 syn_timeouts = xs->retries;
 		struct xtcp_ack_state as;
 
-		xtcp_ack_state_init(xs, &as);
+		xtcp_ack_state_init(xs, skb, &as);
 		xtcp_ack_new_data(sk, skb, &as);
 		xtcp_cong_established(sk, syn_timeouts);
 		xtcp_info_on_ack(sk, &as);
@@ -1174,6 +1175,7 @@ void xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	enum xtcp_seq_verdict verdict;
 	bool ack_now = false;
 
+	cb->rcv_us = xtcp_clock_us();
 	xtcp_info_rcv(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE:

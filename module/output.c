@@ -261,7 +261,7 @@ static void xtcp_ip_params_stateless(struct xtcp_ip_params *ipp,
  * connect() and cleared by a SYN-ACK without the option).
  */
 static void xtcp_syn_options(struct sock *sk, const struct sk_buff *skb,
-			     struct xtcp_out_opts *o)
+			     u64 now_us, struct xtcp_out_opts *o)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool syn_sent = sk->sk_state == TCP_SYN_SENT;
@@ -274,7 +274,7 @@ static void xtcp_syn_options(struct sock *sk, const struct sk_buff *skb,
 	o->sack_perm = xs->sack_ok;
 	if (xs->tstamp_ok) {
 		o->ts = 1;
-		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		o->tsval = xtcp_ts_of(now_us) + xs->tsoffset;
 		/* RFC 7323 3.2: TSecr of a SYN is 0; a SYN-ACK echoes */
 		o->tsecr = syn_sent ? 0 : xs->ts_recent;
 	}
@@ -303,7 +303,7 @@ static void xtcp_syn_options(struct sock *sk, const struct sk_buff *skb,
  * every segment (input.c), so the sender learns every hole anyway.
  */
 static void xtcp_established_options(struct sock *sk,
-				     const struct sk_buff *skb,
+				     const struct sk_buff *skb, u64 now_us,
 				     struct xtcp_out_opts *o)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -313,7 +313,7 @@ static void xtcp_established_options(struct sock *sk,
 	o->tfo_len = -1;
 	if (xs->tstamp_ok) {
 		o->ts = 1;
-		o->tsval = xtcp_ts_now() + xs->tsoffset;
+		o->tsval = xtcp_ts_of(now_us) + xs->tsoffset;
 		o->tsecr = xs->ts_recent;
 	}
 	if (!xs->sack_ok || (!xs->dsack && !xs->num_sacks))
@@ -337,12 +337,16 @@ static void xtcp_established_options(struct sock *sk,
 
 /*
  * Send one segment of the TCB: a clone of a write-queue skb, or a control
- * skb of our own (clone == false).
+ * skb of our own (clone == false). A write-queue skb's TSval is the time
+ * its sender just stamped in cb->xmit_us (one clock read per burst, as
+ * Linux's tcp_write_xmit() refreshes tcp_mstamp once); a control skb
+ * reads the clock.
  */
 static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u64 now_us = clone ? cb->xmit_us : xtcp_clock_us();
 	struct net *net = sock_net(sk);
 	struct xtcp_out_opts opts;
 	struct xtcp_ip_params ipp;
@@ -363,14 +367,14 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	}
 
 	if (flags & XTCP_FLAG_SYN) {
-		xtcp_syn_options(sk, skb, &opts);
+		xtcp_syn_options(sk, skb, now_us, &opts);
 		/* RFC 7323 2.2: the window in a SYN is never scaled */
 		window = min_t(u32, xtcp_initial_window(sk), 65535U);
 		xs->rcv_wnd = window;
 		xs->rcv_wup = xs->rcv_nxt;
 	} else {
 		window = xtcp_select_window(sk);
-		xtcp_established_options(sk, skb, &opts);
+		xtcp_established_options(sk, skb, now_us, &opts);
 	}
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= XTCP_FLAG_ACK;
@@ -616,9 +620,11 @@ static u32 xtcp_send_quota(struct sock *sk, struct sk_buff *skb, int nonagle)
 
 /*
  * Send quota bytes of send_head, the first unsent skb, cut there first.
- * Its send time times it: every ACK of it gives an RTT sample (recovery.c).
+ * Its send time, now_us, times it: every ACK of it gives an RTT sample
+ * (recovery.c).
  */
-static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota)
+static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota,
+			 u64 now_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -627,7 +633,7 @@ static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 quota)
 		return -ENOMEM;
 	xtcp_set_gso(skb, xs->mss);
 	cb->when = jiffies;
-	cb->xmit_us = xtcp_clock_us();
+	cb->xmit_us = now_us;
 	if (xtcp_transmit_skb(sk, skb, true))
 		return -ENOBUFS;
 	xtcp_cong_data_sent(sk);
@@ -648,12 +654,18 @@ void xtcp_write_xmit(struct sock *sk, int nonagle)
 	bool was_idle = xs->snd_una == xs->snd_nxt;
 	bool sent = false;
 	struct sk_buff *skb;
+	u64 now_us = 0;
 
 	xtcp_cong_tx_start(sk);
 	while ((skb = xs->send_head)) {
 		u32 quota = xtcp_send_quota(sk, skb, nonagle);
 
-		if (!quota || xtcp_xmit_new(sk, skb, quota))
+		if (!quota)
+			break;
+		/* the burst's segments share one send time (tcp_mstamp) */
+		if (!now_us)
+			now_us = xtcp_clock_us();
+		if (xtcp_xmit_new(sk, skb, quota, now_us))
 			break;
 		sent = true;
 	}
@@ -741,14 +753,15 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
 /* the same, for loss recovery: the skb is in flight again (recovery.c) */
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 limit)
 {
-	/* not above the TSval the resend carries (xtcp_eifel()) */
-	u32 tsval = xtcp_ts_now() + xtcp_sk(sk)->tsoffset;
 	int err = __xtcp_retransmit_skb(sk, skb, limit);
 
+	/* the TSval the resend carried (xtcp_eifel()) */
 	if (!err)
 		xtcp_recovery_retransmitted(sk, skb,
 					    max_t(u16, skb_shinfo(skb)->gso_segs,
-						  1), tsval);
+						  1),
+					    xtcp_ts_of(XTCP_SKB_CB(skb)->xmit_us) +
+					    xtcp_sk(sk)->tsoffset);
 	return err;
 }
 
@@ -817,7 +830,8 @@ bool xtcp_send_loss_probe(struct sock *sk)
 	if (skb && xtcp_after(xs->snd_una + xs->snd_wnd, XTCP_SKB_CB(skb)->seq)) {
 		u32 room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 
-		if (xtcp_xmit_new(sk, skb, min3(skb->len, room, (u32)xs->mss)))
+		if (xtcp_xmit_new(sk, skb, min3(skb->len, room, (u32)xs->mss),
+				  xtcp_clock_us()))
 			return false;
 		xs->tlp_retrans = 0;
 	} else {

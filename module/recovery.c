@@ -454,7 +454,7 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 		rtt = as->sack_rtt_us;
 	if (rtt < 0 && xs->tstamp_ok && cb->saw_tstamp && cb->tsecr &&
 	    as->una_advanced) {
-		u32 ms = xtcp_ts_now() + xs->tsoffset - cb->tsecr;
+		u32 ms = xtcp_ts_of(as->now_us) + xs->tsoffset - cb->tsecr;
 
 		/* a TSecr from the future or from long ago is no sample */
 		if (ms < INT_MAX / USEC_PER_MSEC)
@@ -467,7 +467,7 @@ void xtcp_recovery_rtt(struct sock *sk, const struct sk_buff *skb,
 	xtcp_update_min_rtt(xs, ca_rtt);
 	xtcp_timer_rtt_sample(sk, rtt);
 	/* HyStart's delay detector sees the newest, as pkts_acked() does */
-	xtcp_cong_rtt_sample(sk, ca_rtt);
+	xtcp_cong_rtt_sample(sk, ca_rtt, as->now_us);
 }
 
 /*
@@ -512,14 +512,13 @@ static u32 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 /*
  * RFC 8985 6.2 step 5, tcp_rack_detect_loss(): a segment sent before the
  * most recently delivered one is lost once RACK.rtt + reo_wnd passed
- * since it left. Returns the microseconds until the next one would be,
- * 0 if none waits.
+ * since it left, by now (clock_us). Returns the microseconds until the
+ * next one would be, 0 if none waits.
  */
-static u32 xtcp_rack_detect_loss(struct sock *sk)
+static u32 xtcp_rack_detect_loss(struct sock *sk, u64 now)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 reo_wnd = xtcp_rack_reo_wnd(xs);
-	u64 now = xtcp_clock_us();
 	struct sk_buff *skb;
 	u32 wait = 0;
 
@@ -561,7 +560,7 @@ static u32 xtcp_rack_detect_loss(struct sock *sk)
  * True when it did: the ACK then leaves the timer alone, as
  * tcp_identify_packet_loss() clears FLAG_SET_XMIT_TIMER.
  */
-static bool xtcp_rack_mark_lost(struct sock *sk)
+static bool xtcp_rack_mark_lost(struct sock *sk, u64 now)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 wait;
@@ -569,7 +568,7 @@ static bool xtcp_rack_mark_lost(struct sock *sk)
 	if (!xs->rack_advanced)
 		return false;
 	xs->rack_advanced = 0;
-	wait = xtcp_rack_detect_loss(sk);
+	wait = xtcp_rack_detect_loss(sk, now);
 	if (wait)
 		xtcp_timer_arm(sk, XTCP_EV_REO,
 			       jiffies + usecs_to_jiffies(wait) + 1);
@@ -760,7 +759,7 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 	xtcp_tlp_ack(sk, cb->ack_seq, as);
 	if (xs->sack_ok) {
 		xtcp_rack_update_reo_wnd(xs, as);
-		if (xtcp_rack_mark_lost(sk))
+		if (xtcp_rack_mark_lost(sk, as->now_us))
 			as->rearm = 0;
 	}
 	/* tcp_cwnd_reduction()'s newly_lost */
@@ -813,7 +812,8 @@ void xtcp_recovery_on_ack(struct sock *sk, const struct sk_buff *skb,
 		if (xs->sack_ok)
 			xtcp_prr(sk, delivered, una_advanced);
 	} else if (as->una_advanced) {
-		xtcp_cong_on_ack(sk, xtcp_segs(xs, xs->snd_una - as->prior_una));
+		xtcp_cong_on_ack(sk, xtcp_segs(xs, xs->snd_una - as->prior_una),
+				 as->now_us);
 	}
 	if (xs->lost_out)
 		xtcp_xmit_retransmit_queue(sk);
@@ -889,7 +889,7 @@ void xtcp_recovery_reo_timeout(struct sock *sk)
 	u32 wait;
 
 	sock_owned_by_me(sk);
-	wait = xtcp_rack_detect_loss(sk);
+	wait = xtcp_rack_detect_loss(sk, xtcp_clock_us());
 	if (xs->lost_out != prior_lost) {
 		if (xs->in_recovery == XTCP_CA_OPEN)
 			xtcp_recovery_enter(sk);

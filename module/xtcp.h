@@ -126,6 +126,11 @@ struct xtcp_skb_cb {
 	};
 	u32 tsval;		/* input: its TSval and TSecr, if saw_tstamp */
 	u32 tsecr;
+	/*
+	 * input: clock_us when xtcp_rcv_state_process() took it, the one
+	 * clock read of a segment (Linux's tcp_mstamp_refresh())
+	 */
+	u64 rcv_us;
 };
 
 /*
@@ -850,7 +855,7 @@ bool xtcp_send_loss_probe(struct sock *sk);
 struct xtcp_ack_state {
 	u32 prior_una;
 	u32 prior_fack;		/* highest SACKed (or SND.UNA) before it */
-	u64 now_us;		/* xtcp_clock_us() once per ACK: tcp_mstamp */
+	u64 now_us;		/* the segment's cb->rcv_us */
 	u32 acked;		/* bytes newly acknowledged cumulatively */
 	u32 sacked;		/* bytes newly SACKed */
 	s64 rtt_us;		/* oldest never-resent acked skb, -1: none */
@@ -893,10 +898,19 @@ unsigned int xtcp_options_size(const struct xtcp_out_opts *o);
 unsigned int xtcp_options_sack_room(const struct xtcp_out_opts *o);
 void xtcp_options_write(u8 *ptr, const struct xtcp_out_opts *o);
 
-/* the TSval clock (RFC 7323 4.1: about 1 ms a tick, as Linux 6.1) */
+/*
+ * The TSval clock (RFC 7323 4.1: about 1 ms a tick, as Linux 6.1), of a
+ * time already read: the clock source may be slow to read (the HPET of a
+ * VM), so a segment or a burst reads it once, as Linux's tcp_mstamp
+ */
+static inline u32 xtcp_ts_of(u64 us)
+{
+	return (u32)div_u64(us, USEC_PER_MSEC);
+}
+
 static inline u32 xtcp_ts_now(void)
 {
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+	return xtcp_ts_of(xtcp_clock_us());
 }
 
 /* info.c APIs */
@@ -974,10 +988,13 @@ struct xtcp_cong_ops {
 	/* before the stack enters the state (XTCP_CA_*) */
 	void (*set_state)(struct sock *sk, u8 new_state);
 	void (*cwnd_event)(struct sock *sk, enum xtcp_ca_event ev);
-	/* an ACK of new data (every one), after cong_avoid */
-	void (*pkts_acked)(struct sock *sk, u32 acked);
+	/*
+	 * an ACK of new data (every one), after cong_avoid; now_us is the
+	 * ACK's arrival (clock_us), as Linux's tcp_mstamp
+	 */
+	void (*pkts_acked)(struct sock *sk, u32 acked, u64 now_us);
 	/* an RTT sample in microseconds, when the stack takes one */
-	void (*rtt_sample)(struct sock *sk, u32 rtt_us);
+	void (*rtt_sample)(struct sock *sk, u32 rtt_us, u64 now_us);
 	/* cwnd to restore when a reduction proved spurious */
 	u32 (*undo_cwnd)(struct sock *sk, u32 prior_cwnd);
 };
@@ -992,12 +1009,12 @@ void xtcp_cong_init(struct sock *sk);
 void xtcp_cong_established(struct sock *sk, u32 syn_timeouts);
 void xtcp_cong_init_child(const struct sock *lsk, struct sock *sk);
 int xtcp_cong_set(struct sock *sk, const char *name);
-void xtcp_cong_on_ack(struct sock *sk, u32 acked);
+void xtcp_cong_on_ack(struct sock *sk, u32 acked, u64 now_us);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_set_state(struct sock *sk, u8 state);
 void xtcp_cong_on_timeout(struct sock *sk);
-void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us);
+void xtcp_cong_rtt_sample(struct sock *sk, u32 rtt_us, u64 now_us);
 void xtcp_cong_tx_start(struct sock *sk);
 void xtcp_cong_data_sent(struct sock *sk);
 u32 xtcp_cong_undo_cwnd(struct sock *sk, u32 prior_cwnd);
