@@ -38,6 +38,11 @@
  *               sees the segments the wire carries after the core's
  *               software GSO (a receive-side capture would see what GRO
  *               merged). For an XTCP sender, PSH is on no other segment.
+ *               The client's SO_SNDBUF holds the whole write: a write
+ *               that waits for buffer space first pushes what it has,
+ *               with PSH, as tcp_sendmsg_locked() does before
+ *               sk_stream_wait_memory(), and on a slow kernel (the debug
+ *               one) the 100 KB write waited and drew such a PSH.
  * ip_opts       (item 17) SOL_IP round trips and errno, as Linux's
  *               do_ip_setsockopt() gives them, on a client and a server
  *               socket; then IP_TOS/IP_TTL on the client and on the
@@ -675,6 +680,8 @@ TEST_F(wire, psh)
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	cport = xtcp_test_local_port(c);
+	/* room for the whole write, so that it never waits (see the top) */
+	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_SNDBUF, 4 * PSH_LARGE));
 
 	memset(buf, 'a', sizeof(buf));
 	ASSERT_EQ(PSH_SMALL, write(c, buf, PSH_SMALL));
