@@ -72,6 +72,9 @@
 #   XTCP_NETEM_PAIRS   pairs (default "tcp:tcp xtcp:xtcp xtcp:tcp tcp:xtcp")
 #   XTCP_NETEM_DEADLINE  seconds per cell for every cell, instead of the
 #                      measured table (before the scale; to measure)
+#   XTCP_NETEM_PCAP    N: capture each cell's packets as the server's
+#                      veth sends and receives them (tcpdump), and log
+#                      the last N of a cell that fails (default 0: none)
 
 # shellcheck source=xtcp_lib.sh
 . "$(dirname "$0")/xtcp_lib.sh"
@@ -124,6 +127,8 @@ LIMIT=100000
 # ETIMEDOUT always fails. Each end's stderr is logged with its name.
 # XTCP_NETEM_STRICT=1 makes every such case a failure.
 STRICT=${XTCP_NETEM_STRICT:-0}
+PCAP=${XTCP_NETEM_PCAP:-0}
+[ "$PCAP" -ge 0 ] 2>/dev/null || PCAP=0
 SRTT_STALL_MS=1000
 ns1=
 ns2=
@@ -224,18 +229,26 @@ csum_errors() {
 	fi
 }
 
-# srtt_watch NS PORT OUT PID: until killed or PID is gone, the largest
-# SRTT (ms, ss -ti) of NS's native sockets on PORT, rewritten to OUT
-# every second
-srtt_watch() {
-	local max=0 v
-	while sleep 1 && kill -0 "$4" 2>/dev/null; do
-		for v in $(ip netns exec "$1" ss -tniH state all \
-			"( sport = :$2 or dport = :$2 )" 2>/dev/null |
-			grep -o ' rtt:[0-9]*' | cut -d: -f2); do
-			[ "$v" -gt "$max" ] && max=$v
-		done
-		echo "$max" >"$3"
+# state_watch NS STACK PORT OUT PID: until killed or PID is gone, every
+# second, the connections on PORT in NS as their stack shows them (ss -tni
+# for native TCP, /proc/net/xtcp's lines for XTCP) into OUT.state, the last
+# sight of them for a cell that fails; and for native TCP the largest SRTT
+# seen (ms) into OUT
+state_watch() {
+	local max=0 v hex st
+	hex=$(printf ':%04X ' "$3")
+	while sleep 1 && kill -0 "$5" 2>/dev/null; do
+		if [ "$2" = xtcp ]; then
+			st=$(ip netns exec "$1" grep -F "$hex" /proc/net/xtcp)
+		else
+			st=$(ip netns exec "$1" ss -tniH state all \
+				"( sport = :$3 or dport = :$3 )" 2>/dev/null)
+			for v in $(echo "$st" | grep -o ' rtt:[0-9]*' | cut -d: -f2); do
+				[ "$v" -gt "$max" ] && max=$v
+			done
+		fi
+		echo "$st" >"$4.state"
+		echo "$max" >"$4"
 	done
 }
 
@@ -267,28 +280,37 @@ one_cell() {
 	xtcp_lib_connect_bg "$ns2" -s "$(stack_arg "$ss")" -l -p "$port" \
 		-b "$ADDR2" -r -t $((tmo + 10)) >"$out" 2>"$out.server.err"
 	xtcp_lib_wait_listen "$ns2" "$ss" "$port"
-	# the native ends' SRTT, for a missed deadline (see STRICT)
+	# the native ends' SRTT, for a missed deadline (see STRICT), and
+	# both ends' state, for any failure
 	watch=()
 	for n in "$cs:$ns1" "$ss:$ns2"; do
-		[ "${n%%:*}" = tcp ] || continue
 		echo 0 >"$xtcp_lib_tmp/srtt.${n#*:}"
-		srtt_watch "${n#*:}" "$port" "$xtcp_lib_tmp/srtt.${n#*:}" \
-			"$BASHPID" &
+		state_watch "${n#*:}" "${n%%:*}" "$port" \
+			"$xtcp_lib_tmp/srtt.${n#*:}" "$BASHPID" &
 		watch+=($!)
 	done
+	if [ "$PCAP" -gt 0 ]; then
+		ip netns exec "$ns2" tcpdump -s 128 -i veth2 -w "$out.pcap" \
+			"tcp port $port" 2>/dev/null &
+		watch+=($!)
+		# tcpdump prints nothing when it is ready: give it a moment
+		sleep 1
+	fi
 	t0=$EPOCHREALTIME
 	cli=$(xtcp_lib_connect "$ns1" -s "$(stack_arg "$cs")" -c "$ADDR2" \
 		-p "$port" -n "$bytes" -r -t "$tmo" 2>"$out.client.err") || rc=$?
 	t1=$EPOCHREALTIME
 	ms=$(((${t1/./} - ${t0/./}) / 1000))
 	wait "$xtcp_lib_bg_pid" || rc=${rc/#0/1}
-	[ ${#watch[@]} = 0 ] || kill "${watch[@]}" 2>/dev/null
+	if [ ${#watch[@]} != 0 ]; then
+		kill "${watch[@]}" 2>/dev/null
+		# tcpdump writes out what it buffered as it exits
+		wait "${watch[@]}" 2>/dev/null
+	fi
 	srtt=0
 	for n in "$ns1" "$ns2"; do
-		[ -f "$xtcp_lib_tmp/srtt.$n" ] || continue
 		v=$(cat "$xtcp_lib_tmp/srtt.$n")
 		[ "${v:-0}" -gt "$srtt" ] && srtt=$v
-		rm -f "$xtcp_lib_tmp/srtt.$n"
 	done
 	srv=$(cat "$out")
 	xtcp_lib_log "client: ${cli//$'\n'/; }"
@@ -310,6 +332,21 @@ one_cell() {
 		[ "$gaveup" = -1 ] && break
 	done
 	rm -f "$out.client.err" "$out.server.err"
+	if [ "$rc" != 0 ]; then
+		for n in "client:$cs:$ns1" "server:$ss:$ns2"; do
+			v=$(cat "$xtcp_lib_tmp/srtt.${n##*:}.state" 2>/dev/null)
+			n=${n%:*}
+			xtcp_lib_log "${n%%:*} ($(stack_arg "${n#*:}")), last seen:" \
+				"${v//$'\n'/; }"
+		done
+		if [ "$PCAP" -gt 0 ]; then
+			xtcp_lib_log "the last $PCAP packets on the server's veth:"
+			tcpdump -r "$out.pcap" -n -tt 2>/dev/null | tail -n "$PCAP" |
+				sed 's/^/# /'
+		fi
+	fi
+	rm -f "$out.pcap"
+	rm -f "$xtcp_lib_tmp/srtt.$ns1"* "$xtcp_lib_tmp/srtt.$ns2"*
 	if [ "$rc" != 0 ]; then
 		# 142: xtcp_connect's alarm (SIGALRM) ended it
 		if [ "$rc" = 142 ] || [ "$ms" -ge $((tmo * 1000 - 500)) ]; then
@@ -363,7 +400,7 @@ pair() {
 	fi
 	xtcp_lib_require_cmd tc ethtool
 	# Debian's kernel has netem as a module and tc does not load it;
-	# without tcp_diag, ss -ti has no SRTT (srtt_watch)
+	# without tcp_diag, ss -ti has no SRTT (state_watch)
 	modprobe -q -a sch_netem inet_diag tcp_diag 2>/dev/null || true
 	topo "$cs" "$ss"
 	# netem usable at all (else every cell would run on a clean link)
