@@ -1141,7 +1141,22 @@ done
 log "# topology (the same for every row):"
 sed -n 's/^link /#   /p' "$META"
 
+# xtcp_accounting: XTCP's memory account and the sockets each namespace
+# still holds, after a metric, so that what one metric leaves behind is
+# seen before the next one runs
+xtcp_accounting() {
+	local acct n ns
+	acct=$(awk '$1 == "MemoryPages" || $1 == "MemoryPressure" ||
+		$1 == "SocketsAllocated" { printf "%s %s ", $1, $2 }' /proc/net/xtcp_stat)
+	for ns in "$NS_C" "$NS_S"; do
+		n=$(ip netns exec "$ns" sh -c 'tail -n +2 /proc/net/xtcp | wc -l')
+		acct="$acct$ns sockets $n "
+	done
+	log "# XTCP after $1: $acct"
+}
+
 IFS=, read -r -a metrics <<<"$METRICS"
+xtcp_accounting boot
 for m in "${metrics[@]}"; do
 	case "$m" in
 	crr) metric_crr ;;
@@ -1154,5 +1169,6 @@ for m in "${metrics[@]}"; do
 	mem) metric_mem ;;
 	*) die "unknown metric $m" ;;
 	esac
+	xtcp_accounting "$m"
 done
 log "[bench] done"
