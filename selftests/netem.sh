@@ -291,10 +291,13 @@ one_cell() {
 	done
 	if [ "$PCAP" -gt 0 ]; then
 		ip netns exec "$ns2" tcpdump -s 128 -i veth2 -w "$out.pcap" \
-			"tcp port $port" 2>/dev/null &
+			"tcp port $port" 2>"$out.pcap.err" &
 		watch+=($!)
-		# tcpdump prints nothing when it is ready: give it a moment
-		sleep 1
+		# tcpdump says "listening on" once its capture is open
+		for ((n = 0; n < 100; n++)); do
+			grep -qs "listening on" "$out.pcap.err" && break
+			sleep 0.05
+		done
 	fi
 	t0=$EPOCHREALTIME
 	cli=$(xtcp_lib_connect "$ns1" -s "$(stack_arg "$cs")" -c "$ADDR2" \
@@ -302,11 +305,9 @@ one_cell() {
 	t1=$EPOCHREALTIME
 	ms=$(((${t1/./} - ${t0/./}) / 1000))
 	wait "$xtcp_lib_bg_pid" || rc=${rc/#0/1}
-	if [ ${#watch[@]} != 0 ]; then
-		kill "${watch[@]}" 2>/dev/null
-		# tcpdump writes out what it buffered as it exits
-		wait "${watch[@]}" 2>/dev/null
-	fi
+	kill "${watch[@]}" 2>/dev/null
+	# tcpdump writes out what it buffered as it exits
+	wait "${watch[@]}" 2>/dev/null
 	srtt=0
 	for n in "$ns1" "$ns2"; do
 		v=$(cat "$xtcp_lib_tmp/srtt.$n")
@@ -345,7 +346,7 @@ one_cell() {
 				sed 's/^/# /'
 		fi
 	fi
-	rm -f "$out.pcap"
+	rm -f "$out.pcap" "$out.pcap.err"
 	rm -f "$xtcp_lib_tmp/srtt.$ns1"* "$xtcp_lib_tmp/srtt.$ns2"*
 	if [ "$rc" != 0 ]; then
 		# 142: xtcp_connect's alarm (SIGALRM) ended it
